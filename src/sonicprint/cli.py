@@ -1,0 +1,258 @@
+"""Command line: each subcommand parses its arguments and calls one library function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import SonicprintError
+from .registry import UnknownNameError
+
+
+def _param(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(",") if c.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sonicprint", description="Tell who made a recording from the audio."
+    )
+    parser.add_argument("--version", action="version", version=f"sonicprint {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the built-in synthetic collection and run everything on it")
+    demo.add_argument("--out", default="sonicprint-demo", help="output folder (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--executor", default="process")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    gen = sub.add_parser("generate", help="write a synthetic labelled collection (producers x artists)")
+    gen.add_argument("out")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--producers", type=int, default=5)
+    gen.add_argument("--artists", type=int, default=3)
+    gen.add_argument("--tracks-per-pair", type=int, default=4)
+    gen.add_argument("--duration", type=float, default=20.0)
+
+    exp = sub.add_parser("experiment", help="cross-validated experiment on a labelled collection")
+    exp.add_argument(
+        "source",
+        help="manifest (.csv/.parquet), a folder ROOT/<label>/[<album>/]<file>, "
+        "or with --from-tags a folder of tagged files",
+    )
+    exp.add_argument("--label", help="label column (producer, artist, composer, ...)")
+    exp.add_argument("--audio-root", help="folder that the manifest's relative paths are under")
+    exp.add_argument(
+        "--group-columns",
+        type=_columns,
+        default=None,
+        help="comma-separated group columns to read (album,artist,game)",
+    )
+    exp.add_argument("--group", help="column whose values must never straddle a split (default: track)")
+    exp.add_argument("--from-tags", action="store_true", help="label files from their own tags")
+    exp.add_argument("--model", help="model name (see 'sonicprint list')")
+    exp.add_argument("--model-param", type=_param, action="append", default=[], metavar="KEY=VALUE")
+    exp.add_argument("--features", help="feature extractor name (see 'sonicprint list')")
+    exp.add_argument(
+        "--seed-method",
+        action="store_true",
+        help="the first study's setting: MFCC matrix of one 30 s window, PCA(12), KNN",
+    )
+    exp.add_argument("--folds", type=int)
+    exp.add_argument("--seed", type=int)
+    exp.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks")
+    exp.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds)")
+    exp.add_argument("--config", help="TOML or JSON config file; flags override it")
+    exp.add_argument("--workspace", default=".sonicprint", help="collection database and feature cache")
+    exp.add_argument("--out", default="runs/experiment", help="report folder (default: %(default)s)")
+    exp.add_argument("--json", help="also write the metrics JSON here")
+    exp.add_argument("--executor", help="process (default), serial or ray")
+    exp.add_argument("--workers", type=int)
+    exp.add_argument("--no-maps", action="store_true", help="skip the t-SNE/UMAP maps")
+    exp.add_argument("--quiet", action="store_true")
+
+    pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
+    pred.add_argument("model")
+    pred.add_argument("files", nargs="+")
+    pred.add_argument("--top-k", type=int, default=3)
+    pred.add_argument(
+        "--unknown-below",
+        type=float,
+        default=0.0,
+        help="answer 'unknown' when the best probability is below this",
+    )
+    pred.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sub.add_parser("list", help="registered feature extractors, models, executors and decoders")
+    return parser
+
+
+def _experiment_config(args: argparse.Namespace) -> Any:
+    from .config import ExperimentConfig, ModelConfig, load_config_file
+    from .features import seed_feature_config
+
+    config = load_config_file(args.config) if args.config else ExperimentConfig()
+    collection, features, split, model = config.collection, config.features, config.split, config.model
+    if args.seed_method:
+        features, model = seed_feature_config(), ModelConfig("knn_pca")
+    if args.label:
+        collection = replace(collection, label=args.label)
+    if args.group_columns is not None:
+        collection = replace(collection, group_columns=args.group_columns)
+    if args.group and args.group not in collection.group_columns:
+        collection = replace(collection, group_columns=(*collection.group_columns, args.group))
+    if args.min_tracks is not None:
+        collection = replace(collection, min_tracks_per_label=args.min_tracks)
+    if args.min_duration is not None:
+        collection = replace(collection, min_duration_s=args.min_duration)
+    if args.features:
+        features = replace(features, extractor=args.features)
+    if args.model or args.model_param:
+        model = ModelConfig(args.model or model.name, {**dict(model.params), **dict(args.model_param)})
+    if args.group:
+        split = replace(split, group=args.group)
+    if args.folds is not None:
+        split = replace(split, folds=args.folds)
+    if args.seed is not None:
+        split = replace(split, seed=args.seed)
+    config = replace(config, collection=collection, features=features, split=split, model=model)
+    if args.executor:
+        config = replace(config, executor=args.executor)
+    if args.workers is not None:
+        config = replace(config, workers=args.workers)
+    if args.no_maps:
+        config = replace(config, maps=())
+    return config
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
+    from .collection import open_source
+    from .experiment import run_experiment
+
+    config = _experiment_config(args)
+    if config.collection.label == "label" and not args.label and not Path(args.source).is_dir():
+        print("sonicprint: --label is required with a manifest (the column to predict)", file=sys.stderr)
+        return 2
+    source = open_source(
+        args.source,
+        label=config.collection.label,
+        audio_root=args.audio_root,
+        group_columns=config.collection.group_columns,
+        from_tags=args.from_tags,
+    )
+    result = run_experiment(
+        source, config, workspace=args.workspace, out_dir=args.out, progress=not args.quiet
+    )
+    m = result.metrics
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(m, indent=2) + "\n")
+    print(
+        f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}, macro F1 {m['macro']['f1']:.3f} "
+        f"(chance {m['chance']['uniform']:.3f}); {m['n_tracks']} tracks, {len(m['labels'])} labels, "
+        f"{m['evaluation']}; {m['n_skipped']} skipped"
+    )
+    print(f"report: {result.report_path}\nmodel:  {result.model_path}")
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .predict import predict_files
+
+    results = predict_files(args.model, args.files, top_k=args.top_k, unknown_below=args.unknown_below)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        for r in results:
+            if r.error:
+                print(f"{r.path}: ERROR {r.error}")
+                continue
+            tops = ", ".join(f"{lab} {p:.2f}" for lab, p in r.top)
+            print(f"{r.path}: {r.verdict}  [{tops}]")
+    return 1 if any(r.error for r in results) else 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    summary = run_demo(args.out, seed=args.seed, progress=not args.quiet, executor=args.executor)
+    print(f"Synthetic collection: {summary['data']}")
+    for line in summary["problems"]:
+        print(f"  skipped: {line}")
+    for name, e in summary["experiments"].items():
+        print(
+            f"{name}: accuracy {e['accuracy']:.3f}, macro F1 {e['macro_f1']:.3f} (chance {e['chance']:.3f}), "
+            f"{e['evaluation']}\n  report: {e['report']}"
+        )
+    print("Held-out tracks:")
+    for p in summary["predictions"]:
+        top = ", ".join(f"{t['label']} {t['probability']:.2f}" for t in p["top"])
+        print(f"  {Path(p['path']).name}: predicted {p['verdict']} (true {p['true_producer']})  [{top}]")
+    print(f"Summary: {Path(args.out) / 'summary.json'}")
+    return 0
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from .demo import generate_collection
+
+    made = generate_collection(
+        args.out,
+        seed=args.seed,
+        producers=args.producers,
+        artists=args.artists,
+        tracks_per_pair=args.tracks_per_pair,
+        duration_s=args.duration,
+    )
+    print(f"manifest: {made.manifest}\naudio:    {made.audio_root}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from .audio import DECODERS
+    from .executors import list_executors
+    from .features import list_extractors
+    from .models import list_models
+
+    print("feature extractors:", ", ".join(list_extractors()))
+    print("models:            ", ", ".join(list_models()))
+    print("executors:         ", ", ".join(list_executors()))
+    print("audio decoders:    ", ", ".join(n for n in DECODERS if DECODERS.get(n).available()))
+    return 0
+
+
+COMMANDS = {
+    "demo": _cmd_demo,
+    "generate": _cmd_generate,
+    "experiment": _cmd_experiment,
+    "predict": _cmd_predict,
+    "list": _cmd_list,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (SonicprintError, UnknownNameError) as exc:
+        print(f"sonicprint: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Labelled collections: sources (manifest, folders, tags), the workspace store, and ingest checks."""
+
+from .ingest import IngestReport, check_track, content_hash, ingest
+from .sources import (
+    CollectionSource,
+    SourceProblem,
+    TrackSource,
+    open_source,
+    read_manifest,
+    read_tags,
+    scan_folder,
+    scan_tags,
+)
+from .store import OK, TrackRow, TrackStore
+
+__all__ = [
+    "OK",
+    "CollectionSource",
+    "IngestReport",
+    "SourceProblem",
+    "TrackRow",
+    "TrackSource",
+    "TrackStore",
+    "check_track",
+    "content_hash",
+    "ingest",
+    "open_source",
+    "read_manifest",
+    "read_tags",
+    "scan_folder",
+    "scan_tags",
+]

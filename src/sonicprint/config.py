@@ -1,0 +1,187 @@
+"""Frozen configuration dataclasses, one per stage, and their strict construction from mappings.
+
+Files are read only at the edge (the CLI); everything inside takes these objects. Unknown keys are
+rejected so that a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import ConfigError
+
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How features are computed from a track.
+
+    ``extractor`` names an entry of :data:`sonicprint.features.EXTRACTORS`; the rest are its parameters.
+    Windows: ``n_windows`` windows of ``window_s`` seconds spread evenly over the track (one centred window
+    when ``n_windows`` is 1); tracks shorter than a window are used whole.
+    """
+
+    extractor: str = "track_stats"
+    sample_rate: int = 22050
+    n_windows: int = 6
+    window_s: float = 20.0
+    n_fft: int = 2048
+    hop_length: int = 512
+    n_mels: int = 128
+    n_mfcc: int = 20
+    mfcc_frames: int = 1280
+
+    def __post_init__(self) -> None:
+        if self.sample_rate <= 0 or self.n_windows <= 0 or self.window_s <= 0:
+            raise ConfigError("sample_rate, n_windows and window_s must be positive")
+        if self.hop_length <= 0 or self.n_fft <= 0 or self.hop_length > self.n_fft:
+            raise ConfigError("need 0 < hop_length <= n_fft")
+
+
+@dataclass(frozen=True)
+class CollectionConfig:
+    """How a labelled collection is read and cleaned."""
+
+    label: str = "label"
+    path_column: str = "path"
+    group_columns: tuple[str, ...] = ()
+    min_duration_s: float = 10.0
+    min_tracks_per_label: int = 1
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """How tracks are split for evaluation.
+
+    ``group`` is the column that must never straddle a split (None: each track is its own group).
+    """
+
+    folds: int = 3
+    group: str | None = None
+    test_fraction: float = 0.2
+    val_fraction: float = 0.2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.folds < 2:
+            raise ConfigError(f"folds must be at least 2, got {self.folds}")
+        if not 0 < self.test_fraction < 1 or not 0 <= self.val_fraction < 1:
+            raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1)")
+        if self.test_fraction + self.val_fraction >= 1:
+            raise ConfigError("test_fraction + val_fraction must leave room for training")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Which model to train and its constructor arguments."""
+
+    name: str = "logreg"
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole cross-validated experiment."""
+
+    collection: CollectionConfig = field(default_factory=CollectionConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    executor: str = "process"
+    workers: int = 0
+    maps: tuple[str, ...] = ("tsne", "umap")
+    top_k: int = 3
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table, got {type(value).__name__}")
+        return from_dict(tp, value, where=where)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        non_none = [a for a in args if a is not type(None)]
+        return _convert(non_none[0], value, where)
+    if origin is tuple:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return tuple(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float, str, bool):
+        if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+            raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
+        return value
+    if origin in (Mapping, dict):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return dict(value)
+    return value
+
+
+def from_dict(cls: type[C], data: Mapping[str, Any], *, where: str = "config") -> C:
+    """Build the frozen dataclass ``cls`` from ``data``, rejecting unknown keys and wrong types."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(names))}"
+        )
+    kwargs = {key: _convert(hints[key], value, f"{where}.{key}") for key, value in data.items()}
+    return cls(**kwargs)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(config), default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if isinstance(obj, (tuple, set)):
+        return list(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def config_hash(config: Any) -> str:
+    """A short stable hash of a config, for cache keys and reports."""
+    text = json.dumps(to_dict(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_config_file(path: str | Path, cls: type[C] = ExperimentConfig) -> C:  # type: ignore[assignment]
+    """Read a TOML or JSON config file into ``cls``."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+    except Exception as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from exc
+    return from_dict(cls, data, where=str(path))
+
+
+def save_config(config: Any, path: str | Path) -> None:
+    """Write the resolved config beside an output, so the result can be reproduced."""
+    Path(path).write_text(json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n")

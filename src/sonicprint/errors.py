@@ -1,0 +1,42 @@
+"""Exceptions raised by Sonicprint. Each names the file (where there is one) and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SonicprintError(Exception):
+    """Base class of every error Sonicprint raises on purpose."""
+
+
+class ConfigError(SonicprintError, ValueError):
+    """A configuration value or key is wrong."""
+
+
+class FileProblem(SonicprintError):
+    """A problem with one file: the message always starts with the file's path."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class AudioDecodeError(FileProblem):
+    """No decoding backend could read the file (corrupt, empty, not audio, ...)."""
+
+
+class AudioTooShortError(FileProblem):
+    """The file decodes but holds less audio than the run needs."""
+
+
+class ManifestError(FileProblem):
+    """A labels file (manifest) is missing, unreadable or lacks a required column."""
+
+
+class ModelFormatError(FileProblem):
+    """A saved model cannot be loaded: wrong format, incompatible version, or damaged."""
+
+
+class CheckpointError(FileProblem):
+    """A pretrained checkpoint is missing or damaged."""

@@ -1,0 +1,30 @@
+"""Evaluation: grouped splits, metrics (mir_eval style) and 2-D maps."""
+
+from .maps import MAPS, embedding_map
+from .metrics import (
+    accuracy,
+    chance_level,
+    confusion,
+    evaluate,
+    one_vs_all,
+    precision_recall_f1,
+    top_k_accuracy,
+    validate,
+)
+from .splits import crossing_groups, kfold_splits, train_val_test_split
+
+__all__ = [
+    "MAPS",
+    "accuracy",
+    "chance_level",
+    "confusion",
+    "crossing_groups",
+    "embedding_map",
+    "evaluate",
+    "kfold_splits",
+    "one_vs_all",
+    "precision_recall_f1",
+    "top_k_accuracy",
+    "train_val_test_split",
+    "validate",
+]

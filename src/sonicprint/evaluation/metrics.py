@@ -1,0 +1,130 @@
+"""Classification metrics, in the manner of mir_eval: ``validate``, metric functions, ``evaluate``.
+
+Inputs are sequences of label strings: ``reference`` (truth) and ``estimate`` (prediction), plus the full
+label set so that classes never predicted still count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def validate(reference: Sequence[str], estimate: Sequence[str], labels: Sequence[str]) -> None:
+    """Raise ValueError unless both sequences are equally long, non-empty and drawn from ``labels``."""
+    if len(reference) != len(estimate):
+        raise ValueError(f"reference has {len(reference)} items, estimate {len(estimate)}")
+    if len(reference) == 0:
+        raise ValueError("nothing to evaluate: empty reference")
+    if len(set(labels)) != len(labels):
+        raise ValueError("labels must be unique")
+    known = set(labels)
+    unknown = (set(reference) | set(estimate)) - known
+    if unknown:
+        raise ValueError(f"labels not in the label set: {sorted(unknown)[:5]}")
+
+
+def accuracy(reference: Sequence[str], estimate: Sequence[str]) -> float:
+    return float(np.mean([r == e for r, e in zip(reference, estimate)]))
+
+
+def confusion(reference: Sequence[str], estimate: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """Counts ``(n_labels, n_labels)``: row = true label, column = predicted label."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for r, e in zip(reference, estimate):
+        matrix[index[r], index[e]] += 1
+    return matrix
+
+
+def _per_class(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    tp = np.diag(matrix).astype(float)
+    predicted = matrix.sum(axis=0).astype(float)
+    support = matrix.sum(axis=1).astype(float)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    return precision, recall, f1, support
+
+
+def precision_recall_f1(
+    reference: Sequence[str], estimate: Sequence[str], labels: Sequence[str], *, average: str = "macro"
+) -> tuple[float, float, float]:
+    """Precision, recall and F1 averaged ``macro`` (over labels with support), ``weighted`` or ``micro``."""
+    matrix = confusion(reference, estimate, labels)
+    precision, recall, f1, support = _per_class(matrix)
+    if average == "micro":
+        value = float(np.trace(matrix) / matrix.sum())
+        return value, value, value
+    present = support > 0
+    if average == "macro":
+        return (float(precision[present].mean()), float(recall[present].mean()), float(f1[present].mean()))
+    if average == "weighted":
+        w = support / support.sum()
+        return float(precision @ w), float(recall @ w), float(f1 @ w)
+    raise ValueError(f"average must be 'macro', 'weighted' or 'micro', got {average!r}")
+
+
+def one_vs_all(
+    reference: Sequence[str], estimate: Sequence[str], labels: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Per label: one-vs-all accuracy, precision, recall, F1 and support."""
+    matrix = confusion(reference, estimate, labels)
+    precision, recall, f1, support = _per_class(matrix)
+    total = matrix.sum()
+    rows = []
+    for i, lab in enumerate(labels):
+        tp = matrix[i, i]
+        fp = matrix[:, i].sum() - tp
+        fn = matrix[i, :].sum() - tp
+        rows.append(
+            {
+                "label": lab,
+                "accuracy": float((total - fp - fn) / total),
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
+        )
+    return rows
+
+
+def chance_level(reference: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+    """Accuracy of guessing: uniformly at random, and always the most frequent label."""
+    counts = np.array([sum(1 for r in reference if r == lab) for lab in labels], dtype=float)
+    return {"uniform": 1.0 / len(labels), "majority": float(counts.max() / counts.sum())}
+
+
+def top_k_accuracy(
+    reference: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], *, k: int
+) -> float:
+    """Share of items whose true label is among the ``k`` most probable."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    top = np.argsort(-probabilities, axis=1)[:, :k]
+    return float(np.mean([index[r] in row for r, row in zip(reference, top)]))
+
+
+def evaluate(
+    reference: Sequence[str],
+    estimate: Sequence[str],
+    labels: Sequence[str],
+    *,
+    probabilities: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """All metrics in one dict: accuracy, P/R/F1 (macro, weighted, micro), one-vs-all, chance, confusion."""
+    validate(reference, estimate, labels)
+    out: dict[str, Any] = {"n": len(reference), "accuracy": accuracy(reference, estimate)}
+    for average in ("macro", "weighted", "micro"):
+        p, r, f = precision_recall_f1(reference, estimate, labels, average=average)
+        out[average] = {"precision": p, "recall": r, "f1": f}
+    out["chance"] = chance_level(reference, labels)
+    out["per_label"] = one_vs_all(reference, estimate, labels)
+    out["confusion"] = confusion(reference, estimate, labels).tolist()
+    out["labels"] = list(labels)
+    if probabilities is not None and len(labels) > 2:
+        out["top_3_accuracy"] = top_k_accuracy(reference, probabilities, labels, k=3)
+    return out

@@ -1,0 +1,137 @@
+"""Executors: how independent jobs (one per track) run — in-process, on local processes, or on Ray.
+
+Every executor yields ``(index, result_or_exception)`` as jobs finish, so one failing job never stops the
+others and finished work is handed back (and cached) at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+from .registry import Registry
+
+
+class Executor(Protocol):
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any | BaseException]]: ...
+
+
+EXECUTORS: Registry[Callable[..., Executor]] = Registry("executor")
+
+
+def create_executor(name: str, *, workers: int = 0, **kwargs: Any) -> Executor:
+    """The executor ``name`` with ``workers`` processes (0: one per core)."""
+    return EXECUTORS.get(name)(workers=workers, **kwargs)
+
+
+def list_executors() -> list[str]:
+    return EXECUTORS.names()
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@EXECUTORS.register("serial")
+class SerialExecutor:
+    """Runs jobs one after another in this process (for debugging and tiny collections)."""
+
+    def __init__(self, *, workers: int = 0) -> None:
+        del workers
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any | BaseException]]:
+        for index, item in enumerate(items):
+            try:
+                yield index, fn(item)
+            except Exception as exc:
+                yield index, exc
+
+
+def _single_threaded_worker() -> None:
+    # Each worker process already has a core to itself; BLAS threads on top only contend.
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+@EXECUTORS.register("process")
+class ProcessExecutor:
+    """A pool of local worker processes, one per core by default."""
+
+    def __init__(self, *, workers: int = 0) -> None:
+        self.workers = workers or default_workers()
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any | BaseException]]:
+        if self.workers <= 1 or len(items) <= 1:
+            yield from SerialExecutor().map_unordered(fn, items)
+            return
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_single_threaded_worker
+        ) as pool:
+            pending = {pool.submit(fn, item): index for index, item in enumerate(items)}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    exc = future.exception()
+                    if isinstance(exc, BrokenProcessPool):
+                        # A worker died (killed, or crashed in native code): not a problem of this job's
+                        # file. Stop; finished work is kept and a rerun resumes.
+                        raise RuntimeError(
+                            f"a worker process died; {len(pending) + 1} jobs unfinished"
+                        ) from exc
+                    yield index, exc if exc is not None else future.result()
+
+
+@EXECUTORS.register("ray")
+class RayExecutor:
+    """Jobs as Ray tasks: on a running cluster (``RAY_ADDRESS``), or a local one started on demand.
+
+    ``local_mode=True`` runs tasks in this process through Ray's API, for tests.
+    """
+
+    def __init__(self, *, workers: int = 0, local_mode: bool = False, address: str | None = None) -> None:
+        self.workers = workers or None
+        self.local_mode = local_mode
+        self.address = address or os.environ.get("RAY_ADDRESS")
+
+    def map_unordered(
+        self, fn: Callable[[Any], Any], items: Sequence[Any]
+    ) -> Iterator[tuple[int, Any | BaseException]]:
+        try:
+            import ray
+        except ImportError as exc:
+            raise ImportError("the 'ray' executor needs Ray: pip install 'sonicprint[ray]'") from exc
+        if not ray.is_initialized():
+            ray.init(
+                address=self.address,
+                num_cpus=None if self.address else self.workers,
+                local_mode=self.local_mode,
+                ignore_reinit_error=True,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+        remote = ray.remote(fn)
+        pending = {remote.remote(item): index for index, item in enumerate(items)}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                index = pending.pop(ref)
+                try:
+                    yield index, ray.get(ref)
+                except Exception as exc:  # RayTaskError wraps the job's own exception
+                    cause = getattr(exc, "cause", None)
+                    yield index, cause if isinstance(cause, BaseException) else exc

@@ -1,0 +1,134 @@
+"""Feature extractors: a registry of named recipes that turn decoded windows of a track into an array.
+
+An extractor says which windows of a track it needs (:meth:`Extractor.windows`) and computes its output from
+the decoded mono windows (:meth:`Extractor.compute`, pure). Decoding and caching happen elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import ClassVar
+
+import numpy as np
+
+from ..config import FeatureConfig
+from ..registry import Registry
+from . import spectral
+
+EXTRACTORS: Registry[type[Extractor]] = Registry("feature extractor")
+
+
+def register_extractor(name: str):  # type: ignore[no-untyped-def]
+    def decorate(cls: type[Extractor]) -> type[Extractor]:
+        cls.name = name
+        EXTRACTORS.add(name, cls)
+        return cls
+
+    return decorate
+
+
+def create_extractor(config: FeatureConfig) -> Extractor:
+    """The extractor named by ``config.extractor``, configured by ``config``."""
+    return EXTRACTORS.get(config.extractor)(config)
+
+
+def list_extractors() -> list[str]:
+    return EXTRACTORS.names()
+
+
+class Extractor:
+    """Base class: windows to decode, and a pure ``compute`` over the decoded mono windows."""
+
+    name: ClassVar[str] = ""
+    #: bumped when the output of an extractor changes, so old cache entries are not reused
+    version: ClassVar[int] = 1
+
+    def __init__(self, config: FeatureConfig) -> None:
+        self.config = config
+
+    def windows(self, duration_s: float) -> list[tuple[float, float]]:
+        c = self.config
+        return spectral.spread_windows(duration_s, n_windows=c.n_windows, window_s=c.window_s)
+
+    def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _power(self, clip: np.ndarray) -> np.ndarray:
+        c = self.config
+        return spectral.power_spectrogram(clip, n_fft=c.n_fft, hop_length=c.hop_length)
+
+    def _log_mel(self, power: np.ndarray) -> np.ndarray:
+        c = self.config
+        basis = spectral.mel_filterbank(sample_rate=c.sample_rate, n_fft=c.n_fft, n_mels=c.n_mels)
+        return spectral.log_mel(power, mel_basis=basis)
+
+
+@register_extractor("mfcc_matrix")
+class MfccMatrix(Extractor):
+    """The first study's representation: the MFCC matrix of one window, ``(n_mfcc, mfcc_frames)``.
+
+    With the defaults of :func:`seed_feature_config` (one centred 30 s window, 20 MFCCs, 1280 frames) it has
+    25,600 values, the study's "24k features".
+    """
+
+    def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        clip = clips[0]
+        coefficients = spectral.mfcc(self._log_mel(self._power(clip)), n_mfcc=self.config.n_mfcc)
+        return spectral.fix_length(coefficients, frames=self.config.mfcc_frames)
+
+
+@register_extractor("mfcc_stats")
+class MfccStats(Extractor):
+    """Mean and standard deviation of the MFCCs over all frames of all windows, ``(2 * n_mfcc,)``."""
+
+    def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        frames = [spectral.mfcc(self._log_mel(self._power(c)), n_mfcc=self.config.n_mfcc) for c in clips]
+        return spectral.summary_statistics(np.concatenate(frames, axis=-1))
+
+
+@register_extractor("track_stats")
+class TrackStats(Extractor):
+    """Timbre, texture and harmony statistics over windows spread across the track.
+
+    Per frame: MFCCs, their deltas, octave spectral contrast, chroma, and spectral shape (centroid,
+    bandwidth, roll-off, flatness, RMS). Output: mean and std of each over all frames of all windows,
+    ``(2 * (2 * n_mfcc + 7 + 12 + 5),)``.
+    """
+
+    def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        c = self.config
+        chroma_basis = spectral.chroma_filterbank(sample_rate=c.sample_rate, n_fft=c.n_fft)
+        per_window = []
+        for clip in clips:
+            power = self._power(clip)
+            coefficients = spectral.mfcc(self._log_mel(power), n_mfcc=c.n_mfcc)
+            per_window.append(
+                np.concatenate(
+                    [
+                        coefficients,
+                        spectral.delta(coefficients),
+                        spectral.spectral_contrast(power, sample_rate=c.sample_rate, n_fft=c.n_fft),
+                        spectral.chroma(power, chroma_basis=chroma_basis),
+                        np.log1p(spectral.spectral_shape(power, sample_rate=c.sample_rate, n_fft=c.n_fft)),
+                    ],
+                    axis=0,
+                )
+            )
+        return spectral.summary_statistics(np.concatenate(per_window, axis=-1))
+
+
+@register_extractor("logmel")
+class LogMel(Extractor):
+    """Log-mel spectrogram of each window, ``(n_windows, n_mels, t)`` float16 (for spectrogram models)."""
+
+    def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        frames = int(round(self.config.window_s * self.config.sample_rate / self.config.hop_length)) + 1
+        mels = [spectral.fix_length(self._log_mel(self._power(c)), frames=frames) for c in clips]
+        return np.stack(mels).astype(np.float16)
+
+
+def seed_feature_config(**overrides: object) -> FeatureConfig:
+    """The first study's setting: one centred 30 s window, MFCC matrix (use with model ``knn_pca``)."""
+    base = FeatureConfig(extractor="mfcc_matrix", n_windows=1, window_s=30.0, n_mfcc=20)
+    return replace(base, **overrides)  # type: ignore[arg-type]

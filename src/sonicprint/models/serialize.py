@@ -1,0 +1,118 @@
+"""Saving and loading trained models, safely.
+
+A model file holds the model's name, constructor arguments, fitted arrays, label set, feature config and
+the software versions that made it (as asteroid's ``serialize``). It is read with
+``torch.load(weights_only=True)``: only tensors and plain containers are accepted, so loading never runs
+code from the file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..config import FeatureConfig, from_dict, to_dict
+from ..errors import ConfigError, ModelFormatError
+from ..registry import UnknownNameError
+from .base import Classifier, create_model
+
+FORMAT = "sonicprint-model"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to predict, with everything needed to compute its input from audio."""
+
+    model: Classifier
+    labels: list[str]
+    feature_config: FeatureConfig
+    meta: dict[str, Any]
+
+
+def software_versions() -> dict[str, str]:
+    import sklearn
+    import torch
+
+    return {
+        "sonicprint": __version__,
+        "numpy": np.__version__,
+        "torch": str(torch.__version__),
+        "scikit-learn": str(sklearn.__version__),
+        "python": platform.python_version(),
+    }
+
+
+def save_model(
+    path: str | Path,
+    model: Classifier,
+    *,
+    labels: Sequence[str],
+    feature_config: FeatureConfig,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    import torch
+
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_name": model.name,
+        "model_args": dict(model.params),
+        "state": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in model.state().items()},
+        "labels": list(labels),
+        "feature_config": to_dict(feature_config),
+        "versions": software_versions(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "extra": dict(extra or {}),
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    """Load a model saved by :func:`save_model`.
+
+    Raises
+    ------
+    ModelFormatError
+        When the file is missing, not a Sonicprint model, damaged, or made by an incompatible version.
+    """
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFormatError(path, "model file not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelFormatError(path, f"not a Sonicprint model file, or damaged ({first[:200]})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelFormatError(path, "not a Sonicprint model file (no 'sonicprint-model' header)")
+    version = payload.get("format_version")
+    if version != FORMAT_VERSION:
+        made_by = payload.get("versions", {}).get("sonicprint", "an unknown version")
+        raise ModelFormatError(
+            path,
+            f"model format {version} (made by Sonicprint {made_by}) cannot be read by Sonicprint "
+            f"{__version__}, which reads format {FORMAT_VERSION}; retrain the model with this version",
+        )
+    try:
+        model = create_model(payload["model_name"], **payload["model_args"])
+        model.load_state({k: v.numpy() for k, v in payload["state"].items()})
+        feature_config = from_dict(FeatureConfig, payload["feature_config"], where=f"{path}: feature_config")
+    except (UnknownNameError, ConfigError, KeyError, TypeError) as exc:
+        raise ModelFormatError(path, f"incompatible model contents ({exc})") from exc
+    meta = {k: payload.get(k) for k in ("model_name", "model_args", "versions", "created", "extra")}
+    return LoadedModel(model, list(payload["labels"]), feature_config, meta)

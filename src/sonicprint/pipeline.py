@@ -1,0 +1,210 @@
+"""Orchestration: from a collection source to a feature table, through the store, cache and executors.
+
+Work is idempotent: tracks already checked and features already cached are not computed again, so a run
+that was interrupted (even by ``kill -9``) finishes the rest when started again.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .audio import load_audio, probe_audio
+from .cache import FeatureCache, extractor_key
+from .collection import OK, CollectionSource, IngestReport, TrackStore, ingest
+from .config import FeatureConfig
+from .errors import FileProblem
+from .executors import create_executor
+from .features import create_extractor
+
+
+class Workspace:
+    """A directory holding a collection's database (``collection.sqlite``) and feature cache (``cache/``)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.store = TrackStore(self.root / "collection.sqlite")
+        self.cache = FeatureCache(self.root / "cache")
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class ExtractJob:
+    """Everything a worker needs to compute and cache one track's features."""
+
+    path: str
+    content_hash: str
+    duration_s: float
+    config: FeatureConfig
+    cache_root: str
+    key: str
+
+
+def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
+    """Decode the mono windows the configured extractor needs, at the configured rate."""
+    extractor = create_extractor(config)
+    return [
+        load_audio(path, sample_rate=config.sample_rate, offset=offset, duration=length).samples[0]
+        for offset, length in extractor.windows(duration_s)
+    ]
+
+
+def compute_file_features(
+    path: str | Path, config: FeatureConfig, *, duration_s: float | None = None
+) -> np.ndarray:
+    """Features of one file, without a workspace (used by ``predict``)."""
+    if duration_s is None:
+        duration_s = probe_audio(path).duration_s
+    array = create_extractor(config).compute(decode_windows(path, config, duration_s))
+    if not np.all(np.isfinite(array)):
+        raise FileProblem(path, "features are not finite (damaged audio?)")
+    return array
+
+
+def extract_track(job: ExtractJob) -> str:
+    """Worker: compute one track's features and store them in the cache; returns the content hash."""
+    array = compute_file_features(job.path, job.config, duration_s=job.duration_s)
+    FeatureCache(job.cache_root).put(job.key, job.content_hash, array)
+    return job.content_hash
+
+
+@dataclass
+class FeatureTable:
+    """Features of the usable tracks of a collection, row-aligned with their labels and groups."""
+
+    paths: list[str]
+    labels: list[str]
+    groups: list[dict[str, str]]
+    hashes: list[str]
+    features: np.ndarray
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    computed: int = 0
+
+    def group_values(self, column: str | None) -> list[str]:
+        """The value of group ``column`` per track (the track itself when None or empty)."""
+        if column is None:
+            return list(self.hashes)
+        return [g.get(column) or f"track:{h}" for g, h in zip(self.groups, self.hashes)]
+
+
+def extract_features(
+    workspace: Workspace,
+    config: FeatureConfig,
+    *,
+    executor: str = "process",
+    workers: int = 0,
+    progress: bool = True,
+    executor_options: dict[str, object] | None = None,
+) -> FeatureTable:
+    """Compute (or read from the cache) the features of every usable track in the workspace.
+
+    A track whose features fail is reported with its reason and left out; the others go on.
+    """
+    key = extractor_key(config)
+    tracks = workspace.store.tracks(status=OK)
+    todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
+    jobs = [
+        ExtractJob(
+            t.path, t.content_hash or "", float(t.duration_s or 0.0), config, str(workspace.cache.root), key
+        )
+        for t in todo
+    ]
+    if jobs:
+        runner = create_executor(executor, workers=workers, **(executor_options or {}))
+        bar = _progress(len(jobs), f"features ({config.extractor})", enabled=progress)
+        for index, outcome in runner.map_unordered(extract_track, jobs):
+            job = jobs[index]
+            if isinstance(outcome, BaseException):
+                reason = (
+                    outcome.problem
+                    if isinstance(outcome, FileProblem)
+                    else f"{type(outcome).__name__}: {outcome}"
+                )
+                workspace.store.record_feature_error(job.content_hash, key, reason)
+            else:
+                workspace.store.clear_feature_error(job.content_hash, key)
+            bar.update(1)
+        bar.close()
+    known_errors = workspace.store.feature_errors(key)
+    rows, arrays, errors = [], [], []
+    for track in tracks:
+        array = workspace.cache.get(key, track.content_hash or "")
+        if array is None:
+            errors.append((track.path, known_errors.get(track.content_hash or "", "features missing")))
+            continue
+        rows.append(track)
+        arrays.append(array)
+    features = np.stack(arrays) if arrays else np.zeros((0,), dtype=np.float32)
+    return FeatureTable(
+        paths=[t.path for t in rows],
+        labels=[t.label for t in rows],
+        groups=[t.groups for t in rows],
+        hashes=[t.content_hash or "" for t in rows],
+        features=features,
+        errors=errors,
+        computed=len(jobs),
+    )
+
+
+def build_collection(
+    workspace: Workspace, source: CollectionSource, *, min_duration_s: float, progress: bool = True
+) -> IngestReport:
+    """Check every file of ``source`` into the workspace; see :func:`sonicprint.collection.ingest`."""
+    bar = _progress(len(source.tracks), "checking files", enabled=progress)
+
+    def tick(done: int, total: int) -> None:
+        bar.update(1)
+
+    report = ingest(source, workspace.store, min_duration_s=min_duration_s, on_progress=tick)
+    bar.close()
+    return report
+
+
+def _progress(total: int, description: str, *, enabled: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=description,
+        unit="track",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
+
+
+def select_labels(
+    table: FeatureTable, *, min_tracks: int, labels: Sequence[str] | None = None
+) -> FeatureTable:
+    """Keep the tracks whose label has at least ``min_tracks`` tracks (and is in ``labels`` if given)."""
+    from collections import Counter
+
+    counts = Counter(table.labels)
+    keep = [
+        i
+        for i, lab in enumerate(table.labels)
+        if counts[lab] >= min_tracks and (labels is None or lab in labels)
+    ]
+    return FeatureTable(
+        paths=[table.paths[i] for i in keep],
+        labels=[table.labels[i] for i in keep],
+        groups=[table.groups[i] for i in keep],
+        hashes=[table.hashes[i] for i in keep],
+        features=table.features[keep] if len(keep) else table.features[:0],
+        errors=table.errors,
+        computed=table.computed,
+    )

@@ -1,0 +1,62 @@
+"""Identify the maker of new recordings with a saved model: top-k makers with probabilities per file."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FileProblem
+from .models import load_model
+from .pipeline import compute_file_features
+
+UNKNOWN = "unknown"
+
+
+@dataclass
+class FilePrediction:
+    """The verdict for one file: top-k (label, probability), the answer, or the error that stopped it."""
+
+    path: str
+    top: list[tuple[str, float]] = field(default_factory=list)
+    verdict: str = ""
+    error: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "verdict": self.verdict,
+            "error": self.error,
+            "top": [{"label": lab, "probability": round(p, 4)} for lab, p in self.top],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def predict_files(
+    model_path: str | Path, files: Sequence[str | Path], *, top_k: int = 3, unknown_below: float = 0.0
+) -> list[FilePrediction]:
+    """Predict the maker of each file. A file that cannot be read gets an error; the others go on.
+
+    ``unknown_below``: when the best probability is below it, the verdict is ``"unknown"``.
+    """
+    loaded = load_model(model_path)
+    results = []
+    for path in files:
+        started = time.perf_counter()
+        try:
+            features = compute_file_features(path, loaded.feature_config)
+        except FileProblem as exc:
+            results.append(
+                FilePrediction(str(path), error=exc.problem, seconds=time.perf_counter() - started)
+            )
+            continue
+        proba = loaded.model.predict_proba(features[np.newaxis])[0]
+        order = np.argsort(-proba)[:top_k]
+        top = [(loaded.labels[i], float(proba[i])) for i in order]
+        verdict = top[0][0] if top[0][1] >= unknown_below else UNKNOWN
+        results.append(FilePrediction(str(path), top, verdict, None, time.perf_counter() - started))
+    return results

@@ -1,0 +1,70 @@
+"""Named registries for pluggable parts (features, models, executors, decoders).
+
+Modelled on timm's ``register_model`` / ``create_model`` / ``list_models``: registering a name twice
+raises, and asking for an unknown name raises an error that lists the known ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownNameError(KeyError):
+    """A registry was asked for a name it does not hold."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0])
+
+
+class DuplicateNameError(ValueError):
+    """A name was registered twice in one registry."""
+
+
+class Registry(Generic[T]):
+    """A mapping from names to factories of one kind of part.
+
+    Parameters
+    ----------
+    kind : str
+        What the registry holds ("feature extractor", "model", ...), used in error messages.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator that registers ``obj`` under ``name``."""
+
+        def decorate(obj: T) -> T:
+            self.add(name, obj)
+            return obj
+
+        return decorate
+
+    def add(self, name: str, obj: T) -> None:
+        if name in self._entries:
+            raise DuplicateNameError(f"{self.kind} {name!r} is already registered")
+        self._entries[name] = obj
+
+    def get(self, name: str) -> T:
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(sorted(self._entries)) or "(none)"
+            raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._entries)

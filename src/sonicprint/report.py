@@ -1,0 +1,130 @@
+"""HTML report with PNG plots: metrics, per-label table, confusion matrix and 2-D maps of the tracks."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion(matrix: np.ndarray, labels: Sequence[str], path: Path, *, title: str) -> Path:
+    plt = _pyplot()
+    n = len(labels)
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * n + 3), max(4, 0.6 * n + 2)))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(n), labels, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    top = matrix.max() if matrix.size else 0
+    for i in range(n):
+        for j in range(n):
+            if matrix[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if matrix[i, j] > top / 2 else "black",
+                )
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_map(points: np.ndarray, labels: Sequence[str], path: Path, *, title: str) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    names = sorted(set(labels))
+    cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
+    for k, name in enumerate(names):
+        mask = np.array([lab == name for lab in labels])
+        ax.scatter(points[mask, 0], points[mask, 1], s=22, color=cmap(k % cmap.N), label=name, alpha=0.85)
+    ax.legend(fontsize=7, loc="best", markerscale=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_report(
+    out_dir: Path, metrics: dict[str, Any], *, maps: dict[str, np.ndarray], track_labels: Sequence[str]
+) -> Path:
+    """Write ``report.html`` (and its PNGs) for the metrics of :func:`sonicprint.evaluation.evaluate`."""
+    from .evaluation import MAPS
+
+    labels = metrics["labels"]
+    confusion_png = plot_confusion(
+        np.array(metrics["confusion"]),
+        labels,
+        out_dir / "confusion.png",
+        title="Confusion matrix (out-of-fold)",
+    )
+    images = [confusion_png.name]
+    for method, points in maps.items():
+        png = plot_map(
+            points,
+            track_labels,
+            out_dir / f"map_{method}.png",
+            title=f"{MAPS.get(method)} map of the tracks ({metrics['model']} embedding)",
+        )
+        images.append(png.name)
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(r['label'])}</td><td>{r['support']}</td><td>{r['precision']:.3f}</td>"
+        f"<td>{r['recall']:.3f}</td><td>{r['f1']:.3f}</td><td>{r['accuracy']:.3f}</td></tr>"
+        for r in metrics["per_label"]
+    )
+    summary = "".join(
+        f"<tr><td>{avg}</td><td>{metrics[avg]['precision']:.3f}</td><td>{metrics[avg]['recall']:.3f}</td>"
+        f"<td>{metrics[avg]['f1']:.3f}</td></tr>"
+        for avg in ("macro", "weighted", "micro")
+    )
+    folds = ", ".join(f"{f['accuracy']:.3f}" for f in metrics["folds"])
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(metrics["title"])}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
+table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:right}}
+td:first-child,th:first-child{{text-align:left}}
+.big{{font-size:1.6em}}code{{background:#f4f4f4;padding:0 .2em}}
+img{{max-width:100%}}</style></head><body>
+<h1>{e(metrics["title"])}</h1>
+<p class="big">Accuracy <b>{metrics["accuracy"]:.1%}</b> on {metrics["n_tracks"]} tracks,
+{len(labels)} labels (chance: {metrics["chance"]["uniform"]:.1%} uniform,
+{metrics["chance"]["majority"]:.1%} majority).</p>
+<p>Model <code>{e(metrics["model"])}</code> on features <code>{e(metrics["extractor"])}</code>.
+Evaluation: <b>{e(metrics["evaluation"])}</b>: no {e(metrics["grouping"])} appears in both the training
+and the test side of any fold; every track is predicted once, by a model that never saw it.
+Fold accuracies: {folds} (mean {metrics["fold_accuracy_mean"]:.3f} ± {metrics["fold_accuracy_std"]:.3f}).
+Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) skipped (see
+<code>problems.txt</code>).</p>
+<h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>
+<h2>Per label (one vs all)</h2>
+<table><tr><th>label</th><th>tracks</th><th>precision</th><th>recall</th><th>F1</th><th>accuracy</th></tr>{rows}</table>
+{"".join(f'<p><img src="{e(name)}" alt="{e(name)}"></p>' for name in images)}
+<h2>Resolved configuration</h2><pre>{e(json.dumps(metrics["config"], indent=2))}</pre>
+</body></html>
+"""
+    path = out_dir / "report.html"
+    path.write_text(body)
+    return path
