@@ -97,14 +97,12 @@ class ProcessExecutor:
 
 @EXECUTORS.register("ray")
 class RayExecutor:
-    """Jobs as Ray tasks: on a running cluster (``RAY_ADDRESS``), or a local one started on demand.
-
-    ``local_mode=True`` runs tasks in this process through Ray's API, for tests.
+    """Jobs as Ray tasks: on a running cluster (``address`` or ``RAY_ADDRESS``), else on a local
+    single-node cluster started on demand with ``workers`` CPUs.
     """
 
-    def __init__(self, *, workers: int = 0, local_mode: bool = False, address: str | None = None) -> None:
+    def __init__(self, *, workers: int = 0, address: str | None = None) -> None:
         self.workers = workers or None
-        self.local_mode = local_mode
         self.address = address or os.environ.get("RAY_ADDRESS")
 
     def map_unordered(
@@ -118,7 +116,6 @@ class RayExecutor:
             ray.init(
                 address=self.address,
                 num_cpus=None if self.address else self.workers,
-                local_mode=self.local_mode,
                 ignore_reinit_error=True,
                 include_dashboard=False,
                 log_to_driver=False,

@@ -6,6 +6,7 @@ that was interrupted (even by ``kill -9``) finishes the rest when started again.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class ExtractJob:
     config: FeatureConfig
     cache_root: str
     key: str
+    #: module defining the extractor: a fresh worker process imports it, so plug-ins register there too
+    extractor_module: str = ""
 
 
 def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
@@ -76,6 +79,8 @@ def compute_file_features(
 
 def extract_track(job: ExtractJob) -> str:
     """Worker: compute one track's features and store them in the cache; returns the content hash."""
+    if job.extractor_module:
+        importlib.import_module(job.extractor_module)
     array = compute_file_features(job.path, job.config, duration_s=job.duration_s)
     FeatureCache(job.cache_root).put(job.key, job.content_hash, array)
     return job.content_hash
@@ -116,9 +121,11 @@ def extract_features(
     key = extractor_key(config)
     tracks = workspace.store.tracks(status=OK)
     todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
+    module = type(create_extractor(config)).__module__
     jobs = [
         ExtractJob(
-            t.path, t.content_hash or "", float(t.duration_s or 0.0), config, str(workspace.cache.root), key
+            t.path, t.content_hash or "", float(t.duration_s or 0.0), config, str(workspace.cache.root), key,
+            module,
         )
         for t in todo
     ]

@@ -69,16 +69,23 @@ def _sf_probe(path: Path) -> AudioInfo:
     return AudioInfo(info.frames / info.samplerate, int(info.samplerate), int(info.channels), "soundfile")
 
 
+_LOSSY_PREROLL_S = 0.5  # lossy decoders need a few frames of history after a seek to be exact
+
+
 def _sf_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     with sf.SoundFile(str(path)) as f:
         rate = int(f.samplerate)
-        start = int(round(offset * rate))
+        start = min(int(round(offset * rate)), f.frames)
+        # MP3 and Vorbis decode garbage for a few frames after a seek (bit reservoir, overlap): start
+        # early and drop the pre-roll
+        lossless = f.format in ("WAV", "WAVEX", "FLAC", "AIFF", "CAF", "W64", "RF64")
+        preroll = 0 if lossless else min(start, int(_LOSSY_PREROLL_S * rate))
         if start:
-            f.seek(min(start, f.frames))
-        frames = -1 if duration is None else int(round(duration * rate))
-        data = f.read(frames=frames, dtype="float32", always_2d=True)
+            f.seek(start - preroll)
+        frames = -1 if duration is None else int(round(duration * rate)) + preroll
+        data = f.read(frames=frames, dtype="float32", always_2d=True)[preroll:]
     return np.ascontiguousarray(data.T), rate
 
 

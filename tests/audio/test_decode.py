@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sonicprint.audio import DECODERS, downmix, load_audio, probe_audio, resample
+from sonicprint.audio.decode import DEFAULT_CHAIN
+from sonicprint.errors import AudioDecodeError
+from tests.conftest import chirp, tone
+
+FORMATS = [
+    ("a.wav", 22050, 1),
+    ("b.flac", 44100, 2),
+    ("c.ogg", 48000, 2),
+    ("d.opus", 48000, 2),
+    ("e.mp3", 44100, 2),
+    ("f.m4a", 44100, 2),
+    ("g.wav", 8000, 6),  # odd rate and channel count
+]
+
+
+@pytest.mark.parametrize(("name", "rate", "channels"), FORMATS)
+def test_every_format_decodes_resamples_and_downmixes(write_audio, name, rate, channels):
+    path = write_audio(name, tone(440, 3.0, rate, channels=channels), rate)
+    info = probe_audio(path)
+    assert info.sample_rate == rate
+    assert info.channels == channels
+    assert info.duration_s == pytest.approx(3.0, abs=0.1)
+    audio = load_audio(path, sample_rate=16000, mono=True)
+    assert audio.samples.dtype == np.float32
+    assert audio.samples.shape[0] == 1
+    assert audio.samples.shape[1] == pytest.approx(3.0 * 16000, abs=0.1 * 16000)
+    assert audio.backend in DEFAULT_CHAIN
+    # the tone survives: its energy peaks at 440 Hz
+    spectrum = np.abs(np.fft.rfft(audio.samples[0, 4000:12000]))
+    assert abs(np.argmax(spectrum) * 16000 / 8000 - 440) < 10
+
+
+def test_m4a_falls_back_to_pyav(write_audio):
+    path = write_audio("x.m4a", tone(220, 1.0, 44100, channels=2), 44100)
+    assert load_audio(path).backend == "pyav"
+
+
+@pytest.mark.parametrize("name", ["w.wav", "w.flac", "w.ogg", "w.mp3"])
+def test_window_read_matches_the_same_span_of_a_full_read(write_audio, name):
+    rate = 22050
+    path = write_audio(name, chirp(4.0, rate), rate)
+    full = load_audio(path).samples[0]
+    part = load_audio(path, offset=1.5, duration=1.0).samples[0]
+    assert part.shape[0] == pytest.approx(rate, abs=rate * 0.01)
+    start = int(1.5 * rate)
+    # lossy codecs may shift by a frame's padding; align by cross-correlation within 3000 samples
+    reference = full[start - 3000 : start + rate + 3000]
+    lags = np.correlate(reference, part[: rate // 2], mode="valid")
+    best = int(np.argmax(lags)) - 3000
+    assert abs(best) <= 2600
+    aligned = full[start + best : start + best + len(part)]
+    assert np.corrcoef(aligned[: len(part)], part[: len(aligned)])[0, 1] > 0.98
+
+
+def test_window_past_the_end_is_an_error_that_names_the_file(write_audio):
+    path = write_audio("short.wav", tone(440, 1.0, 22050), 22050)
+    with pytest.raises(AudioDecodeError, match=r"short\.wav"):
+        load_audio(path, offset=5.0, duration=1.0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [("empty", "empty file"), ("not_audio", "not readable as audio"), ("corrupt", "not readable as audio"),
+     ("missing", "not found")],
+)
+def test_bad_files_raise_a_clear_error_naming_the_file(bad_files, kind, message):
+    path: Path = bad_files[kind]
+    for call in (probe_audio, load_audio):
+        with pytest.raises(AudioDecodeError, match=message) as info:
+            call(path)
+        assert str(path) in str(info.value)
+
+
+def test_a_directory_is_not_audio(tmp_path):
+    with pytest.raises(AudioDecodeError, match="directory"):
+        load_audio(tmp_path)
+
+
+def test_failure_lists_each_backend_tried(bad_files):
+    with pytest.raises(AudioDecodeError) as info:
+        load_audio(bad_files["not_audio"])
+    assert "soundfile:" in str(info.value) and "pyav:" in str(info.value)
+
+
+def test_downmix_is_the_channel_mean():
+    x = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]], dtype=np.float32)
+    np.testing.assert_allclose(downmix(x), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(downmix(x[0]), x[0])
+
+
+def test_resample_keeps_duration_and_frequency():
+    rate = 44100
+    x = tone(1000, 1.0, rate)[:, 0][np.newaxis]
+    y = resample(x, orig_rate=rate, target_rate=22050)
+    assert y.shape == (1, 22050)
+    spectrum = np.abs(np.fft.rfft(y[0]))
+    assert abs(np.argmax(spectrum) - 1000) <= 1
+
+
+def test_decoder_registry_holds_the_chain():
+    assert set(DEFAULT_CHAIN) <= set(DECODERS.names())

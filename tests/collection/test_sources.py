@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import pytest
+
+from sonicprint.collection import open_source, read_manifest, read_tags, scan_folder, scan_tags
+from sonicprint.errors import ManifestError
+from tests.conftest import tone
+
+
+def test_csv_manifest_with_groups_and_root(tmp_path):
+    (tmp_path / "m.csv").write_text("path,producer,album\na.wav,P1,X\nsub/b.wav,P2,Y\n,P3,Z\nc.wav,,Z\n")
+    source = read_manifest(tmp_path / "m.csv", label="producer", group_columns=["album"], audio_root="/data")
+    assert [t.path for t in source.tracks] == ["/data/a.wav", "/data/sub/b.wav"]
+    assert [t.label for t in source.tracks] == ["P1", "P2"]
+    assert source.tracks[1].groups == {"album": "Y"}
+    # rows with an empty path or label are reported by line, never dropped silently
+    assert [p.where.rsplit(":", 1)[1] for p in source.problems] == ["4", "5"]
+
+
+def test_parquet_manifest(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"file": ["x.flac"], "artist": ["A"]}), tmp_path / "m.parquet")
+    source = read_manifest(tmp_path / "m.parquet", label="artist", path_column="file")
+    assert source.tracks[0].path == str(tmp_path / "x.flac") and source.tracks[0].label == "A"
+
+
+@pytest.mark.parametrize(
+    ("content", "label", "message"),
+    [("path,artist\na.wav,A\n", "producer", "no column 'producer'; columns are: path, artist"),
+     ("", "artist", "empty manifest"),
+     (b"\x00\x01\x02binary", "artist", "not a text CSV")],
+)
+def test_wrong_labels_files_raise_errors_naming_the_file(tmp_path, content, label, message):
+    path = tmp_path / "labels.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(ManifestError, match=message) as info:
+        read_manifest(path, label=label)
+    assert "labels.csv" in str(info.value)
+
+
+def test_missing_manifest(tmp_path):
+    with pytest.raises(ManifestError, match="manifest not found"):
+        read_manifest(tmp_path / "nope.csv", label="x")
+
+
+def test_folder_tree(tmp_path, write_audio):
+    write_audio("root/P1/album1/a.wav", tone(440, 0.2, 8000), 8000)
+    write_audio("root/P2/b.flac", tone(440, 0.2, 8000), 8000)
+    write_audio("root/loose.wav", tone(440, 0.2, 8000), 8000)
+    source = open_source(tmp_path / "root", label="producer")
+    assert [(t.label, t.groups["album"]) for t in source.tracks] == [("P1", "album1"), ("P2", "")]
+    assert len(source.problems) == 1 and "loose.wav" in source.problems[0].where
+    assert scan_folder(tmp_path / "root").label == "label"
+
+
+def test_tags_id3_tipl_txxx_and_vorbis_producer(tmp_path, write_audio):
+    from mutagen.flac import FLAC
+    from mutagen.id3 import ID3, TALB, TCOM, TIPL, TPE1, TXXX
+
+    mp3 = write_audio("tags/a.mp3", tone(440, 0.5, 44100), 44100)
+    tags = ID3()
+    tags.add(TPE1(encoding=3, text="The Artist"))
+    tags.add(TCOM(encoding=3, text="The Composer"))
+    tags.add(TALB(encoding=3, text="The Album"))
+    tags.add(TIPL(encoding=3, people=[["engineer", "E"], ["producer", "Rick"]]))
+    tags.save(mp3)
+    mp3b = write_audio("tags/b.mp3", tone(440, 0.5, 44100), 44100)
+    tags = ID3()
+    tags.add(TXXX(encoding=3, desc="PRODUCER", text="Quincy"))
+    tags.save(mp3b)
+    flac = write_audio("tags/c.flac", tone(440, 0.5, 44100), 44100)
+    f = FLAC(flac)
+    f["PRODUCER"] = "Brian"
+    f["ARTIST"] = "Band"
+    f.save()
+    assert read_tags(mp3) == {"artist": "The Artist", "composer": "The Composer", "album": "The Album",
+                              "producer": "Rick"}
+    assert read_tags(mp3b)["producer"] == "Quincy"
+    assert read_tags(flac) == {"producer": "Brian", "artist": "Band"}
+    source = scan_tags(tmp_path / "tags", label="producer")
+    assert sorted(t.label for t in source.tracks) == ["Brian", "Quincy", "Rick"]
+    by_artist = scan_tags(tmp_path / "tags", label="artist")
+    assert len(by_artist.problems) == 1 and "no 'artist' tag" in by_artist.problems[0].problem

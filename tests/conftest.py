@@ -1,0 +1,97 @@
+"""Shared fixtures: small synthetic audio files written from a seeded rng into ``tmp_path``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+def tone(freq: float, seconds: float, rate: int, *, channels: int = 1, amplitude: float = 0.3) -> np.ndarray:
+    """A sine tone, shape ``(n, channels)`` float32."""
+    t = np.arange(int(seconds * rate)) / rate
+    mono = (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return np.repeat(mono[:, None], channels, axis=1)
+
+
+def chirp(seconds: float, rate: int, *, f0: float = 100.0, f1: float = 4000.0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t**2 / (2 * seconds))
+    return (0.3 * np.sin(phase)).astype(np.float32)[:, None]
+
+
+def clicks(seconds: float, rate: int, *, every_s: float = 0.25) -> np.ndarray:
+    x = np.zeros((int(seconds * rate), 1), dtype=np.float32)
+    x[:: int(every_s * rate)] = 0.9
+    return x
+
+
+def noise(seconds: float, rate: int, *, rng: np.random.Generator, channels: int = 2) -> np.ndarray:
+    return (0.1 * rng.standard_normal((int(seconds * rate), channels))).astype(np.float32)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def write_audio(tmp_path: Path) -> Callable[..., Path]:
+    """Write ``data (n, channels)`` at ``rate`` to ``tmp_path/name`` in the format its suffix names."""
+
+    def write(name: str, data: np.ndarray, rate: int) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        suffix = path.suffix.lower()
+        if suffix == ".ogg":
+            sf.write(path, data, rate, format="OGG", subtype="VORBIS")
+        elif suffix == ".opus":
+            sf.write(path, data, rate, format="OGG", subtype="OPUS")
+        elif suffix == ".mp3":
+            sf.write(path, data, rate, format="MP3")
+        elif suffix == ".m4a":
+            _write_m4a(path, data, rate)
+        else:
+            sf.write(path, data, rate)
+        return path
+
+    return write
+
+
+def _write_m4a(path: Path, data: np.ndarray, rate: int) -> None:
+    import av
+
+    layout = "stereo" if data.shape[1] == 2 else "mono"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=rate)
+        stream.layout = layout
+        for start in range(0, len(data), 1024):
+            block = np.ascontiguousarray(data[start : start + 1024].T)
+            frame = av.AudioFrame.from_ndarray(block, format="fltp", layout=layout)
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+@pytest.fixture
+def bad_files(tmp_path: Path, write_audio: Callable[..., Path]) -> dict[str, Path]:
+    """One file for each kind of bad input, keyed by the problem it has."""
+    files = {}
+    files["empty"] = tmp_path / "bad" / "empty.wav"
+    files["empty"].parent.mkdir(parents=True, exist_ok=True)
+    files["empty"].write_bytes(b"")
+    files["not_audio"] = tmp_path / "bad" / "notes.mp3"
+    files["not_audio"].write_text("this is a text file, not audio\n" * 20)
+    good = write_audio("bad/source.flac", tone(440, 2.0, 22050), 22050)
+    files["corrupt"] = tmp_path / "bad" / "truncated.flac"
+    files["corrupt"].write_bytes(b"fLaC" + bytes(np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8)))
+    files["too_short"] = write_audio("bad/short.wav", tone(440, 0.5, 22050), 22050)
+    files["silent"] = write_audio("bad/silent.wav", np.zeros((22050 * 2, 1), dtype=np.float32), 22050)
+    files["missing"] = tmp_path / "bad" / "missing.wav"
+    files["good"] = good
+    return files

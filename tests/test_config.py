@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from sonicprint.config import (
+    ExperimentConfig,
+    FeatureConfig,
+    SplitConfig,
+    config_hash,
+    from_dict,
+    load_config_file,
+    save_config,
+    to_dict,
+)
+from sonicprint.errors import ConfigError
+
+
+def test_round_trip_through_dict_and_file(tmp_path):
+    config = ExperimentConfig(split=SplitConfig(folds=5, group="album"))
+    assert from_dict(ExperimentConfig, to_dict(config)) == config
+    save_config(config, tmp_path / "c.json")
+    assert load_config_file(tmp_path / "c.json") == config
+
+
+def test_toml_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('executor = "serial"\n[split]\nfolds = 4\n[model]\nname = "lda"\n[model.params]\nshrinkage = 0.5\n')
+    config = load_config_file(path)
+    assert config.split.folds == 4 and config.model.name == "lda" and config.model.params == {"shrinkage": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [({"splitt": {}}, r"unknown key\(s\) splitt"), ({"split": {"folds": "3"}}, "expected int"),
+     ({"split": {"folds": 1}}, "at least 2"), ({"features": {"hop_length": 4096}}, "hop_length"),
+     ({"maps": "tsne"}, "expected a list")],
+)
+def test_bad_values_are_rejected(data, message):
+    with pytest.raises(ConfigError, match=message):
+        from_dict(ExperimentConfig, data)
+
+
+def test_configs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FeatureConfig().n_mels = 3  # type: ignore[misc]
+
+
+def test_hash_changes_with_any_value():
+    assert config_hash(FeatureConfig()) == config_hash(FeatureConfig())
+    assert config_hash(FeatureConfig()) != config_hash(FeatureConfig(n_mels=64))
+
+
+def test_unreadable_config_file_names_the_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="broken.json"):
+        load_config_file(path)
+    with pytest.raises(ConfigError, match="missing.json"):
+        load_config_file(tmp_path / "missing.json")
+    json.loads(json.dumps(to_dict(ExperimentConfig())))  # always JSON-ready

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pytest
+
+from sonicprint.executors import EXECUTORS, create_executor
+from sonicprint.registry import UnknownNameError
+
+
+def square_or_fail(x: int) -> int:
+    if x == 3:
+        raise ValueError("three is bad")
+    return x * x
+
+
+def _run(executor):
+    results = dict(executor.map_unordered(square_or_fail, list(range(6))))
+    assert sorted(results) == list(range(6))
+    assert isinstance(results[3], ValueError) and "three is bad" in str(results[3])
+    assert {k: v for k, v in results.items() if k != 3} == {0: 0, 1: 1, 2: 4, 4: 16, 5: 25}
+
+
+@pytest.mark.parametrize("name", [n for n in EXECUTORS.names() if n != "ray"])
+def test_executor_contract_one_failure_never_stops_the_others(name):
+    _run(create_executor(name, workers=2))
+
+
+@pytest.mark.slow
+def test_ray_executor_on_a_local_cluster():
+    # Ray 2.x removed local_mode; a single-node cluster started here is its replacement for tests
+    pytest.importorskip("ray")
+    import ray
+
+    try:
+        _run(create_executor("ray", workers=2))
+    finally:
+        ray.shutdown()
+
+
+def test_unknown_executor():
+    with pytest.raises(UnknownNameError, match="known: process, ray, serial"):
+        create_executor("dask")

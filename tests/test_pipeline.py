@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sonicprint.cache import extractor_key
+from sonicprint.collection.sources import CollectionSource, TrackSource
+from sonicprint.config import FeatureConfig
+from sonicprint.features import EXTRACTORS, Extractor, register_extractor
+from sonicprint.features.extractors import MfccStats
+from sonicprint.pipeline import Workspace, build_collection, extract_features, select_labels
+from tests.conftest import noise, tone
+
+if "slow_mfcc_stats" not in EXTRACTORS:
+
+    @register_extractor("slow_mfcc_stats")
+    class SlowMfccStats(MfccStats):
+        """MFCC statistics that take a while, so a run can be killed half-way."""
+
+        def compute(self, clips):  # type: ignore[no-untyped-def]
+            time.sleep(0.3)
+            return super().compute(clips)
+
+
+if "explodes_on_loud" not in EXTRACTORS:
+
+    @register_extractor("explodes_on_loud")
+    class ExplodesOnLoud(Extractor):
+        def compute(self, clips):  # type: ignore[no-untyped-def]
+            if np.abs(clips[0]).max() > 0.5:
+                raise ValueError("too loud for this extractor")
+            return np.array([float(np.abs(clips[0]).mean())], dtype=np.float32)
+
+
+def _collection(tmp_path, write_audio, rng, n=6):
+    tracks = []
+    for i in range(n):
+        path = write_audio(f"audio/t{i}.wav", noise(2.0, 22050, rng=rng) * (1 + i), 22050)
+        tracks.append(TrackSource(str(path), f"L{i % 2}", {"album": f"A{i // 2}"}))
+    return CollectionSource(tracks, [], "label", ("album",), "test")
+
+
+def test_features_are_cached_and_not_computed_twice(tmp_path, write_audio, rng):
+    source = _collection(tmp_path, write_audio, rng)
+    config = FeatureConfig(extractor="mfcc_stats", n_windows=2, window_s=1.0)
+    with Workspace(tmp_path / "ws") as ws:
+        build_collection(ws, source, min_duration_s=1.0, progress=False)
+        first = extract_features(ws, config, executor="serial", progress=False)
+        second = extract_features(ws, config, executor="process", workers=2, progress=False)
+    assert first.computed == 6 and second.computed == 0
+    np.testing.assert_array_equal(first.features, second.features)
+    assert first.features.shape == (6, 2 * config.n_mfcc)
+    assert first.group_values("album") == ["A0", "A0", "A1", "A1", "A2", "A2"]
+    assert first.group_values(None) == first.hashes
+
+
+def test_a_failing_track_is_reported_and_the_rest_goes_on(tmp_path, write_audio):
+    quiet = write_audio("q.wav", tone(440, 2.0, 22050, amplitude=0.1), 22050)
+    loud = write_audio("l.wav", tone(440, 2.0, 22050, amplitude=0.9), 22050)
+    source = CollectionSource([TrackSource(str(quiet), "A"), TrackSource(str(loud), "B")], [], "label", (), "t")
+    config = FeatureConfig(extractor="explodes_on_loud", n_windows=1, window_s=1.0)
+    with Workspace(tmp_path / "ws") as ws:
+        build_collection(ws, source, min_duration_s=1.0, progress=False)
+        table = extract_features(ws, config, executor="process", workers=2, progress=False)
+    assert table.paths == [str(quiet)]
+    assert table.errors == [(str(loud), "ValueError: too loud for this extractor")]
+
+
+def test_select_labels_keeps_labels_with_enough_tracks(tmp_path, write_audio, rng):
+    source = _collection(tmp_path, write_audio, rng, n=5)
+    with Workspace(tmp_path / "ws") as ws:
+        build_collection(ws, source, min_duration_s=1.0, progress=False)
+        table = extract_features(ws, FeatureConfig(extractor="mfcc_stats", n_windows=1, window_s=1.0),
+                                 executor="serial", progress=False)
+    kept = select_labels(table, min_tracks=3)
+    assert kept.labels == ["L0", "L0", "L0"] and kept.features.shape[0] == 3
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_where_it_stopped_with_no_corrupt_entry(tmp_path, write_audio, rng):
+    source = _collection(tmp_path, write_audio, rng, n=12)
+    config = FeatureConfig(extractor="slow_mfcc_stats", n_windows=1, window_s=1.0)
+    workspace = tmp_path / "ws"
+    with Workspace(workspace) as ws:
+        build_collection(ws, source, min_duration_s=1.0, progress=False)
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent.parent)!r})
+        import tests.test_pipeline  # registers the slow extractor
+        from sonicprint.config import FeatureConfig
+        from sonicprint.pipeline import Workspace, extract_features
+        if __name__ == "__main__":
+            with Workspace({str(workspace)!r}) as ws:
+                extract_features(ws, FeatureConfig(extractor="slow_mfcc_stats", n_windows=1, window_s=1.0),
+                                 executor="process", workers=2, progress=False)
+    """)
+    script_path = tmp_path / "run.py"
+    script_path.write_text(script)
+    entries = workspace / "cache" / extractor_key(config)
+    process = subprocess.Popen([sys.executable, str(script_path)], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list(entries.glob("*/*.npy"))) < 3:
+            time.sleep(0.02)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the whole group: the run and its workers
+        process.wait()
+    done_before = {p.name for p in entries.glob("*/*.npy")}
+    assert 3 <= len(done_before) < 12, "the run must be killed half-way"
+    for entry in entries.glob("*/*.npy"):
+        np.load(entry)  # every entry present is complete
+    with Workspace(workspace) as ws:
+        table = extract_features(ws, config, executor="process", workers=2, progress=False)
+    assert len(table.paths) == 12 and not table.errors
+    assert table.computed == 12 - len(done_before)
+    assert np.all(np.isfinite(table.features))
