@@ -89,7 +89,9 @@ def bad_files(tmp_path: Path, write_audio: Callable[..., Path]) -> dict[str, Pat
     files["not_audio"].write_text("this is a text file, not audio\n" * 20)
     good = write_audio("bad/source.flac", tone(440, 2.0, 22050), 22050)
     files["corrupt"] = tmp_path / "bad" / "truncated.flac"
-    files["corrupt"].write_bytes(b"fLaC" + bytes(np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8)))
+    files["corrupt"].write_bytes(
+        b"fLaC" + bytes(np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8))
+    )
     files["too_short"] = write_audio("bad/short.wav", tone(440, 0.5, 22050), 22050)
     files["silent"] = write_audio("bad/silent.wav", np.zeros((22050 * 2, 1), dtype=np.float32), 22050)
     files["missing"] = tmp_path / "bad" / "missing.wav"

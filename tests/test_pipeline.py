@@ -65,7 +65,9 @@ def test_features_are_cached_and_not_computed_twice(tmp_path, write_audio, rng):
 def test_a_failing_track_is_reported_and_the_rest_goes_on(tmp_path, write_audio):
     quiet = write_audio("q.wav", tone(440, 2.0, 22050, amplitude=0.1), 22050)
     loud = write_audio("l.wav", tone(440, 2.0, 22050, amplitude=0.9), 22050)
-    source = CollectionSource([TrackSource(str(quiet), "A"), TrackSource(str(loud), "B")], [], "label", (), "t")
+    source = CollectionSource(
+        [TrackSource(str(quiet), "A"), TrackSource(str(loud), "B")], [], "label", (), "t"
+    )
     config = FeatureConfig(extractor="explodes_on_loud", n_windows=1, window_s=1.0)
     with Workspace(tmp_path / "ws") as ws:
         build_collection(ws, source, min_duration_s=1.0, progress=False)
@@ -78,8 +80,12 @@ def test_select_labels_keeps_labels_with_enough_tracks(tmp_path, write_audio, rn
     source = _collection(tmp_path, write_audio, rng, n=5)
     with Workspace(tmp_path / "ws") as ws:
         build_collection(ws, source, min_duration_s=1.0, progress=False)
-        table = extract_features(ws, FeatureConfig(extractor="mfcc_stats", n_windows=1, window_s=1.0),
-                                 executor="serial", progress=False)
+        table = extract_features(
+            ws,
+            FeatureConfig(extractor="mfcc_stats", n_windows=1, window_s=1.0),
+            executor="serial",
+            progress=False,
+        )
     kept = select_labels(table, min_tracks=3)
     assert kept.labels == ["L0", "L0", "L0"] and kept.features.shape[0] == 3
 

@@ -70,6 +70,19 @@ def cross_validate(
     return probabilities, fold_of, labels, per_fold
 
 
+def validate_config(config: ExperimentConfig) -> None:
+    """Fail before any work when a name in the config is unknown (each error lists the known names)."""
+    from .evaluation import MAPS
+    from .executors import EXECUTORS
+    from .features import create_extractor
+
+    create_model(config.model.name, **dict(config.model.params))
+    create_extractor(config.features)
+    EXECUTORS.get(config.executor)
+    for method in config.maps:
+        MAPS.get(method)
+
+
 def run_experiment(
     source: CollectionSource,
     config: ExperimentConfig,
@@ -83,6 +96,7 @@ def run_experiment(
     ``predictions.csv``, ``problems.txt`` and ``model.pt`` into ``out_dir``."""
     from .report import write_report
 
+    validate_config(config)
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,12 @@ def test_window_past_the_end_is_an_error_that_names_the_file(write_audio):
 
 @pytest.mark.parametrize(
     ("kind", "message"),
-    [("empty", "empty file"), ("not_audio", "not readable as audio"), ("corrupt", "not readable as audio"),
-     ("missing", "not found")],
+    [
+        ("empty", "empty file"),
+        ("not_audio", "not readable as audio"),
+        ("corrupt", "not readable as audio"),
+        ("missing", "not found"),
+    ],
 )
 def test_bad_files_raise_a_clear_error_naming_the_file(bad_files, kind, message):
     path: Path = bad_files[kind]

@@ -40,8 +40,11 @@ def test_every_bad_file_is_reported_by_name_and_the_rest_goes_on(bad_files, stor
     assert status[str(bad_files["silent"])] == (OK, "")  # silence is valid audio
     assert report.ok == 3
     assert len(report.skipped) == len(paths) - 3
-    assert all(str(p) in "\n".join(report.lines()) for p in paths if str(p) not in
-               (str(bad_files["good"]), str(good2), str(bad_files["silent"])))
+    assert all(
+        str(p) in "\n".join(report.lines())
+        for p in paths
+        if str(p) not in (str(bad_files["good"]), str(good2), str(bad_files["silent"]))
+    )
 
 
 def test_rerun_checks_nothing_again_and_follows_label_changes(store, write_audio):

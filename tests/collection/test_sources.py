@@ -28,9 +28,11 @@ def test_parquet_manifest(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "label", "message"),
-    [("path,artist\na.wav,A\n", "producer", "no column 'producer'; columns are: path, artist"),
-     ("", "artist", "empty manifest"),
-     (b"\x00\x01\x02binary", "artist", "not a text CSV")],
+    [
+        ("path,artist\na.wav,A\n", "producer", "no column 'producer'; columns are: path, artist"),
+        ("", "artist", "empty manifest"),
+        (b"\x00\x01\x02binary", "artist", "not a text CSV"),
+    ],
 )
 def test_wrong_labels_files_raise_errors_naming_the_file(tmp_path, content, label, message):
     path = tmp_path / "labels.csv"
@@ -78,8 +80,12 @@ def test_tags_id3_tipl_txxx_and_vorbis_producer(tmp_path, write_audio):
     f["PRODUCER"] = "Brian"
     f["ARTIST"] = "Band"
     f.save()
-    assert read_tags(mp3) == {"artist": "The Artist", "composer": "The Composer", "album": "The Album",
-                              "producer": "Rick"}
+    assert read_tags(mp3) == {
+        "artist": "The Artist",
+        "composer": "The Composer",
+        "album": "The Album",
+        "producer": "Rick",
+    }
     assert read_tags(mp3b)["producer"] == "Quincy"
     assert read_tags(flac) == {"producer": "Brian", "artist": "Band"}
     source = scan_tags(tmp_path / "tags", label="producer")

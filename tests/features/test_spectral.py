@@ -64,10 +64,12 @@ def test_chroma_of_a_tone_peaks_at_its_pitch_class():
 
 
 def test_spectral_shape_centroid_follows_the_tone():
-    low = spectral.spectral_shape(spectral.power_spectrogram(tone(300, 1.0, RATE)[:, 0]), sample_rate=RATE,
-                                  n_fft=2048)
-    high = spectral.spectral_shape(spectral.power_spectrogram(tone(3000, 1.0, RATE)[:, 0]), sample_rate=RATE,
-                                   n_fft=2048)
+    low = spectral.spectral_shape(
+        spectral.power_spectrogram(tone(300, 1.0, RATE)[:, 0]), sample_rate=RATE, n_fft=2048
+    )
+    high = spectral.spectral_shape(
+        spectral.power_spectrogram(tone(3000, 1.0, RATE)[:, 0]), sample_rate=RATE, n_fft=2048
+    )
     assert low.shape[0] == 5
     assert np.median(low[0]) == pytest.approx(300, rel=0.1)
     assert np.median(high[0]) == pytest.approx(3000, rel=0.1)
@@ -75,9 +77,11 @@ def test_spectral_shape_centroid_follows_the_tone():
 
 def test_silence_gives_finite_features():
     power = spectral.power_spectrogram(np.zeros(RATE, dtype=np.float32))
-    for array in (spectral.spectral_contrast(power, sample_rate=RATE, n_fft=2048),
-                  spectral.spectral_shape(power, sample_rate=RATE, n_fft=2048),
-                  spectral.log_mel(power, mel_basis=spectral.mel_filterbank(sample_rate=RATE, n_fft=2048, n_mels=32))):
+    for array in (
+        spectral.spectral_contrast(power, sample_rate=RATE, n_fft=2048),
+        spectral.spectral_shape(power, sample_rate=RATE, n_fft=2048),
+        spectral.log_mel(power, mel_basis=spectral.mel_filterbank(sample_rate=RATE, n_fft=2048, n_mels=32)),
+    ):
         assert np.all(np.isfinite(array))
 
 

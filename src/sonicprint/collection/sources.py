@@ -64,8 +64,7 @@ def read_manifest(
         When the file is missing or unreadable, or lacks the path, label or a group column.
     """
     manifest = Path(manifest)
-    rows = _read_table(manifest)
-    columns = list(rows[0].keys()) if rows else []
+    columns, rows = _read_table(manifest)
     for needed in (path_column, label, *group_columns):
         if needed not in columns:
             raise ManifestError(
@@ -91,7 +90,7 @@ def read_manifest(
     return CollectionSource(tracks, problems, label, tuple(group_columns), str(manifest))
 
 
-def _read_table(manifest: Path) -> list[dict[str, str]]:
+def _read_table(manifest: Path) -> tuple[list[str], list[dict[str, str]]]:
     if not manifest.is_file():
         raise ManifestError(manifest, "manifest not found")
     suffix = manifest.suffix.lower()
@@ -100,7 +99,8 @@ def _read_table(manifest: Path) -> list[dict[str, str]]:
             import pyarrow.parquet as pq
 
             table = pq.read_table(manifest)
-            return [{k: "" if v is None else str(v) for k, v in row.items()} for row in table.to_pylist()]
+            rows = [{k: "" if v is None else str(v) for k, v in row.items()} for row in table.to_pylist()]
+            return list(table.column_names), rows
         with manifest.open(newline="", encoding="utf-8-sig") as handle:
             sample = handle.read(4096)
             handle.seek(0)
@@ -110,7 +110,8 @@ def _read_table(manifest: Path) -> list[dict[str, str]]:
             reader = csv.DictReader(handle, dialect=dialect)
             if not reader.fieldnames:
                 raise ManifestError(manifest, "empty manifest (no header row)")
-            return [{k: v for k, v in row.items() if k is not None} for row in reader]
+            rows = [{k: v for k, v in row.items() if k is not None} for row in reader]
+            return list(reader.fieldnames), rows
     except ManifestError:
         raise
     except (UnicodeDecodeError, csv.Error) as exc:

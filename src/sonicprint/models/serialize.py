@@ -65,7 +65,7 @@ def save_model(
         "format_version": FORMAT_VERSION,
         "model_name": model.name,
         "model_args": dict(model.params),
-        "state": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in model.state().items()},
+        "state": {k: torch.from_numpy(np.array(v, order="C")) for k, v in model.state().items()},
         "labels": list(labels),
         "feature_config": to_dict(feature_config),
         "versions": software_versions(),

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import precision_recall_fscore_support
+
+from sonicprint.evaluation import (
+    accuracy,
+    chance_level,
+    confusion,
+    embedding_map,
+    evaluate,
+    one_vs_all,
+    precision_recall_f1,
+    top_k_accuracy,
+    validate,
+)
+
+LABELS = ["a", "b", "c", "d"]
+REF = ["a", "a", "b", "b", "b", "c", "c", "a", "b", "c"]
+EST = ["a", "b", "b", "b", "c", "c", "a", "a", "b", "b"]
+
+
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro"])
+def test_prf_agrees_with_scikit_learn(average):
+    present = sorted(set(REF))
+    ref = precision_recall_fscore_support(REF, EST, labels=present, average=average, zero_division=0)
+    ours = precision_recall_f1(REF, EST, LABELS, average=average)
+    np.testing.assert_allclose(ours, ref[:3])
+
+
+def test_accuracy_confusion_and_one_vs_all():
+    assert accuracy(REF, EST) == pytest.approx(0.6)
+    matrix = confusion(REF, EST, LABELS)
+    assert matrix.sum() == len(REF) and np.trace(matrix) == 6
+    assert matrix[LABELS.index("c"), LABELS.index("a")] == 1
+    rows = {r["label"]: r for r in one_vs_all(REF, EST, LABELS)}
+    assert rows["a"]["recall"] == pytest.approx(2 / 3)
+    assert rows["d"]["support"] == 0 and rows["d"]["accuracy"] == 1.0
+
+
+def test_chance_and_top_k():
+    assert chance_level(REF, LABELS) == {"uniform": 0.25, "majority": 0.4}
+    proba = np.eye(4)[[LABELS.index(e) for e in EST]] + 0.1 * np.eye(4)[[LABELS.index(r) for r in REF]]
+    assert top_k_accuracy(REF, proba, LABELS, k=1) == pytest.approx(0.6)
+    assert top_k_accuracy(REF, proba, LABELS, k=2) == pytest.approx(1.0)
+
+
+def test_evaluate_bundles_everything():
+    out = evaluate(REF, EST, LABELS)
+    assert {"accuracy", "macro", "weighted", "micro", "chance", "per_label", "confusion", "labels"} <= set(
+        out
+    )
+
+
+@pytest.mark.parametrize(
+    ("ref", "est", "labels", "message"),
+    [
+        (["a"], ["a", "b"], LABELS, "reference has 1 items"),
+        ([], [], LABELS, "empty"),
+        (["a"], ["z"], LABELS, "not in the label set"),
+        (["a"], ["a"], ["a", "a"], "unique"),
+    ],
+)
+def test_validate_rejects_bad_input(ref, est, labels, message):
+    with pytest.raises(ValueError, match=message):
+        validate(ref, est, labels)
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_maps_are_2d_and_deterministic(method, rng):
+    x = rng.normal(size=(30, 8))
+    a = embedding_map(x, method=method, seed=0)
+    assert a.shape == (30, 2) and np.all(np.isfinite(a))
+    np.testing.assert_allclose(a, embedding_map(x, method=method, seed=0), atol=1e-6)
+    with pytest.raises(ValueError, match="at least 4 points"):
+        embedding_map(x[:3], method=method)

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sonicprint.errors import ConfigError
+from sonicprint.evaluation import crossing_groups, kfold_splits, train_val_test_split
+
+
+def _collection(rng, n_labels=4, groups_per_label=5, tracks_per_group=3):
+    labels, groups = [], []
+    for lab in range(n_labels):
+        for g in range(groups_per_label):
+            for _ in range(int(rng.integers(1, tracks_per_group + 1))):
+                labels.append(f"L{lab}")
+                groups.append(f"L{lab}-album{g}")
+    return labels, groups
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    folds=st.integers(2, 5),
+    n_labels=st.integers(2, 5),
+    groups_per_label=st.integers(1, 7),
+)
+def test_no_group_crosses_a_fold_and_every_item_is_tested_once(seed, folds, n_labels, groups_per_label):
+    rng = np.random.default_rng(seed)
+    labels, groups = _collection(rng, n_labels, groups_per_label)
+    if len(set(groups)) < folds:
+        with pytest.raises(ConfigError, match="distinct groups"):
+            kfold_splits(labels, groups, n_folds=folds, seed=seed)
+        return
+    splits = kfold_splits(labels, groups, n_folds=folds, seed=seed)
+    assert len(splits) == folds
+    tested = np.concatenate([test for _, test in splits])
+    assert sorted(tested.tolist()) == list(range(len(labels)))
+    for train, test in splits:
+        assert not crossing_groups(groups, train, test)
+        assert len(set(train) | set(test)) == len(labels)
+
+
+def test_folds_are_stratified_when_counts_allow(rng):
+    labels, groups = _collection(rng, n_labels=3, groups_per_label=10, tracks_per_group=1)
+    for _, test in kfold_splits(labels, groups, n_folds=5, seed=0):
+        assert set(Counter(np.array(labels)[test]).values()) == {2}
+
+
+def test_splits_are_deterministic_for_a_seed(rng):
+    labels, groups = _collection(rng)
+    a = kfold_splits(labels, groups, n_folds=3, seed=7)
+    b = kfold_splits(labels, groups, n_folds=3, seed=7)
+    c = kfold_splits(labels, groups, n_folds=3, seed=8)
+    assert all(np.array_equal(x[1], y[1]) for x, y in zip(a, b))
+    assert not all(np.array_equal(x[1], y[1]) for x, y in zip(a, c))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 1000))
+def test_train_val_test_is_grouped_and_near_60_20_20(seed):
+    rng = np.random.default_rng(seed)
+    labels, groups = _collection(rng, n_labels=4, groups_per_label=10, tracks_per_group=1)
+    train, val, test = train_val_test_split(labels, groups, seed=seed)
+    assert not crossing_groups(groups, train, val, test)
+    assert len(train) + len(val) + len(test) == len(labels)
+    assert len(test) == pytest.approx(0.2 * len(labels), abs=3)
+    assert len(val) == pytest.approx(0.2 * len(labels), abs=3)
+
+
+def test_crossing_groups_detects_a_leak():
+    groups = ["a", "a", "b", "c"]
+    assert crossing_groups(groups, np.array([0, 2]), np.array([1, 3])) == {"a"}
+    assert crossing_groups(groups, np.array([0, 1]), np.array([2, 3])) == set()

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sonicprint.cli import main
+from sonicprint.demo import generate_collection
+
+
+def test_list_shows_every_registry(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("track_stats", "knn_pca", "lda", "logreg", "process", "soundfile"):
+        assert name in out
+
+
+def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
+    made = generate_collection(
+        tmp_path / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=2
+    )
+    args = [
+        "experiment",
+        str(made.manifest),
+        "--label",
+        "producer",
+        "--audio-root",
+        str(made.audio_root),
+        "--group-columns",
+        "album,artist",
+        "--model",
+        "logreg",
+        "--model-param",
+        "C=0.5",
+        "--folds",
+        "3",
+        "--min-duration",
+        "2",
+        "--workspace",
+        str(tmp_path / "ws"),
+        "--out",
+        str(tmp_path / "run"),
+        "--json",
+        str(tmp_path / "m.json"),
+        "--executor",
+        "serial",
+        "--no-maps",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert metrics["model"] == "logreg" and metrics["config"]["model"]["params"] == {"C": 0.5}
+    assert "accuracy" in capsys.readouterr().out
+    assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed[0]["verdict"] in ("Producer A", "Producer B") and len(printed[0]["top"]) == 2
+
+
+def test_errors_are_one_clear_line(tmp_path, capsys):
+    assert main(["experiment", str(tmp_path / "none.csv"), "--label", "x", "--quiet"]) == 2
+    assert "none.csv: manifest not found" in capsys.readouterr().err
+    assert main(["experiment", str(tmp_path / "none.csv"), "--quiet"]) == 2
+    assert "--label is required" in capsys.readouterr().err
+    bogus = tmp_path / "bogus.pt"
+    bogus.write_text("x")
+    assert main(["predict", str(bogus), "a.wav"]) == 2
+    assert "bogus.pt: not a Sonicprint model file" in capsys.readouterr().err
+
+
+def test_unknown_model_name_lists_the_known_ones(tmp_path, capsys):
+    (tmp_path / "m.csv").write_text("path,label\n")
+    assert (
+        main(["experiment", str(tmp_path / "m.csv"), "--label", "label", "--model", "nope", "--quiet"]) == 2
+    )
+    assert "known: knn_pca, lda, logreg" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path):
+    """The README's first command: the seed method lands clearly above chance and clearly below 100%."""
+    result = subprocess.run(
+        [sys.executable, "-m", "sonicprint.cli", "demo", "--out", str(tmp_path / "demo"), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    seed, strong = summary["experiments"]["seed_knn_pca"], summary["experiments"]["track_stats_lda"]
+    assert seed["chance"] + 0.15 < seed["accuracy"] < 0.9
+    assert strong["accuracy"] > seed["accuracy"]
+    assert all(
+        (tmp_path / "demo" / "runs" / name / "report.html").is_file() for name in summary["experiments"]
+    )
+    assert sum(p["verdict"] == p["true_producer"] for p in summary["predictions"]) >= 3
+    assert any("damaged.flac" in line for line in summary["problems"])
+    assert "Held-out tracks" in result.stdout

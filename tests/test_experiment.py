@@ -1,0 +1,155 @@
+"""End to end on small generated collections: experiment, report, grouping, predict."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from sonicprint.collection import read_manifest
+from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
+from sonicprint.demo import generate_collection
+from sonicprint.experiment import run_experiment
+from sonicprint.predict import UNKNOWN, predict_files
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gen")
+    return generate_collection(
+        out, seed=3, producers=3, artists=2, tracks_per_pair=4, duration_s=8.0, queries=3
+    )
+
+
+def _config(**split):
+    return ExperimentConfig(
+        collection=CollectionConfig(label="producer", group_columns=("album", "artist"), min_duration_s=2.0),
+        features=FeatureConfig(n_windows=2, window_s=3.0),
+        split=SplitConfig(folds=3, **split),
+        model=ModelConfig("lda"),
+        executor="serial",
+        maps=("tsne",),
+    )
+
+
+def _source(collection, config):
+    return read_manifest(
+        collection.manifest,
+        label="producer",
+        group_columns=config.collection.group_columns,
+        audio_root=collection.audio_root,
+    )
+
+
+def test_generated_collection_is_deterministic(tmp_path):
+    a = generate_collection(
+        tmp_path / "a", seed=1, producers=2, artists=1, tracks_per_pair=1, duration_s=3.0, queries=1
+    )
+    b = generate_collection(
+        tmp_path / "b", seed=1, producers=2, artists=1, tracks_per_pair=1, duration_s=3.0, queries=1
+    )
+    assert a.manifest.read_text() == b.manifest.read_text()
+    for row in a.manifest.read_text().splitlines()[1:]:
+        rel = row.split(",")[0]
+        assert (a.audio_root / rel).read_bytes() == (b.audio_root / rel).read_bytes()
+
+
+def test_experiment_writes_a_complete_report(collection, tmp_path):
+    config = _config()
+    result = run_experiment(
+        _source(collection, config),
+        config,
+        workspace=tmp_path / "ws",
+        out_dir=tmp_path / "run",
+        progress=False,
+    )
+    m = result.metrics
+    assert m["n_tracks"] == 24 and m["n_skipped"] == 2  # the damaged file and the duplicate
+    assert m["accuracy"] > m["chance"]["uniform"] + 0.2
+    assert m["grouping"] == "track" and "track-disjoint" in m["evaluation"]
+    assert len(m["data_hash"]) == 16
+    for name in (
+        "report.html",
+        "metrics.json",
+        "config.json",
+        "predictions.csv",
+        "problems.txt",
+        "model.pt",
+        "confusion.png",
+        "map_tsne.png",
+    ):
+        assert (tmp_path / "run" / name).is_file(), name
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "track-disjoint" in html and m["data_hash"] in html and "map_tsne.png" in html
+    problems = (tmp_path / "run" / "problems.txt").read_text()
+    assert "damaged.flac" in problems and "duplicate" in problems
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["accuracy"] == m["accuracy"] and saved["config"]["split"]["folds"] == 3
+    rows = (tmp_path / "run" / "predictions.csv").read_text().splitlines()
+    assert len(rows) == 25 and {r.split(",")[4] for r in rows[1:]} == {"0", "1", "2"}
+
+
+def test_group_flag_holds_whole_albums_out(collection, tmp_path):
+    config = _config(group="album")
+    result = run_experiment(
+        _source(collection, config),
+        config,
+        workspace=tmp_path / "ws",
+        out_dir=tmp_path / "run",
+        progress=False,
+    )
+    assert result.metrics["grouping"] == "album"
+    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    source = _source(collection, config)
+    album_of = {t.path: t.groups["album"] for t in source.tracks}
+    folds_of_album: dict[str, set[str]] = {}
+    for r in rows:
+        folds_of_album.setdefault(album_of[r[0]], set()).add(r[4])
+    assert all(len(f) == 1 for f in folds_of_album.values())  # each album tested in exactly one fold
+
+
+def test_experiment_is_deterministic(collection, tmp_path):
+    config = replace(_config(), maps=())
+    a = run_experiment(
+        _source(collection, config), config, workspace=tmp_path / "ws", out_dir=tmp_path / "a", progress=False
+    )
+    b = run_experiment(
+        _source(collection, config), config, workspace=tmp_path / "ws", out_dir=tmp_path / "b", progress=False
+    )
+    assert a.metrics["accuracy"] == b.metrics["accuracy"]
+    assert (tmp_path / "a" / "predictions.csv").read_text() == (
+        tmp_path / "b" / "predictions.csv"
+    ).read_text()
+
+
+def test_predict_top_k_unknown_and_bad_files(collection, tmp_path, bad_files):
+    config = replace(_config(), maps=())
+    result = run_experiment(
+        _source(collection, config),
+        config,
+        workspace=tmp_path / "ws",
+        out_dir=tmp_path / "run",
+        progress=False,
+    )
+    queries = [q[0] for q in collection.queries]
+    out = predict_files(result.model_path, [*queries, bad_files["not_audio"]], top_k=2)
+    assert [len(p.top) for p in out[:-1]] == [2, 2, 2]
+    assert all(abs(sum(p for _, p in r.top) - 1) < 1 or r.top[0][1] >= r.top[1][1] for r in out[:-1])
+    correct = sum(p.verdict == q[1] for p, q in zip(out, collection.queries))
+    assert correct >= 2
+    assert out[-1].error and "not readable as audio" in out[-1].error
+    cautious = predict_files(result.model_path, queries, unknown_below=1.01)
+    assert {p.verdict for p in cautious} == {UNKNOWN}
+
+
+def test_too_few_labels_is_a_clear_error(collection, tmp_path):
+    config = replace(_config(), collection=replace(_config().collection, min_tracks_per_label=1000))
+    with pytest.raises(ValueError, match="need at least 2 labels"):
+        run_experiment(
+            _source(collection, config),
+            config,
+            workspace=tmp_path / "ws",
+            out_dir=tmp_path / "run",
+            progress=False,
+        )
