@@ -124,7 +124,12 @@ def extract_features(
     module = type(create_extractor(config)).__module__
     jobs = [
         ExtractJob(
-            t.path, t.content_hash or "", float(t.duration_s or 0.0), config, str(workspace.cache.root), key,
+            t.path,
+            t.content_hash or "",
+            float(t.duration_s or 0.0),
+            config,
+            str(workspace.cache.root),
+            key,
             module,
         )
         for t in todo

@@ -1,0 +1,122 @@
+"""Classical models on the game-music development set: composers with 8+ tracks, track-disjoint 5-fold.
+
+Runs, in one go: the first study's method (MFCC matrix of one centred 30 s window -> PCA(12) -> KNN),
+MFCC mean/std of that window with logistic regression, and whole-track statistics (MFCC, delta,
+spectral contrast, chroma, spectral shape over six 20 s windows) with logistic regression and with
+shrinkage LDA. Each is repeated over 5 seeds of the fold assignment; the within-game Naev subset (3
+composers) is reported separately. Writes benchmarks/results/gamemusic_classical.{json,md}.
+
+    python benchmarks/gamemusic_classical.py [--workspace DIR] [--seeds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
+from _gamemusic import AUDIO_ROOT, HERE, MANIFEST, NAEV_COMPOSERS, check_data
+
+from sonicprint.collection import read_manifest
+from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
+from sonicprint.experiment import cross_validate
+from sonicprint.features import seed_feature_config
+from sonicprint.pipeline import Workspace, build_collection, extract_features, select_labels
+
+SETTINGS = {
+    "seed-1: MFCC matrix (30 s) -> PCA(12) -> KNN": (seed_feature_config(), ModelConfig("knn_pca")),
+    "MFCC mean/std (30 s) -> logistic regression": (
+        FeatureConfig(extractor="mfcc_stats", n_windows=1, window_s=30.0),
+        ModelConfig("logreg"),
+    ),
+    "track statistics (6 x 20 s) -> logistic regression": (FeatureConfig(), ModelConfig("logreg")),
+    "track statistics (6 x 20 s) -> shrinkage LDA": (FeatureConfig(), ModelConfig("lda")),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workspace", default=str(HERE / ".workspace"))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=0)
+    args = parser.parse_args()
+    check_data()
+    collection = CollectionConfig(label="composer", group_columns=("game",), min_tracks_per_label=8)
+    source = read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+    results = {}
+    with Workspace(args.workspace) as ws:
+        build_collection(ws, source, min_duration_s=collection.min_duration_s, progress=False)
+        for name, (features, model) in SETTINGS.items():
+            started = time.perf_counter()
+            table = select_labels(
+                extract_features(ws, features, workers=args.workers, progress=False), min_tracks=8
+            )
+            extract_s = time.perf_counter() - started
+            row = {
+                "n_tracks": len(table.labels),
+                "n_labels": len(set(table.labels)),
+                "extract_s": round(extract_s, 1),
+            }
+            for subset, labels in (("all", None), ("naev", NAEV_COMPOSERS)):
+                sub = select_labels(table, min_tracks=8, labels=labels)
+                accs, f1s = [], []
+                for seed in range(args.seeds):
+                    config = ExperimentConfig(
+                        collection=collection,
+                        features=features,
+                        model=model,
+                        split=SplitConfig(folds=5, seed=seed),
+                    )
+                    proba, _, names, _ = cross_validate(sub, config)
+                    pred = [names[i] for i in proba.argmax(1)]
+                    from sonicprint.evaluation import evaluate
+
+                    m = evaluate(sub.labels, pred, names)
+                    accs.append(m["accuracy"])
+                    f1s.append(m["macro"]["f1"])
+                row[subset] = {
+                    "n_tracks": len(sub.labels),
+                    "n_labels": len(set(sub.labels)),
+                    "chance_uniform": 1 / len(set(sub.labels)),
+                    "accuracy_mean": float(np.mean(accs)),
+                    "accuracy_std": float(np.std(accs)),
+                    "macro_f1_mean": float(np.mean(f1s)),
+                    "accuracy_per_seed": accs,
+                }
+            results[name] = row
+            print(
+                f"{name}: {row['all']['accuracy_mean']:.3f} ± {row['all']['accuracy_std']:.3f} "
+                f"(Naev {row['naev']['accuracy_mean']:.3f})",
+                flush=True,
+            )
+    out = {
+        "protocol": "composers with >= 8 tracks; 5-fold cross-validation, track-disjoint, stratified; "
+        f"mean ± std over {args.seeds} fold seeds",
+        "results": results,
+    }
+    (HERE / "results" / "gamemusic_classical.json").write_text(json.dumps(out, indent=2) + "\n")
+    lines = [
+        "| method | accuracy (8 composers, 111 tracks) | macro F1 | Naev subset accuracy (3 composers) |",
+        "|---|---|---|---|",
+    ]
+    for name, row in results.items():
+        a, n = row["all"], row["naev"]
+        lines.append(
+            f"| {name} | {a['accuracy_mean']:.1%} ± {a['accuracy_std']:.1%} | {a['macro_f1_mean']:.3f} | "
+            f"{n['accuracy_mean']:.1%} ± {n['accuracy_std']:.1%} |"
+        )
+    chance = next(iter(results.values()))
+    lines.append(
+        f"\nChance (uniform): {chance['all']['chance_uniform']:.1%} for all, "
+        f"{chance['naev']['chance_uniform']:.1%} for Naev. {out['protocol']}."
+    )
+    (HERE / "results" / "gamemusic_classical.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
