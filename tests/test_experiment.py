@@ -153,3 +153,22 @@ def test_too_few_labels_is_a_clear_error(collection, tmp_path):
             out_dir=tmp_path / "run",
             progress=False,
         )
+
+
+def test_holdout_split_reports_on_the_test_part(collection, tmp_path):
+    config = replace(_config(), split=SplitConfig(method="holdout", seed=1), maps=())
+    result = run_experiment(
+        _source(collection, config),
+        config,
+        workspace=tmp_path / "ws",
+        out_dir=tmp_path / "run",
+        progress=False,
+    )
+    m = result.metrics
+    assert "holdout 60%/20%/20%" in m["evaluation"]
+    assert [f["part"] for f in m["folds"]] == ["val", "test"]
+    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    test_rows = [r for r in rows if r[4] == "test"]
+    assert m["n"] == len(test_rows) and 3 <= len(test_rows) <= 8  # about 20% of 24 tracks
+    assert {r[4] for r in rows} == {"val", "test"}
+    assert len(rows) < 24  # training tracks are never predicted

@@ -128,3 +128,31 @@ def test_killed_run_resumes_where_it_stopped_with_no_corrupt_entry(tmp_path, wri
     assert len(table.paths) == 12 and not table.errors
     assert table.computed == 12 - len(done_before)
     assert np.all(np.isfinite(table.features))
+
+
+@pytest.mark.slow
+def test_a_huge_file_is_read_in_windows_with_bounded_memory(tmp_path):
+    import tracemalloc
+
+    import soundfile as sf
+
+    from sonicprint.collection import check_track
+    from sonicprint.pipeline import compute_file_features
+
+    rate, minutes = 16000, 30
+    path = tmp_path / "huge.wav"
+    block = tone(220, 60.0, rate)
+    with sf.SoundFile(path, "w", samplerate=rate, channels=1, subtype="PCM_16") as f:
+        for _ in range(minutes):
+            f.write(block)
+    whole_file_float32 = minutes * 60 * rate * 4
+    fields = check_track(str(path), min_duration_s=1.0)
+    assert fields["status"] == "ok" and fields["duration_s"] == pytest.approx(minutes * 60)
+    tracemalloc.start()
+    try:
+        features = compute_file_features(path, FeatureConfig(), duration_s=float(fields["duration_s"]))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert np.all(np.isfinite(features))
+    assert peak < whole_file_float32 / 4  # six 20 s windows, never the whole half hour

@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the first study's setting: MFCC matrix of one 30 s window, PCA(12), KNN",
     )
     exp.add_argument("--folds", type=int)
+    exp.add_argument(
+        "--holdout", action="store_true", help="one train/val/test split (default 60/20/20) instead of k-fold"
+    )
     exp.add_argument("--seed", type=int)
     exp.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks")
     exp.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds)")
@@ -129,6 +132,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         split = replace(split, group=args.group)
     if args.folds is not None:
         split = replace(split, folds=args.folds)
+    if args.holdout:
+        split = replace(split, method="holdout")
     if args.seed is not None:
         split = replace(split, seed=args.seed)
     config = replace(config, collection=collection, features=features, split=split, model=model)

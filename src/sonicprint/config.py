@@ -62,9 +62,12 @@ class CollectionConfig:
 class SplitConfig:
     """How tracks are split for evaluation.
 
-    ``group`` is the column that must never straddle a split (None: each track is its own group).
+    ``method``: ``kfold`` (every track tested once, by a model trained on the other folds) or ``holdout``
+    (one train / validation / test split, default 60/20/20). ``group`` is the column that must never
+    straddle a split (None: each track is its own group).
     """
 
+    method: str = "kfold"
     folds: int = 3
     group: str | None = None
     test_fraction: float = 0.2
@@ -72,6 +75,8 @@ class SplitConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.method not in ("kfold", "holdout"):
+            raise ConfigError(f"split method must be 'kfold' or 'holdout', got {self.method!r}")
         if self.folds < 2:
             raise ConfigError(f"folds must be at least 2, got {self.folds}")
         if not 0 < self.test_fraction < 1 or not 0 <= self.val_fraction < 1:

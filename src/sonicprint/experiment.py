@@ -18,7 +18,7 @@ import numpy as np
 
 from .collection import CollectionSource, IngestReport
 from .config import ExperimentConfig, save_config, to_dict
-from .evaluation import crossing_groups, embedding_map, evaluate, kfold_splits
+from .evaluation import crossing_groups, embedding_map, evaluate, kfold_splits, train_val_test_split
 from .models import create_model, save_model
 from .pipeline import FeatureTable, Workspace, build_collection, extract_features, select_labels
 
@@ -40,18 +40,34 @@ def data_hash(table: FeatureTable) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
+def evaluation_splits(
+    table: FeatureTable, config: ExperimentConfig
+) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, train, evaluated) index triples: one per fold, or ``val`` and ``test`` of a holdout split."""
+    groups = table.group_values(config.split.group)
+    s = config.split
+    if s.method == "holdout":
+        train, val, test = train_val_test_split(
+            table.labels, groups, test_fraction=s.test_fraction, val_fraction=s.val_fraction, seed=s.seed
+        )
+        parts = [("test", train, test)]
+        return [("val", train, val), *parts] if len(val) else parts
+    folds = kfold_splits(table.labels, groups, n_folds=s.folds, seed=s.seed)
+    return [(str(number), train, test) for number, (train, test) in enumerate(folds)]
+
+
 def cross_validate(
     table: FeatureTable, config: ExperimentConfig
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[dict[str, Any]]]:
-    """Out-of-fold class probabilities for every track, the fold of each, the label set, fold metrics."""
+    """Class probabilities for every evaluated track (NaN rows for holdout training tracks), the split part
+    of each (fold number, ``val`` or ``test``; ``""`` when not evaluated), the label set, per-part metrics."""
     labels = sorted(set(table.labels))
     y = np.array([labels.index(lab) for lab in table.labels])
     groups = table.group_values(config.split.group)
-    folds = kfold_splits(table.labels, groups, n_folds=config.split.folds, seed=config.split.seed)
-    probabilities = np.zeros((len(y), len(labels)))
-    fold_of = np.full(len(y), -1)
+    probabilities = np.full((len(y), len(labels)), np.nan)
+    fold_of = np.full(len(y), "", dtype=object)
     per_fold = []
-    for number, (train, test) in enumerate(folds):
+    for number, train, test in evaluation_splits(table, config):
         crossing = crossing_groups(groups, train, test)
         if crossing:  # cannot happen with kfold_splits; checked because a leak would void every number
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
@@ -61,7 +77,7 @@ def cross_validate(
         fold_of[test] = number
         per_fold.append(
             {
-                "fold": number,
+                "part": number,
                 "n_train": len(train),
                 "n_test": len(test),
                 "accuracy": float(np.mean(probabilities[test].argmax(1) == y[test])),
@@ -115,21 +131,32 @@ def run_experiment(
             f"found {len(set(table.labels))} (see problems.txt)"
         )
     _write_problems(out / "problems.txt", ingest_report, full)
-    probabilities, fold_of, labels, per_fold = cross_validate(table, config)
-    estimate = [labels[i] for i in probabilities.argmax(1)]
-    metrics = evaluate(table.labels, estimate, labels, probabilities=probabilities)
-    fold_acc = [f["accuracy"] for f in per_fold]
+    probabilities, part_of, labels, per_part = cross_validate(table, config)
+    holdout = config.split.method == "holdout"
+    # k-fold: every track was predicted once; holdout: the test tracks are the verdict, val is reported too
+    scored = np.array([p == "test" if holdout else p != "" for p in part_of])
+    reference = [lab for lab, keep in zip(table.labels, scored) if keep]
+    estimate = [labels[i] for i in probabilities[scored].argmax(1)]
+    metrics = evaluate(reference, estimate, labels, probabilities=probabilities[scored])
+    part_acc = [f["accuracy"] for f in per_part]
     grouping = config.split.group or "track"
+    s = config.split
+    evaluation = (
+        f"holdout {1 - s.test_fraction - s.val_fraction:.0%}/{s.val_fraction:.0%}/{s.test_fraction:.0%} "
+        f"train/val/test, {grouping}-disjoint; metrics on the test part"
+        if holdout
+        else f"{s.folds}-fold cross-validation, {grouping}-disjoint"
+    )
     metrics.update(
         {
             "title": title,
             "model": config.model.name,
             "extractor": config.features.extractor,
-            "evaluation": f"{config.split.folds}-fold cross-validation, {grouping}-disjoint",
+            "evaluation": evaluation,
             "grouping": grouping,
-            "folds": per_fold,
-            "fold_accuracy_mean": float(np.mean(fold_acc)),
-            "fold_accuracy_std": float(np.std(fold_acc)),
+            "folds": per_part,
+            "fold_accuracy_mean": float(np.mean(part_acc)),
+            "fold_accuracy_std": float(np.std(part_acc)),
             "data_hash": data_hash(table),
             "n_tracks": len(table.labels),
             "n_skipped": len(ingest_report.skipped) + len(ingest_report.source_problems) + len(full.errors),
@@ -154,23 +181,25 @@ def run_experiment(
         except ValueError as exc:
             metrics.setdefault("map_errors", {})[method] = str(exc)
     metrics["seconds"] = round(time.perf_counter() - started, 2)
-    _write_predictions(out / "predictions.csv", table, labels, probabilities, fold_of)
+    _write_predictions(out / "predictions.csv", table, labels, probabilities, part_of)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     report_path = write_report(out, metrics, maps=maps, track_labels=table.labels)
     return ExperimentResult(metrics, out, model_path, report_path)
 
 
 def _write_predictions(
-    path: Path, table: FeatureTable, labels: list[str], proba: np.ndarray, fold_of: np.ndarray
+    path: Path, table: FeatureTable, labels: list[str], proba: np.ndarray, part_of: np.ndarray
 ) -> None:
     import csv
 
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["path", "label", "predicted", "probability", "fold", *[f"p:{lab}" for lab in labels]]
+            ["path", "label", "predicted", "probability", "split", *[f"p:{lab}" for lab in labels]]
         )
         for i, p in enumerate(table.paths):
+            if not part_of[i]:
+                continue  # a holdout training track: not predicted
             best = int(proba[i].argmax())
             writer.writerow(
                 [
@@ -178,7 +207,7 @@ def _write_predictions(
                     table.labels[i],
                     labels[best],
                     f"{proba[i, best]:.4f}",
-                    int(fold_of[i]),
+                    part_of[i],
                     *[f"{v:.4f}" for v in proba[i]],
                 ]
             )

@@ -100,7 +100,7 @@ def write_report(
         f"<td>{metrics[avg]['f1']:.3f}</td></tr>"
         for avg in ("macro", "weighted", "micro")
     )
-    folds = ", ".join(f"{f['accuracy']:.3f}" for f in metrics["folds"])
+    folds = ", ".join(f"{f['part']}: {f['accuracy']:.3f}" for f in metrics["folds"])
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(metrics["title"])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}
@@ -115,7 +115,7 @@ img{{max-width:100%}}</style></head><body>
 <p>Model <code>{e(metrics["model"])}</code> on features <code>{e(metrics["extractor"])}</code>.
 Evaluation: <b>{e(metrics["evaluation"])}</b>: no {e(metrics["grouping"])} appears in both the training
 and the test side of any fold; every track is predicted once, by a model that never saw it.
-Fold accuracies: {folds} (mean {metrics["fold_accuracy_mean"]:.3f} ± {metrics["fold_accuracy_std"]:.3f}).
+Accuracy per part: {folds} (mean {metrics["fold_accuracy_mean"]:.3f} ± {metrics["fold_accuracy_std"]:.3f}).
 Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) skipped (see
 <code>problems.txt</code>).</p>
 <h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>

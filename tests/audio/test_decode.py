@@ -111,3 +111,24 @@ def test_resample_keeps_duration_and_frequency():
 
 def test_decoder_registry_holds_the_chain():
     assert set(DEFAULT_CHAIN) <= set(DECODERS.names())
+
+
+@pytest.mark.parametrize("backend", DECODERS.names())
+@pytest.mark.parametrize(("name", "rate", "channels"), [("k.flac", 44100, 2), ("k.ogg", 48000, 1)])
+def test_decoder_contract(write_audio, backend, name, rate, channels):
+    """Every registered backend probes, reads a window, and fails with an error naming the file."""
+    decoder = DECODERS.get(backend)
+    if not decoder.available():
+        pytest.skip(f"{backend} is not installed here")
+    path = write_audio(name, tone(440, 3.0, rate, channels=channels), rate)
+    info = probe_audio(path, chain=[backend])
+    assert (info.sample_rate, info.channels, info.backend) == (rate, channels, backend)
+    assert info.duration_s == pytest.approx(3.0, abs=0.05)
+    window = load_audio(path, offset=1.0, duration=1.0, mono=False, chain=[backend])
+    assert window.backend == backend
+    assert window.samples.shape == (channels, pytest.approx(rate, abs=rate * 0.02))
+    assert 0.15 < np.abs(window.samples).max() < 0.45
+    bad = path.with_name("garbage" + path.suffix)
+    bad.write_bytes(b"\x00garbage" * 300)
+    with pytest.raises(AudioDecodeError, match=f"garbage.*{backend}:"):
+        load_audio(bad, chain=[backend])

@@ -158,15 +158,10 @@ DECODERS.add("pyav", Decoder(_av_probe, _av_read, lambda: _importable("av")))
 # --- ffmpeg command line: last resort, when installed ---------------------------------------------------
 
 
-def _ffmpeg_probe(path: Path) -> AudioInfo:
-    samples, rate = _ffmpeg_read(path, 0.0, None)
-    return AudioInfo(samples.shape[1] / rate, rate, samples.shape[0], "ffmpeg")
-
-
-def _ffmpeg_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+def _ffprobe(path: Path, entries: str) -> dict[str, str]:
     import json
 
-    probe = subprocess.run(
+    result = subprocess.run(
         [
             "ffprobe",
             "-v",
@@ -174,7 +169,7 @@ def _ffmpeg_read(path: Path, offset: float, duration: float | None) -> tuple[np.
             "-select_streams",
             "a:0",
             "-show_entries",
-            "stream=sample_rate,channels",
+            entries,
             "-of",
             "json",
             str(path),
@@ -183,12 +178,28 @@ def _ffmpeg_read(path: Path, offset: float, duration: float | None) -> tuple[np.
         text=True,
         check=False,
     )
-    if probe.returncode != 0:
-        raise ValueError(probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "ffprobe failed")
-    streams = json.loads(probe.stdout).get("streams") or []
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise ValueError(lines[-1] if lines else "ffprobe failed")
+    parsed = json.loads(result.stdout)
+    streams = parsed.get("streams") or []
     if not streams:
         raise ValueError("no audio stream")
-    rate, channels = int(streams[0]["sample_rate"]), int(streams[0]["channels"])
+    return {**parsed.get("format", {}), **streams[0]}
+
+
+def _ffmpeg_probe(path: Path) -> AudioInfo:
+    # the header's duration: decoding a whole (possibly huge) file just to measure it is never needed
+    fields = _ffprobe(path, "stream=sample_rate,channels:format=duration")
+    duration = float(fields.get("duration") or 0.0)
+    if duration <= 0:
+        raise ValueError("no duration in the header")
+    return AudioInfo(duration, int(fields["sample_rate"]), int(fields["channels"]), "ffmpeg")
+
+
+def _ffmpeg_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
+    fields = _ffprobe(path, "stream=sample_rate,channels")
+    rate, channels = int(fields["sample_rate"]), int(fields["channels"])
     cmd = ["ffmpeg", "-v", "error", "-nostdin"]
     if offset > 0:
         cmd += ["-ss", f"{offset:.6f}"]
