@@ -1,0 +1,1 @@
+"""Pretrained networks whose weights ship in PyPI packages, run in torch."""
