@@ -21,3 +21,44 @@ def check_data() -> None:
             f"game-music set not found (manifest {MANIFEST}, audio {AUDIO_ROOT}); build it with "
             "../shared/data/gamemusic/build.sh or set GAMEMUSIC_MANIFEST / GAMEMUSIC_ROOT"
         )
+
+
+def repeated_cv(table, model, *, seeds: int = 5, folds: int = 5, labels=None) -> dict:  # type: ignore[no-untyped-def]
+    """Track-disjoint ``folds``-fold CV of ``model`` (a ModelConfig) repeated over fold seeds."""
+    import numpy as np
+
+    from sonicprint.config import ExperimentConfig, SplitConfig
+    from sonicprint.evaluation import evaluate
+    from sonicprint.experiment import cross_validate
+    from sonicprint.pipeline import select_labels
+
+    sub = select_labels(table, min_tracks=8, labels=labels)
+    accs, f1s = [], []
+    for seed in range(seeds):
+        config = ExperimentConfig(model=model, split=SplitConfig(folds=folds, seed=seed))
+        proba, _, names, _ = cross_validate(sub, config)
+        m = evaluate(sub.labels, [names[i] for i in proba.argmax(1)], names)
+        accs.append(m["accuracy"])
+        f1s.append(m["macro"]["f1"])
+    return {
+        "n_tracks": len(sub.labels),
+        "n_labels": len(set(sub.labels)),
+        "chance_uniform": 1 / len(set(sub.labels)),
+        "accuracy_mean": float(np.mean(accs)),
+        "accuracy_std": float(np.std(accs)),
+        "macro_f1_mean": float(np.mean(f1s)),
+        "accuracy_per_seed": accs,
+    }
+
+
+def source_with_min_tracks(min_tracks: int = 8):  # type: ignore[no-untyped-def]
+    """The manifest's tracks of composers with at least ``min_tracks`` tracks (label: composer)."""
+    from collections import Counter
+
+    from sonicprint.collection import read_manifest
+    from sonicprint.collection.sources import CollectionSource
+
+    source = read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+    counts = Counter(t.label for t in source.tracks)
+    kept = [t for t in source.tracks if counts[t.label] >= min_tracks]
+    return CollectionSource(kept, source.problems, source.label, source.group_columns, source.origin)

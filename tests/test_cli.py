@@ -97,3 +97,13 @@ def test_demo_runs_end_to_end(tmp_path):
     assert sum(p["verdict"] == p["true_producer"] for p in summary["predictions"]) >= 3
     assert any("damaged.flac" in line for line in summary["problems"])
     assert "Held-out tracks" in result.stdout
+
+
+def test_comma_separated_features_are_concatenated(tmp_path):
+    from sonicprint.cli import _experiment_config, build_parser
+
+    args = build_parser().parse_args(
+        ["experiment", "m.csv", "--label", "x", "--features", "track_stats,musicnn_msd_pool"]
+    )
+    config = _experiment_config(args)
+    assert [c.extractor for c in config.feature_sets] == ["track_stats", "musicnn_msd_pool"]

@@ -172,3 +172,25 @@ def test_holdout_split_reports_on_the_test_part(collection, tmp_path):
     assert m["n"] == len(test_rows) and 3 <= len(test_rows) <= 8  # about 20% of 24 tracks
     assert {r[4] for r in rows} == {"val", "test"}
     assert len(rows) < 24  # training tracks are never predicted
+
+
+def test_feature_sets_are_concatenated_and_predict_recomputes_them(collection, tmp_path):
+    base = _config()
+    config = replace(
+        base, extra_features=(FeatureConfig(extractor="mfcc_stats", n_windows=1, window_s=3.0),), maps=()
+    )
+    result = run_experiment(
+        _source(collection, config),
+        config,
+        workspace=tmp_path / "ws",
+        out_dir=tmp_path / "run",
+        progress=False,
+    )
+    assert result.metrics["extractor"] == "track_stats + mfcc_stats"
+    from sonicprint.models import load_model
+
+    loaded = load_model(result.model_path)
+    assert [c.extractor for c in loaded.feature_configs] == ["track_stats", "mfcc_stats"]
+    assert loaded.model.state()["mean"].shape == (128 + 40,)
+    out = predict_files(result.model_path, [collection.queries[0][0]])
+    assert out[0].error is None and len(out[0].top) == 3

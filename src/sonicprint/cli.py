@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--from-tags", action="store_true", help="label files from their own tags")
     exp.add_argument("--model", help="model name (see 'sonicprint list')")
     exp.add_argument("--model-param", type=_param, action="append", default=[], metavar="KEY=VALUE")
-    exp.add_argument("--features", help="feature extractor name (see 'sonicprint list')")
+    exp.add_argument(
+        "--features",
+        type=_columns,
+        help="feature extractor name(s), comma-separated to concatenate (see 'sonicprint list')",
+    )
     exp.add_argument(
         "--seed-method",
         action="store_true",
@@ -124,8 +128,10 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         collection = replace(collection, min_tracks_per_label=args.min_tracks)
     if args.min_duration is not None:
         collection = replace(collection, min_duration_s=args.min_duration)
+    extra = config.extra_features
     if args.features:
-        features = replace(features, extractor=args.features)
+        features = replace(features, extractor=args.features[0])
+        extra = tuple(replace(features, extractor=name) for name in args.features[1:])
     if args.model or args.model_param:
         model = ModelConfig(args.model or model.name, {**dict(model.params), **dict(args.model_param)})
     if args.group:
@@ -136,7 +142,9 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         split = replace(split, method="holdout")
     if args.seed is not None:
         split = replace(split, seed=args.seed)
-    config = replace(config, collection=collection, features=features, split=split, model=model)
+    config = replace(
+        config, collection=collection, features=features, extra_features=extra, split=split, model=model
+    )
     if args.executor:
         config = replace(config, executor=args.executor)
     if args.workers is not None:

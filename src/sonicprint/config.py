@@ -99,12 +99,18 @@ class ExperimentConfig:
 
     collection: CollectionConfig = field(default_factory=CollectionConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
+    #: more feature sets, concatenated after ``features`` track by track (e.g. musicnn + statistics)
+    extra_features: tuple[FeatureConfig, ...] = ()
     split: SplitConfig = field(default_factory=SplitConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     executor: str = "process"
     workers: int = 0
     maps: tuple[str, ...] = ("tsne", "umap")
     top_k: int = 3
+
+    @property
+    def feature_sets(self) -> tuple[FeatureConfig, ...]:
+        return (self.features, *self.extra_features)
 
 
 def _convert(tp: Any, value: Any, where: str) -> Any:
@@ -122,7 +128,8 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
     if origin is tuple:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
-        return tuple(value)
+        item_type = typing.get_args(tp)[0]
+        return tuple(_convert(item_type, v, f"{where}[{i}]") for i, v in enumerate(value))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp in (int, float, str, bool):

@@ -53,7 +53,10 @@ class SerialExecutor:
 
 
 def _single_threaded_worker() -> None:
-    # Each worker process already has a core to itself; BLAS threads on top only contend.
+    # Each worker process already has a core to itself; BLAS/OpenMP threads on top only contend.
+    # torch is imported later (lazily) and reads these at import.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)

@@ -20,7 +20,7 @@ from .collection import CollectionSource, IngestReport
 from .config import ExperimentConfig, save_config, to_dict
 from .evaluation import crossing_groups, embedding_map, evaluate, kfold_splits, train_val_test_split
 from .models import create_model, save_model
-from .pipeline import FeatureTable, Workspace, build_collection, extract_features, select_labels
+from .pipeline import FeatureTable, Workspace, build_collection, extract_feature_sets, select_labels
 
 
 @dataclass
@@ -93,7 +93,8 @@ def validate_config(config: ExperimentConfig) -> None:
     from .features import create_extractor
 
     create_model(config.model.name, **dict(config.model.params))
-    create_extractor(config.features)
+    for features in config.feature_sets:
+        create_extractor(features)
     EXECUTORS.get(config.executor)
     for method in config.maps:
         MAPS.get(method)
@@ -121,8 +122,8 @@ def run_experiment(
         ingest_report = build_collection(
             ws, source, min_duration_s=config.collection.min_duration_s, progress=progress
         )
-        full = extract_features(
-            ws, config.features, executor=config.executor, workers=config.workers, progress=progress
+        full = extract_feature_sets(
+            ws, config.feature_sets, executor=config.executor, workers=config.workers, progress=progress
         )
     table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
     if len(set(table.labels)) < 2:
@@ -151,7 +152,7 @@ def run_experiment(
         {
             "title": title,
             "model": config.model.name,
-            "extractor": config.features.extractor,
+            "extractor": " + ".join(c.extractor for c in config.feature_sets),
             "evaluation": evaluation,
             "grouping": grouping,
             "folds": per_part,
@@ -170,7 +171,7 @@ def run_experiment(
         out / "model.pt",
         final,
         labels=labels,
-        feature_config=config.features,
+        feature_configs=config.feature_sets,
         extra={"data_hash": metrics["data_hash"], "grouping": grouping},
     )
     maps = {}

@@ -60,7 +60,7 @@ def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -
     """Decode the mono windows the configured extractor needs, at the configured rate."""
     extractor = create_extractor(config)
     return [
-        load_audio(path, sample_rate=config.sample_rate, offset=offset, duration=length).samples[0]
+        load_audio(path, sample_rate=extractor.sample_rate, offset=offset, duration=length).samples[0]
         for offset, length in extractor.windows(duration_s)
     ]
 
@@ -75,6 +75,14 @@ def compute_file_features(
     if not np.all(np.isfinite(array)):
         raise FileProblem(path, "features are not finite (damaged audio?)")
     return array
+
+
+def compute_feature_sets(path: str | Path, configs: Sequence[FeatureConfig]) -> np.ndarray:
+    """Several feature sets of one file, each flattened, concatenated in order: ``(sum of sizes,)``."""
+    duration_s = probe_audio(path).duration_s
+    return np.concatenate(
+        [compute_file_features(path, c, duration_s=duration_s).reshape(-1) for c in configs]
+    )
 
 
 def extract_track(job: ExtractJob) -> str:
@@ -168,6 +176,39 @@ def extract_features(
         features=features,
         errors=errors,
         computed=len(jobs),
+    )
+
+
+def extract_feature_sets(
+    workspace: Workspace,
+    configs: Sequence[FeatureConfig],
+    *,
+    executor: str = "process",
+    workers: int = 0,
+    progress: bool = True,
+) -> FeatureTable:
+    """:func:`extract_features` for each config; a single set is returned as is, several are flattened
+    and concatenated per track (tracks missing from any set are reported and left out)."""
+    tables = [
+        extract_features(workspace, c, executor=executor, workers=workers, progress=progress) for c in configs
+    ]
+    if len(tables) == 1:
+        return tables[0]
+    first = tables[0]
+    rows = [{h: i for i, h in enumerate(t.hashes)} for t in tables]
+    keep = [i for i, h in enumerate(first.hashes) if all(h in r for r in rows)]
+    blocks = [
+        t.features[[r[first.hashes[i]] for i in keep]].reshape(len(keep), -1) for t, r in zip(tables, rows)
+    ]
+    errors = list(dict.fromkeys(e for t in tables for e in t.errors))
+    return FeatureTable(
+        paths=[first.paths[i] for i in keep],
+        labels=[first.labels[i] for i in keep],
+        groups=[first.groups[i] for i in keep],
+        hashes=[first.hashes[i] for i in keep],
+        features=np.concatenate(blocks, axis=1) if keep else np.zeros((0, 0), dtype=np.float32),
+        errors=errors,
+        computed=sum(t.computed for t in tables),
     )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import FileProblem
 from .models import load_model
-from .pipeline import compute_file_features
+from .pipeline import compute_feature_sets
 
 UNKNOWN = "unknown"
 
@@ -48,7 +48,7 @@ def predict_files(
     for path in files:
         started = time.perf_counter()
         try:
-            features = compute_file_features(path, loaded.feature_config)
+            features = compute_feature_sets(path, loaded.feature_configs)
         except FileProblem as exc:
             results.append(
                 FilePrediction(str(path), error=exc.problem, seconds=time.perf_counter() - started)

@@ -33,11 +33,16 @@ def test_model_contract(name, rng, tmp_path):
     assert embedding.ndim == 2 and len(embedding) == len(x)
     again = create_model(name).fit(x, y, n_classes=4)
     np.testing.assert_allclose(again.predict_proba(x), proba)  # deterministic
-    path = save_model(tmp_path / "m.pt", model, labels=["a", "b", "c", "d"], feature_config=FeatureConfig())
+    path = save_model(
+        tmp_path / "m.pt",
+        model,
+        labels=["a", "b", "c", "d"],
+        feature_configs=[FeatureConfig(), FeatureConfig(extractor="mfcc_stats")],
+    )
     loaded = load_model(path)
     np.testing.assert_allclose(loaded.model.predict_proba(x), proba)
     assert loaded.labels == ["a", "b", "c", "d"]
-    assert loaded.feature_config == FeatureConfig()
+    assert loaded.feature_configs == (FeatureConfig(), FeatureConfig(extractor="mfcc_stats"))
     assert loaded.meta["model_name"] == name
     assert {"sonicprint", "numpy", "torch"} <= set(loaded.meta["versions"])
 
@@ -71,7 +76,12 @@ def test_bad_model_arguments():
 def _saved(tmp_path, rng):
     x, y = blobs(rng)
     model = create_model("logreg").fit(x, y, n_classes=3)
-    return save_model(tmp_path / "m.pt", model, labels=["a", "b", "c"], feature_config=FeatureConfig())
+    return save_model(
+        tmp_path / "m.pt",
+        model,
+        labels=["a", "b", "c"],
+        feature_configs=[FeatureConfig(), FeatureConfig(extractor="mfcc_stats")],
+    )
 
 
 def test_missing_and_non_model_files(tmp_path):

@@ -44,8 +44,16 @@ class Extractor:
     #: bumped when the output of an extractor changes, so old cache entries are not reused
     version: ClassVar[int] = 1
 
+    #: the rate the extractor's input must have; None: ``config.sample_rate``
+    fixed_sample_rate: ClassVar[int | None] = None
+
     def __init__(self, config: FeatureConfig) -> None:
         self.config = config
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate windows are decoded at for this extractor."""
+        return self.fixed_sample_rate or self.config.sample_rate
 
     def windows(self, duration_s: float) -> list[tuple[float, float]]:
         c = self.config
@@ -126,6 +134,50 @@ class LogMel(Extractor):
         frames = int(round(self.config.window_s * self.config.sample_rate / self.config.hop_length)) + 1
         mels = [spectral.fix_length(self._log_mel(self._power(c)), frames=frames) for c in clips]
         return np.stack(mels).astype(np.float16)
+
+
+class _Musicnn(Extractor):
+    """A musicnn layer per 3 s patch at 16 kHz, summarised per track: mean and std over all patches of
+    all windows. Needs the weights: ``pip install --no-deps musicnn==0.1.0``."""
+
+    variant: ClassVar[str] = ""
+    layer: ClassVar[str] = ""
+    fixed_sample_rate: ClassVar[int | None] = 16000
+
+    def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        from ..pretrained.musicnn import embed_patches, musicnn_input  # torch and the weights, lazily
+
+        patches = np.concatenate([musicnn_input(clip) for clip in clips])
+        per_patch = embed_patches(patches, variant=self.variant)[self.layer]
+        return np.concatenate([per_patch.mean(axis=0), per_patch.std(axis=0)]).astype(np.float32)
+
+
+@register_extractor("musicnn_msd_penultimate")
+class MusicnnMsdPenultimate(_Musicnn):
+    """MSD_musicnn's 200-d penultimate embedding, mean and std over 3 s patches: ``(400,)``."""
+
+    variant, layer = "MSD_musicnn", "penultimate"
+
+
+@register_extractor("musicnn_msd_pool")
+class MusicnnMsdPool(_Musicnn):
+    """MSD_musicnn's 753-d mean-pooled features, mean and std over 3 s patches: ``(1506,)``."""
+
+    variant, layer = "MSD_musicnn", "mean_pool"
+
+
+@register_extractor("musicnn_mtt_penultimate")
+class MusicnnMttPenultimate(_Musicnn):
+    """MTT_musicnn's 200-d penultimate embedding, mean and std over 3 s patches: ``(400,)``."""
+
+    variant, layer = "MTT_musicnn", "penultimate"
+
+
+@register_extractor("musicnn_mtt_pool")
+class MusicnnMttPool(_Musicnn):
+    """MTT_musicnn's 753-d mean-pooled features, mean and std over 3 s patches: ``(1506,)``."""
+
+    variant, layer = "MTT_musicnn", "mean_pool"
 
 
 def seed_feature_config(**overrides: object) -> FeatureConfig:

@@ -33,7 +33,7 @@ class LoadedModel:
 
     model: Classifier
     labels: list[str]
-    feature_config: FeatureConfig
+    feature_configs: tuple[FeatureConfig, ...]
     meta: dict[str, Any]
 
 
@@ -55,7 +55,7 @@ def save_model(
     model: Classifier,
     *,
     labels: Sequence[str],
-    feature_config: FeatureConfig,
+    feature_configs: Sequence[FeatureConfig],
     extra: dict[str, Any] | None = None,
 ) -> Path:
     import torch
@@ -67,7 +67,7 @@ def save_model(
         "model_args": dict(model.params),
         "state": {k: torch.from_numpy(np.array(v, order="C")) for k, v in model.state().items()},
         "labels": list(labels),
-        "feature_config": to_dict(feature_config),
+        "feature_configs": [to_dict(c) for c in feature_configs],
         "versions": software_versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "extra": dict(extra or {}),
@@ -111,8 +111,10 @@ def load_model(path: str | Path) -> LoadedModel:
     try:
         model = create_model(payload["model_name"], **payload["model_args"])
         model.load_state({k: v.numpy() for k, v in payload["state"].items()})
-        feature_config = from_dict(FeatureConfig, payload["feature_config"], where=f"{path}: feature_config")
+        feature_configs = tuple(
+            from_dict(FeatureConfig, c, where=f"{path}: feature_configs") for c in payload["feature_configs"]
+        )
     except (UnknownNameError, ConfigError, KeyError, TypeError) as exc:
         raise ModelFormatError(path, f"incompatible model contents ({exc})") from exc
     meta = {k: payload.get(k) for k in ("model_name", "model_args", "versions", "created", "extra")}
-    return LoadedModel(model, list(payload["labels"]), feature_config, meta)
+    return LoadedModel(model, list(payload["labels"]), feature_configs, meta)

@@ -1,0 +1,71 @@
+"""The torch port against outputs of the original TensorFlow models (tests/fixtures, made by
+scripts/make_musicnn_reference.py), and the float16 overflow of the original preprocessing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sonicprint.config import FeatureConfig
+from sonicprint.features import create_extractor
+from sonicprint.pretrained.musicnn import PATCH_FRAMES, VARIANTS, embed_patches, load_musicnn, musicnn_input
+
+REFERENCE = np.load(Path(__file__).parent.parent / "fixtures" / "musicnn_reference.npz")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("output", ["tags", "penultimate", "mean_pool", "max_pool"])
+def test_torch_port_matches_tensorflow(variant, output):
+    with torch.inference_mode():
+        ours = load_musicnn(variant)(torch.from_numpy(REFERENCE["patches"]))[output].numpy()
+    reference = REFERENCE[f"{variant}/{output}"]
+    assert ours.shape == reference.shape
+    np.testing.assert_allclose(ours, reference, rtol=1e-4, atol=1e-4 * np.abs(reference).max())
+
+
+def test_preprocessing_matches_musicnn_batch_data():
+    audio = REFERENCE["audio_int16"].astype(np.float32) / 32768.0
+    ours = musicnn_input(audio)
+    assert ours.shape == REFERENCE["patches"].shape == (2, PATCH_FRAMES, 96)
+    np.testing.assert_allclose(ours, REFERENCE["patches"], atol=1e-4)
+
+
+def test_short_audio_is_padded_to_one_patch():
+    assert musicnn_input(np.zeros(16000, dtype=np.float32)).shape == (1, PATCH_FRAMES, 96)
+
+
+def loud_audio() -> np.ndarray:
+    """A full-scale square wave with a bass note: ordinary for mastered music, mel power far above 6.55."""
+    t = np.arange(16000 * 6) / 16000
+    return (0.99 * np.sign(np.sin(2 * np.pi * 110 * t)) * 0.7 + 0.29 * np.sin(2 * np.pi * 55 * t)).astype(
+        np.float32
+    )
+
+
+def test_loud_audio_overflows_the_original_float16_formula_but_not_ours():
+    import librosa
+
+    audio = loud_audio()
+    mel = librosa.feature.melspectrogram(y=audio, sr=16000, hop_length=256, n_fft=512, n_mels=96).T
+    with np.errstate(over="ignore"):
+        original = np.log10(10000 * mel.astype(np.float16) + 1)  # musicnn's batch_data
+    assert np.isinf(original).any()  # the bug this guards against is real for this input
+    patches = musicnn_input(audio)
+    assert np.all(np.isfinite(patches))
+    for variant in VARIANTS:
+        outputs = embed_patches(patches, variant=variant)
+        assert all(np.all(np.isfinite(v)) for v in outputs.values())
+
+
+@pytest.mark.parametrize(
+    "name", ["musicnn_msd_penultimate", "musicnn_mtt_penultimate", "musicnn_msd_pool", "musicnn_mtt_pool"]
+)
+def test_extractors_summarise_patches_per_track(name):
+    extractor = create_extractor(FeatureConfig(extractor=name))
+    assert extractor.sample_rate == 16000
+    out = extractor.compute([loud_audio(), loud_audio()[:48000]])
+    assert out.shape == ((400,) if name.endswith("penultimate") else (1506,))
+    assert np.all(np.isfinite(out))
