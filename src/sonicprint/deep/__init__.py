@@ -1,0 +1,1 @@
+"""The deep-learning path: spectrogram networks trained on clips, decided per track."""

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from sonicprint.deep.melspec import LogMel
+from sonicprint.deep.networks import NETWORKS, create_network
+from sonicprint.features import spectral
+from sonicprint.registry import UnknownNameError
+
+
+@pytest.mark.parametrize("name", NETWORKS.names())
+def test_network_contract(name):
+    torch.manual_seed(0)
+    net = create_network(name, n_mels=64, n_classes=5)
+    x = torch.randn(3, 64, 87)
+    net.train()
+    logits = net(x)
+    assert logits.shape == (3, 5) and torch.isfinite(logits).all()
+    logits.sum().backward()
+    assert all(
+        p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters() if p.requires_grad
+    )
+    net.eval()
+    with torch.no_grad():
+        out = net(x)
+        embedding = net.embed(x)
+    assert embedding.shape == (3, net.embedding_dim)
+    buffer = io.BytesIO()
+    torch.save(net.state_dict(), buffer)
+    buffer.seek(0)
+    again = create_network(name, n_mels=64, n_classes=5)
+    again.load_state_dict(torch.load(buffer, weights_only=True))
+    again.eval()
+    with torch.no_grad():
+        assert torch.equal(again(x), out)
+    with torch.no_grad():  # any clip length works
+        assert net(torch.randn(2, 64, 40)).shape == (2, 5)
+
+
+def test_unknown_network():
+    with pytest.raises(UnknownNameError, match="known: crnn, densenet, resnet, resnext, wavenet"):
+        create_network("vgg", n_mels=64, n_classes=2)
+
+
+def test_torch_log_mel_matches_the_numpy_features(rng):
+    audio = (0.1 * rng.standard_normal((2, 22050))).astype(np.float32)
+    ours = LogMel(n_mels=64)(torch.from_numpy(audio)).numpy()
+    basis = spectral.mel_filterbank(sample_rate=22050, n_fft=2048, n_mels=64)
+    for i in range(2):
+        ref = spectral.log_mel(spectral.power_spectrogram(audio[i]), mel_basis=basis)
+        np.testing.assert_allclose(ours[i], ref, atol=1e-3)
