@@ -8,6 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
+
+# Small models on tiny data: one thread is fastest and never oversubscribes a loaded machine.
+torch.set_num_threads(1)
 
 
 def tone(freq: float, seconds: float, rate: int, *, channels: int = 1, amplitude: float = 0.3) -> np.ndarray:

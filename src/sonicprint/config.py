@@ -197,3 +197,76 @@ def load_config_file(path: str | Path, cls: type[C] = ExperimentConfig) -> C:  #
 def save_config(config: Any, path: str | Path) -> None:
     """Write the resolved config beside an output, so the result can be reproduced."""
     Path(path).write_text(json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n")
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Training-time augmentation, each switch off by default; driven by the trainer's seeded rng.
+
+    Audio: random pitch shift up to ``pitch_semitones``, tempo change up to ``tempo_change`` (0.1: x0.9 to
+    x1.1), gain up to ``gain_db``, and with their probabilities a random low- or high-pass filter, noise
+    (15-40 dB SNR), room reverb and an MP3 round trip (48-96 kbit/s). Spectrogram: SpecAugment time and
+    frequency masks, and mixup with Beta(``mixup_alpha``, ``mixup_alpha``).
+    """
+
+    pitch_semitones: float = 0.0
+    tempo_change: float = 0.0
+    gain_db: float = 0.0
+    filter_prob: float = 0.0
+    noise_prob: float = 0.0
+    reverb_prob: float = 0.0
+    codec_prob: float = 0.0
+    time_masks: int = 0
+    time_mask_frames: int = 20
+    freq_masks: int = 0
+    freq_mask_bands: int = 12
+    mixup_alpha: float = 0.0
+
+    @classmethod
+    def robust(cls) -> AugmentConfig:
+        """Every augmentation on, at moderate strength (the setting that targets the robustness table)."""
+        return cls(
+            pitch_semitones=2.0,
+            tempo_change=0.1,
+            gain_db=6.0,
+            filter_prob=0.3,
+            noise_prob=0.3,
+            reverb_prob=0.3,
+            codec_prob=0.2,
+            time_masks=2,
+            freq_masks=2,
+            mixup_alpha=0.2,
+        )
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training a spectrogram network on clips.
+
+    ``lr`` None runs an LR range test and takes its suggestion. ``optimizer``: ``sgd`` (momentum, weight
+    decay) or ``adamw``. ``batch_size`` 0 picks the largest that fits (GPU) or 32 (CPU). Early stopping on
+    validation track accuracy with ``patience`` epochs.
+    """
+
+    network: str = "resnet"
+    network_params: Mapping[str, Any] = field(default_factory=dict)
+    clip_s: float = 10.0
+    hop_s: float = 5.0
+    n_mels: int = 128
+    optimizer: str = "sgd"
+    lr: float | None = None
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    batch_size: int = 0
+    epochs: int = 30
+    patience: int = 6
+    clips_per_epoch: int = 0
+    seed: int = 0
+    device: str = "auto"
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("sgd", "adamw"):
+            raise ConfigError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
+        if self.clip_s <= 0 or self.hop_s <= 0 or self.epochs <= 0:
+            raise ConfigError("clip_s, hop_s and epochs must be positive")

@@ -24,7 +24,7 @@ class LogMel(nn.Module):
         top_db: float = 80.0,
     ) -> None:
         super().__init__()
-        self.n_fft, self.hop_length, self.top_db = n_fft, hop_length, top_db
+        self.sample_rate, self.n_fft, self.hop_length, self.top_db = sample_rate, n_fft, hop_length, top_db
         basis = spectral.mel_filterbank(sample_rate=sample_rate, n_fft=n_fft, n_mels=n_mels)
         self.register_buffer("mel_basis", torch.from_numpy(basis.copy()), persistent=False)
         self.register_buffer("window", torch.hann_window(n_fft, periodic=True), persistent=False)

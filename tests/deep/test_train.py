@@ -1,0 +1,151 @@
+"""Training on tiny synthetic data: clips after the split, determinism, resume, track decisions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from sonicprint.config import AugmentConfig, TrainConfig
+from sonicprint.deep.clips import balanced_sample, cut_clips
+from sonicprint.deep.train import ClipSet, predict_clips, track_log_probs, train_network
+
+RATE = 8000
+
+
+def _tracks(rng, n_per_class=6, seconds=2.0):
+    """Class 0: low tones; class 1: bright noise bursts. Each track: two segments."""
+    tracks, labels = [], []
+    t = np.arange(int(seconds * RATE)) / RATE
+    for label in (0, 1):
+        for _ in range(n_per_class):
+            segs = []
+            for _ in range(2):
+                if label == 0:
+                    y = 0.3 * np.sin(2 * np.pi * rng.uniform(150, 300) * t)
+                else:
+                    y = 0.1 * rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 4 * t) > 0)
+                segs.append((y + 0.01 * rng.standard_normal(len(t))).astype(np.float32))
+            tracks.append(segs)
+            labels.append(label)
+    return tracks, labels
+
+
+CONFIG = TrainConfig(
+    network="wavenet",
+    network_params={"channels": 16, "layers": 3},
+    clip_s=0.5,
+    hop_s=0.5,
+    n_mels=32,
+    lr=0.01,
+    epochs=4,
+    patience=10,
+    batch_size=8,
+    seed=3,
+    device="cpu",
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    train, train_labels = _tracks(rng)
+    val, val_labels = _tracks(rng, n_per_class=3)
+    return train, train_labels, val, val_labels
+
+
+def test_clips_are_cut_inside_each_part_and_stay_in_their_track():
+    clips = cut_clips([100, 30, 250], clip=50, hop=25)
+    assert [(c.track, c.start) for c in clips if c.track == 0] == [(0, 0), (0, 25), (0, 50)]
+    assert [c.start for c in clips if c.track == 1] == [0]  # shorter than a clip: one (padded) clip
+    assert all(c.start + 50 <= 250 for c in clips if c.track == 2)
+    tracks = [[np.zeros(100, np.float32)], [np.zeros(60, np.float32), np.zeros(80, np.float32)]]
+    clip_set = ClipSet.cut(tracks, [0, 1], clip_samples=40, hop_samples=20)
+    assert set(clip_set.clip_track.tolist()) == {0, 1}
+    assert all(len(clip_set.audio(i)) == 40 for i in range(len(clip_set)))
+
+
+def test_balanced_sampling_equalises_classes_without_copying_tracks():
+    labels = [0] * 90 + [1] * 10
+    picks = balanced_sample(labels, n=20000, rng=np.random.default_rng(0))
+    share = np.mean(np.asarray(labels)[picks] == 1)
+    assert 0.47 < share < 0.53
+
+
+def test_track_verdict_is_the_mean_log_probability():
+    clip_lp = np.log(np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]]))
+    out = track_log_probs(clip_lp, np.array([0, 0, 1]), 2)
+    expected = np.exp(np.mean(clip_lp[:2], axis=0))
+    np.testing.assert_allclose(np.exp(out[0]), expected / expected.sum())
+    assert out[1].argmax() == 1
+
+
+def test_training_learns_and_is_deterministic(data):
+    train, train_labels, val, val_labels = data
+    a = train_network(
+        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=CONFIG, progress=False
+    )
+    b = train_network(
+        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=CONFIG, progress=False
+    )
+    assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+    assert a.history[-1]["val_track_accuracy"] == 1.0
+    for p, q in zip(a.network.parameters(), b.network.parameters()):
+        assert torch.equal(p, q)
+    clips = ClipSet.cut(val, val_labels, clip_samples=4000, hop_samples=4000)
+    lp, emb = predict_clips(a, clips, embeddings=True)
+    assert lp.shape == (len(clips), 2) and emb.shape == (len(clips), a.network.embedding_dim)
+    np.testing.assert_allclose(np.exp(lp).sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_interrupted_training_resumes_to_the_same_result(data, tmp_path):
+    train, train_labels, val, val_labels = data
+    whole = train_network(
+        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=CONFIG, progress=False
+    )
+    first = train_network(
+        train,
+        train_labels,
+        val,
+        val_labels,
+        n_classes=2,
+        sample_rate=RATE,
+        config=CONFIG,
+        progress=False,
+        checkpoint_dir=tmp_path,
+        stop_after=2,
+    )
+    assert len(first.history) == 2 and (tmp_path / "last.pt").is_file()
+    resumed = train_network(
+        train,
+        train_labels,
+        val,
+        val_labels,
+        n_classes=2,
+        sample_rate=RATE,
+        config=CONFIG,
+        progress=False,
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
+    assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]
+    for p, q in zip(resumed.network.parameters(), whole.network.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_lr_range_test_and_augmentation_run(data):
+    train, train_labels, val, val_labels = data
+    config = replace(
+        CONFIG,
+        lr=None,
+        epochs=1,
+        augment=replace(AugmentConfig.robust(), tempo_change=0.0, pitch_semitones=0.0, codec_prob=0.0),
+    )
+    trained = train_network(
+        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=config, progress=False
+    )
+    finder = trained.lr_finder
+    assert finder is not None and len(finder["lr"]) == len(finder["loss"]) >= 5
+    assert finder["lr"] == sorted(finder["lr"]) and trained.lr == finder["suggestion"][0] > 0
