@@ -199,8 +199,8 @@ def lr_range_test(
             group["lr"] = lr
         batch = balanced_sample(clips.clip_labels, n=size, rng=rng)
         loss, _ = _train_batch(net, inputs, clips, batch, config, rng, optimiser, n_classes)
-        smooth = loss if step == 0 else 0.9 * smooth + 0.1 * loss
-        corrected = smooth / (1 - 0.9 ** (step + 1)) if step else loss
+        smooth = 0.9 * smooth + 0.1 * loss  # exponential average from zero, bias-corrected below
+        corrected = smooth / (1 - 0.9 ** (step + 1))
         lrs.append(lr)
         losses.append(corrected)
         best = min(best, corrected)
