@@ -270,3 +270,21 @@ class TrainConfig:
             raise ConfigError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
         if self.clip_s <= 0 or self.hop_s <= 0 or self.epochs <= 0:
             raise ConfigError("clip_s, hop_s and epochs must be positive")
+
+
+@dataclass(frozen=True)
+class DeepExperimentConfig:
+    """A cross-validated experiment with a spectrogram network on clips, decided per track.
+
+    Each track is read in ``audio.n_windows`` windows of ``audio.window_s`` seconds at
+    ``audio.sample_rate``; inside each fold the training tracks are split again (``val_fraction``, grouped
+    like the folds) for early stopping. ``robustness`` names the test-time conditions to evaluate.
+    """
+
+    collection: CollectionConfig = field(default_factory=CollectionConfig)
+    audio: FeatureConfig = field(default_factory=lambda: FeatureConfig(extractor="logmel"))
+    split: SplitConfig = field(default_factory=SplitConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    val_fraction: float = 0.2
+    robustness: tuple[str, ...] = ("clean",)
+    maps: tuple[str, ...] = ("tsne",)

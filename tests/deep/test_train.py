@@ -149,3 +149,42 @@ def test_lr_range_test_and_augmentation_run(data):
     finder = trained.lr_finder
     assert finder is not None and len(finder["lr"]) == len(finder["loss"]) >= 5
     assert finder["lr"] == sorted(finder["lr"]) and trained.lr == finder["suggestion"][0] > 0
+
+
+def test_deep_experiment_end_to_end(tmp_path):
+    """Clips after the split, clip and track metrics, a robustness row per condition, curves and report."""
+    from sonicprint.collection import read_manifest
+    from sonicprint.config import CollectionConfig, DeepExperimentConfig, FeatureConfig, SplitConfig
+    from sonicprint.deep.experiment import run_deep_experiment
+    from sonicprint.demo import generate_collection
+
+    made = generate_collection(
+        tmp_path / "data", seed=5, producers=2, artists=2, tracks_per_pair=3, duration_s=4.0, queries=0
+    )
+    config = DeepExperimentConfig(
+        collection=CollectionConfig(label="producer", min_duration_s=2.0),
+        audio=FeatureConfig(extractor="logmel", sample_rate=11025, n_windows=1, window_s=4.0),
+        split=SplitConfig(folds=2),
+        train=replace(CONFIG, clip_s=1.0, hop_s=1.0, n_mels=32, epochs=2),
+        robustness=("clean", "low-pass 3 kHz", "noise 20 dB SNR"),
+        maps=("tsne",),
+    )
+    source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
+    metrics = run_deep_experiment(
+        source, config, workspace=tmp_path / "ws", out_dir=tmp_path / "run", progress=False
+    )
+    assert metrics["n_tracks"] == 12
+    assert metrics["clip"]["n"] == 12 * 4 and metrics["track"]["n"] == 12
+    assert set(metrics["robustness"]) == {"clean", "low-pass 3 kHz", "noise 20 dB SNR"}
+    assert metrics["robustness"]["clean"] == metrics["track"]["accuracy"]
+    assert len(metrics["history"]) == 2 and all(len(h) == 2 for h in metrics["history"])
+    for name in (
+        "report.html",
+        "metrics.json",
+        "config.json",
+        "training_curves.png",
+        "map_tsne.png",
+        "fold0/last.pt",
+        "fold1/last.pt",
+    ):
+        assert (tmp_path / "run" / name).is_file(), name

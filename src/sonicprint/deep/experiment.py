@@ -1,0 +1,207 @@
+"""Cross-validated experiment with a spectrogram network: clip and track metrics, robustness, curves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..collection import CollectionSource
+from ..config import DeepExperimentConfig, save_config, to_dict
+from ..evaluation import crossing_groups, embedding_map, evaluate, kfold_splits
+from ..pipeline import Workspace, build_collection, decode_windows
+from .train import ClipSet, predict_clips, track_log_probs, train_network
+from .transforms import CONDITIONS
+
+
+def load_tracks(
+    workspace: Workspace, config: DeepExperimentConfig, *, progress: bool
+) -> tuple[list[Any], list[str], list[list[np.ndarray]], list[tuple[str, str]]]:
+    """Usable tracks of labels with enough tracks, each decoded as its list of windows."""
+    from collections import Counter
+
+    from tqdm import tqdm
+
+    from ..collection import OK
+
+    rows = workspace.store.tracks(status=OK)
+    counts = Counter(r.label for r in rows)
+    rows = [r for r in rows if counts[r.label] >= config.collection.min_tracks_per_label]
+    kept, audio, errors = [], [], []
+    for row in tqdm(rows, desc="decoding tracks", disable=not progress, leave=False):
+        try:
+            audio.append(decode_windows(row.path, config.audio, float(row.duration_s or 0.0)))
+            kept.append(row)
+        except Exception as exc:  # reported, never fatal for the others
+            errors.append((row.path, str(exc)))
+    return kept, [r.label for r in kept], audio, errors
+
+
+def metrics_grouping(config: DeepExperimentConfig) -> str:
+    return config.split.group or "track"
+
+
+def run_deep_experiment(
+    source: CollectionSource,
+    config: DeepExperimentConfig,
+    *,
+    workspace: str | Path,
+    out_dir: str | Path,
+    progress: bool = True,
+    resume: bool = False,
+) -> dict[str, Any]:
+    """Train and evaluate ``config.train.network`` fold by fold; writes ``metrics.json``, ``report.html``,
+    ``training_curves.png`` and a checkpoint folder per fold (``resume=True`` continues interrupted folds)."""
+    for name in config.robustness:
+        CONDITIONS.get(name)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, out / "config.json")
+    with Workspace(workspace) as ws:
+        build_collection(ws, source, min_duration_s=config.collection.min_duration_s, progress=progress)
+        rows, labels, audio, errors = load_tracks(ws, config, progress=progress)
+    names = sorted(set(labels))
+    y = np.array([names.index(lab) for lab in labels])
+    groups = [
+        r.groups.get(config.split.group) or r.content_hash if config.split.group else r.content_hash
+        for r in rows
+    ]
+    rate = config.audio.sample_rate
+    clip_n, hop_n = int(config.train.clip_s * rate), int(config.train.hop_s * rate)
+    track_lp = {cond: np.zeros((len(y), len(names))) for cond in config.robustness}
+    clip_truth, clip_pred, histories, epoch_seconds, embeddings = [], [], [], [], np.zeros((len(y), 0))
+    fold_of = np.full(len(y), -1)
+    for fold, (train_val, test) in enumerate(
+        kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
+    ):
+        inner = kfold_splits(
+            [labels[i] for i in train_val],
+            [groups[i] for i in train_val],
+            n_folds=max(2, round(1 / config.val_fraction)),
+            seed=config.split.seed + fold,
+        )[0]
+        train, val = train_val[inner[0]], train_val[inner[1]]
+        if crossing_groups(groups, train, val, test):
+            raise RuntimeError("split leak")  # guarded: every number below would be void
+        trained = train_network(
+            [audio[i] for i in train],
+            y[train],
+            [audio[i] for i in val],
+            y[val],
+            n_classes=len(names),
+            sample_rate=rate,
+            config=config.train,
+            checkpoint_dir=out / f"fold{fold}",
+            resume=resume,
+            progress=progress,
+        )
+        histories.append(trained.history)
+        epoch_seconds += trained.epoch_seconds
+        fold_of[test] = fold
+        for cond in config.robustness:
+            rng = np.random.default_rng([config.split.seed, fold])
+            transform = CONDITIONS.get(cond)
+            tracks = [[transform(seg, rate, rng) for seg in audio[i]] for i in test]
+            clips = ClipSet.cut(tracks, y[test], clip_samples=clip_n, hop_samples=hop_n)
+            lp, emb = predict_clips(trained, clips, embeddings=cond == "clean")
+            track_lp[cond][test] = track_log_probs(lp, clips.clip_track, len(test))
+            if cond == "clean":
+                clip_truth += clips.clip_labels.tolist()
+                clip_pred += lp.argmax(1).tolist()
+                assert emb is not None
+                if embeddings.shape[1] != emb.shape[1]:
+                    embeddings = np.zeros((len(y), emb.shape[1]))
+                per_track = np.zeros((len(test), emb.shape[1]))
+                np.add.at(per_track, clips.clip_track, emb)
+                embeddings[test] = per_track / np.bincount(clips.clip_track, minlength=len(test))[:, None]
+    clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
+    metrics = {
+        "network": config.train.network,
+        "grouping": metrics_grouping(config),
+        "evaluation": f"{config.split.folds}-fold cross-validation, {metrics_grouping(config)}-disjoint; "
+        "clips cut after the split",
+        "track": evaluate(labels, [names[i] for i in clean.argmax(1)], names),
+        "clip": evaluate([names[i] for i in clip_truth], [names[i] for i in clip_pred], names)
+        if clip_truth
+        else None,
+        "robustness": {cond: float(np.mean(lp.argmax(1) == y)) for cond, lp in track_lp.items()},
+        "epoch_seconds_mean": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
+        "history": histories,
+        "n_tracks": len(y),
+        "errors": errors,
+        "config": to_dict(config),
+    }
+    maps = {}
+    for method in config.maps:
+        try:
+            maps[method] = embedding_map(embeddings, method=method, seed=config.split.seed)
+        except ValueError as exc:
+            metrics.setdefault("map_errors", {})[method] = str(exc)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    _write_report(out, metrics, maps, labels)
+    return metrics
+
+
+def _write_report(out: Path, metrics: dict[str, Any], maps: dict[str, np.ndarray], labels: list[str]) -> None:
+    import html
+
+    from ..report import _pyplot, plot_map
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for k, history in enumerate(metrics["history"]):
+        epochs = [h["epoch"] for h in history]
+        axes[0].plot(epochs, [h["train_loss"] for h in history], color=f"C{k}", label=f"fold {k} train")
+        axes[0].plot(
+            epochs, [h["val_loss"] for h in history], color=f"C{k}", linestyle="--", label=f"fold {k} val"
+        )
+        axes[1].plot(
+            epochs, [h["val_track_accuracy"] for h in history], color=f"C{k}", label=f"fold {k} track"
+        )
+        axes[1].plot(epochs, [h["val_clip_accuracy"] for h in history], color=f"C{k}", linestyle=":")
+    axes[0].set_title("loss (solid: train, dashed: validation)")
+    axes[1].set_title("validation accuracy (solid: track, dotted: clip)")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(out / "training_curves.png", dpi=100)
+    plt.close(fig)
+    images = ["training_curves.png"]
+    for method, points in maps.items():
+        images.append(
+            plot_map(
+                points,
+                labels,
+                out / f"map_{method}.png",
+                title=f"{method} map of the tracks (penultimate layer, mean over clips)",
+            ).name
+        )
+    t, c = metrics["track"], metrics["clip"]
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{v:.3f}</td></tr>" for k, v in metrics["robustness"].items()
+    )
+    clip_cells = (
+        f"<td>{c['accuracy']:.3f}</td><td>{c['macro']['f1']:.3f}</td>" if c else "<td>-</td><td>-</td>"
+    )
+    title = html.escape(metrics["network"])
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto}"
+        "td,th{border:1px solid #ccc;padding:.3em .6em}table{border-collapse:collapse}img{max-width:100%}"
+    )
+    track_cells = f"<td>{t['accuracy']:.3f}</td><td>{t['macro']['f1']:.3f}</td>"
+    pictures = "".join(f'<p><img src="{n}" alt="{n}"></p>' for n in images)
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>Sonicprint: {title}</title>
+<style>{style}</style></head><body>
+<h1>{title}: {metrics["n_tracks"]} tracks</h1>
+<p>{html.escape(metrics["evaluation"])}.
+Mean training time per epoch {metrics["epoch_seconds_mean"]:.1f} s.</p>
+<table><tr><th></th><th>accuracy</th><th>macro F1</th></tr>
+<tr><td>clip</td>{clip_cells}</tr>
+<tr><td>track (mean log-probability of its clips)</td>{track_cells}</tr></table>
+<h2>Robustness: track accuracy under each test-time condition</h2><table>{rows}</table>
+{pictures}
+</body></html>"""
+    (out / "report.html").write_text(body)
