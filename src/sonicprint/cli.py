@@ -106,6 +106,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pred.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
+    cnn.add_argument("source", help="manifest (.csv/.parquet) or a folder ROOT/<label>/[<album>/]<file>")
+    cnn.add_argument("--label", required=True)
+    cnn.add_argument("--audio-root")
+    cnn.add_argument("--group-columns", type=_columns, default=())
+    cnn.add_argument("--group", help="column whose values must never straddle a split (default: track)")
+    cnn.add_argument("--network", default="resnet", help="resnet, resnext, densenet, crnn or wavenet")
+    cnn.add_argument("--folds", type=int, default=5)
+    cnn.add_argument("--min-tracks", type=int, default=1)
+    cnn.add_argument("--min-duration", type=float, default=10.0, help="skip files shorter than this (s)")
+    cnn.add_argument("--clip", type=float, default=10.0, help="clip length in seconds (default: %(default)s)")
+    cnn.add_argument("--hop", type=float, default=5.0, help="clip hop in seconds (default: %(default)s)")
+    cnn.add_argument("--epochs", type=int, default=30)
+    cnn.add_argument("--lr", type=float, help="learning rate (default: from an LR range test)")
+    cnn.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
+    cnn.add_argument("--augment", choices=["none", "robust"], default="none")
+    cnn.add_argument("--robustness", action="store_true", help="evaluate every test-time condition")
+    cnn.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    cnn.add_argument("--seed", type=int, default=0)
+    cnn.add_argument("--workspace", default=".sonicprint")
+    cnn.add_argument("--out", default="runs/cnn")
+    cnn.add_argument(
+        "--resume", action="store_true", help="continue interrupted folds from their checkpoints"
+    )
+    cnn.add_argument("--quiet", action="store_true")
+
     sub.add_parser("list", help="registered feature extractors, models, executors and decoders")
     return parser
 
@@ -236,14 +262,74 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cnn(args: argparse.Namespace) -> int:
+    from .collection import open_source
+    from .config import (
+        AugmentConfig,
+        CollectionConfig,
+        DeepExperimentConfig,
+        FeatureConfig,
+        SplitConfig,
+        TrainConfig,
+    )
+    from .deep.experiment import run_deep_experiment
+    from .deep.transforms import ROBUSTNESS_CONDITIONS
+
+    group_columns = tuple(dict.fromkeys((*args.group_columns, *([args.group] if args.group else []))))
+    config = DeepExperimentConfig(
+        collection=CollectionConfig(
+            label=args.label,
+            group_columns=group_columns,
+            min_tracks_per_label=args.min_tracks,
+            min_duration_s=args.min_duration,
+        ),
+        audio=FeatureConfig(extractor="logmel"),
+        split=SplitConfig(folds=args.folds, group=args.group, seed=args.seed),
+        train=TrainConfig(
+            network=args.network,
+            clip_s=args.clip,
+            hop_s=args.hop,
+            epochs=args.epochs,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            seed=args.seed,
+            device=args.device,
+            augment=AugmentConfig.robust() if args.augment == "robust" else AugmentConfig(),
+        ),
+        robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
+    )
+    source = open_source(
+        args.source, label=args.label, audio_root=args.audio_root, group_columns=group_columns
+    )
+    m = run_deep_experiment(
+        source,
+        config,
+        workspace=args.workspace,
+        out_dir=args.out,
+        progress=not args.quiet,
+        resume=args.resume,
+    )
+    clip = f"clip accuracy {m['clip']['accuracy']:.3f}, " if m["clip"] else ""
+    print(
+        f"{m['network']}: {clip}track accuracy {m['track']['accuracy']:.3f} ({m['evaluation']}); "
+        f"{m['epoch_seconds_mean']:.1f} s per epoch"
+    )
+    for condition, accuracy in m["robustness"].items():
+        print(f"  {condition:>18}: {accuracy:.3f}")
+    print(f"report: {Path(args.out) / 'report.html'}")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .audio import DECODERS
+    from .deep.networks import list_networks
     from .executors import list_executors
     from .features import list_extractors
     from .models import list_models
 
     print("feature extractors:", ", ".join(list_extractors()))
     print("models:            ", ", ".join(list_models()))
+    print("networks:          ", ", ".join(list_networks()))
     print("executors:         ", ", ".join(list_executors()))
     print("audio decoders:    ", ", ".join(n for n in DECODERS if DECODERS.get(n).available()))
     return 0
@@ -254,6 +340,7 @@ COMMANDS = {
     "generate": _cmd_generate,
     "experiment": _cmd_experiment,
     "predict": _cmd_predict,
+    "cnn": _cmd_cnn,
     "list": _cmd_list,
 }
 
@@ -262,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (SonicprintError, UnknownNameError) as exc:
+    except (SonicprintError, UnknownNameError, ValueError) as exc:
         print(f"sonicprint: error: {exc}", file=sys.stderr)
         return 2
 

@@ -69,3 +69,13 @@ def test_duplicate_promoted_when_its_original_leaves(store, write_audio, tmp_pat
     assert store.get(str(b)).status == "duplicate"
     ingest(_source([b]), store, min_duration_s=1.0)
     assert store.get(str(b)).status == OK
+
+
+def test_too_short_follows_the_current_minimum(store, write_audio):
+    a = write_audio("a.wav", tone(440, 2.0, 22050), 22050)
+    ingest(_source([a]), store, min_duration_s=5.0)
+    assert store.get(str(a)).status == "too_short"
+    again = ingest(_source([a]), store, min_duration_s=1.0)
+    assert again.checked == 0 and store.get(str(a)).status == OK
+    ingest(_source([a]), store, min_duration_s=3.0)
+    assert store.get(str(a)).status == "too_short" and "at least 3 s" in store.get(str(a)).reason

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..audio import load_audio, probe_audio
@@ -103,8 +103,9 @@ def ingest(
         stat = _stat(track.path)
         unchanged = previous is not None and stat is not None and (previous.size, previous.mtime) == stat
         if unchanged and previous is not None:
-            if (previous.label, previous.groups) != (track.label, track.groups):
-                store.upsert(_replace_labels(previous, track.label, track.groups))
+            updated = _with_duration_verdict(previous, min_duration_s)
+            if (previous.label, previous.groups) != (track.label, track.groups) or updated != previous:
+                store.upsert(replace(updated, label=track.label, groups=track.groups))
         else:
             fields = check_track(track.path, min_duration_s=min_duration_s)
             store.upsert(TrackRow(track.path, track.label, track.groups, **fields))  # type: ignore[arg-type]
@@ -139,7 +140,11 @@ def _stat(path: str) -> tuple[int, float] | None:
     return s.st_size, s.st_mtime
 
 
-def _replace_labels(row: TrackRow, label: str, groups: dict[str, str]) -> TrackRow:
-    from dataclasses import replace
-
-    return replace(row, label=label, groups=groups)
+def _with_duration_verdict(row: TrackRow, min_duration_s: float) -> TrackRow:
+    """The too-short verdict depends on this run's minimum, not the one a file was first checked with."""
+    if row.status not in (OK, "too_short") or row.duration_s is None:
+        return row
+    if row.duration_s < min_duration_s:
+        reason = f"{row.duration_s:.2f} s of audio, at least {min_duration_s:g} s needed"
+        return replace(row, status="too_short", reason=reason)
+    return replace(row, status=OK, reason="") if row.status == "too_short" else row

@@ -62,6 +62,11 @@ def run_deep_experiment(
     with Workspace(workspace) as ws:
         build_collection(ws, source, min_duration_s=config.collection.min_duration_s, progress=progress)
         rows, labels, audio, errors = load_tracks(ws, config, progress=progress)
+    if len(set(labels)) < 2:
+        raise ValueError(
+            f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks, found "
+            f"{len(set(labels))} in {len(labels)} usable tracks (too short, unreadable or filtered out?)"
+        )
     names = sorted(set(labels))
     y = np.array([names.index(lab) for lab in labels])
     groups = [
@@ -76,11 +81,10 @@ def run_deep_experiment(
     for fold, (train_val, test) in enumerate(
         kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
     ):
+        inner_groups = [groups[i] for i in train_val]
+        n_inner = max(2, min(round(1 / config.val_fraction), len(set(inner_groups))))
         inner = kfold_splits(
-            [labels[i] for i in train_val],
-            [groups[i] for i in train_val],
-            n_folds=max(2, round(1 / config.val_fraction)),
-            seed=config.split.seed + fold,
+            [labels[i] for i in train_val], inner_groups, n_folds=n_inner, seed=config.split.seed + fold
         )[0]
         train, val = train_val[inner[0]], train_val[inner[1]]
         if crossing_groups(groups, train, val, test):
