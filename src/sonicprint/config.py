@@ -288,3 +288,9 @@ class DeepExperimentConfig:
     val_fraction: float = 0.2
     robustness: tuple[str, ...] = ("clean",)
     maps: tuple[str, ...] = ("tsne",)
+    #: train a final network on all tracks (with an inner validation split) and save it as model.pt
+    final_model: bool = True
+    #: momentum x weight-decay grid searched on the first fold's validation split (empty: no search)
+    grid_momentum: tuple[float, ...] = ()
+    grid_weight_decay: tuple[float, ...] = ()
+    grid_epochs: int = 5

@@ -60,3 +60,24 @@ def predict_files(
         verdict = top[0][0] if top[0][1] >= unknown_below else UNKNOWN
         results.append(FilePrediction(str(path), top, verdict, None, time.perf_counter() - started))
     return results
+
+
+def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
+    """Class probabilities of one file, from a classical model or a spectrogram network."""
+    from .deep.serialize import LoadedNetwork
+
+    if isinstance(loaded, LoadedNetwork):
+        from .audio import probe_audio
+        from .deep.train import ClipSet, predict_clips, track_log_probs
+        from .pipeline import decode_windows
+
+        trained = loaded.trained
+        segments = decode_windows(path, loaded.audio, probe_audio(path).duration_s)
+        clip_n = int(trained.config.clip_s * trained.sample_rate)
+        clips = ClipSet.cut(
+            [segments], [0], clip_samples=clip_n, hop_samples=int(trained.config.hop_s * trained.sample_rate)
+        )
+        log_probs, _ = predict_clips(trained, clips)
+        return np.exp(track_log_probs(log_probs, clips.clip_track, 1)[0])
+    features = compute_feature_sets(path, loaded.feature_configs)  # type: ignore[attr-defined]
+    return loaded.model.predict_proba(features[np.newaxis])[0]  # type: ignore[attr-defined]

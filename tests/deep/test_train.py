@@ -168,6 +168,9 @@ def test_deep_experiment_end_to_end(tmp_path):
         train=replace(CONFIG, clip_s=1.0, hop_s=1.0, n_mels=32, epochs=2),
         robustness=("clean", "low-pass 3 kHz", "noise 20 dB SNR"),
         maps=("tsne",),
+        grid_momentum=(0.5, 0.9),
+        grid_weight_decay=(1e-4,),
+        grid_epochs=1,
     )
     source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
     metrics = run_deep_experiment(

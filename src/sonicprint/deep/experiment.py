@@ -12,7 +12,8 @@ from ..collection import CollectionSource
 from ..config import DeepExperimentConfig, save_config, to_dict
 from ..evaluation import crossing_groups, embedding_map, evaluate, kfold_splits
 from ..pipeline import Workspace, build_collection, decode_windows
-from .train import ClipSet, predict_clips, track_log_probs, train_network
+from .serialize import save_network
+from .train import ClipSet, grid_search, predict_clips, track_log_probs, train_network
 from .transforms import CONDITIONS
 
 
@@ -78,17 +79,35 @@ def run_deep_experiment(
     track_lp = {cond: np.zeros((len(y), len(names))) for cond in config.robustness}
     clip_truth, clip_pred, histories, epoch_seconds, embeddings = [], [], [], [], np.zeros((len(y), 0))
     fold_of = np.full(len(y), -1)
+    train_config = config.train
+    grid_results: list[dict[str, float]] = []
+
+    def inner_split(indices: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        inner_groups = [groups[i] for i in indices]
+        n_inner = max(2, min(round(1 / config.val_fraction), len(set(inner_groups))))
+        fit, check = kfold_splits([labels[i] for i in indices], inner_groups, n_folds=n_inner, seed=seed)[0]
+        return indices[fit], indices[check]
+
     for fold, (train_val, test) in enumerate(
         kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
     ):
-        inner_groups = [groups[i] for i in train_val]
-        n_inner = max(2, min(round(1 / config.val_fraction), len(set(inner_groups))))
-        inner = kfold_splits(
-            [labels[i] for i in train_val], inner_groups, n_folds=n_inner, seed=config.split.seed + fold
-        )[0]
-        train, val = train_val[inner[0]], train_val[inner[1]]
+        train, val = inner_split(train_val, config.split.seed + fold)
         if crossing_groups(groups, train, val, test):
             raise RuntimeError("split leak")  # guarded: every number below would be void
+        if fold == 0 and config.grid_momentum and config.grid_weight_decay:
+            train_config, grid_results = grid_search(
+                [audio[i] for i in train],
+                y[train],
+                [audio[i] for i in val],
+                y[val],
+                n_classes=len(names),
+                sample_rate=rate,
+                config=config.train,
+                momenta=config.grid_momentum,
+                weight_decays=config.grid_weight_decay,
+                epochs=config.grid_epochs,
+                progress=progress,
+            )
         trained = train_network(
             [audio[i] for i in train],
             y[train],
@@ -120,6 +139,21 @@ def run_deep_experiment(
                 per_track = np.zeros((len(test), emb.shape[1]))
                 np.add.at(per_track, clips.clip_track, emb)
                 embeddings[test] = per_track / np.bincount(clips.clip_track, minlength=len(test))[:, None]
+    if config.final_model:
+        train, val = inner_split(np.arange(len(y)), config.split.seed + 1000)
+        final = train_network(
+            [audio[i] for i in train],
+            y[train],
+            [audio[i] for i in val],
+            y[val],
+            n_classes=len(names),
+            sample_rate=rate,
+            config=train_config,
+            checkpoint_dir=out / "final",
+            resume=resume,
+            progress=progress,
+        )
+        save_network(out / "model.pt", final, labels=names, audio=config.audio)
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     metrics = {
         "network": config.train.network,
@@ -133,6 +167,8 @@ def run_deep_experiment(
         "robustness": {cond: float(np.mean(lp.argmax(1) == y)) for cond, lp in track_lp.items()},
         "epoch_seconds_mean": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
         "history": histories,
+        "grid_search": grid_results,
+        "train_config_used": to_dict(train_config),
         "n_tracks": len(y),
         "errors": errors,
         "config": to_dict(config),

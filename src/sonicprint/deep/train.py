@@ -395,3 +395,48 @@ def train_network(
     if best_state is not None:
         net.load_state_dict(best_state)
     return trained
+
+
+def grid_search(
+    train_tracks: Sequence[Track],
+    train_labels: Sequence[int],
+    val_tracks: Sequence[Track],
+    val_labels: Sequence[int],
+    *,
+    n_classes: int,
+    sample_rate: int,
+    config: TrainConfig,
+    momenta: Sequence[float],
+    weight_decays: Sequence[float],
+    epochs: int,
+    progress: bool = False,
+) -> tuple[TrainConfig, list[dict[str, float]]]:
+    """Short runs over momentum x weight decay, scored on the validation split (best track accuracy, then
+    lowest loss); returns ``config`` with the winning pair, and every run's score."""
+    from dataclasses import replace
+
+    results = []
+    for momentum in momenta:
+        for weight_decay in weight_decays:
+            trial = replace(config, momentum=momentum, weight_decay=weight_decay, epochs=epochs)
+            trained = train_network(
+                train_tracks,
+                train_labels,
+                val_tracks,
+                val_labels,
+                n_classes=n_classes,
+                sample_rate=sample_rate,
+                config=trial,
+                progress=progress,
+            )
+            best = max(trained.history, key=lambda h: (h["val_track_accuracy"], -h["val_loss"]))
+            results.append(
+                {
+                    "momentum": momentum,
+                    "weight_decay": weight_decay,
+                    "val_track_accuracy": best["val_track_accuracy"],
+                    "val_loss": best["val_loss"],
+                }
+            )
+    winner = max(results, key=lambda r: (r["val_track_accuracy"], -r["val_loss"]))
+    return replace(config, momentum=winner["momentum"], weight_decay=winner["weight_decay"]), results

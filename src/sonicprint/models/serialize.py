@@ -81,7 +81,8 @@ def save_model(
 
 
 def load_model(path: str | Path) -> LoadedModel:
-    """Load a model saved by :func:`save_model`.
+    """Load a model saved by :func:`save_model` (or a network saved by
+    :func:`sonicprint.deep.serialize.save_network`, returned as a ``LoadedNetwork``).
 
     Raises
     ------
@@ -98,6 +99,10 @@ def load_model(path: str | Path) -> LoadedModel:
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFormatError(path, f"not a Sonicprint model file, or damaged ({first[:200]})") from exc
+    if isinstance(payload, dict) and payload.get("format") == "sonicprint-network":
+        from ..deep.serialize import network_from_payload
+
+        return network_from_payload(path, payload)  # type: ignore[return-value]
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFormatError(path, "not a Sonicprint model file (no 'sonicprint-model' header)")
     version = payload.get("format_version")

@@ -1,0 +1,81 @@
+"""Saving and loading trained spectrogram networks; read with ``torch.load(weights_only=True)``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..config import FeatureConfig, TrainConfig, from_dict, to_dict
+from ..errors import ModelFormatError
+from ..models.serialize import software_versions
+from .networks import create_network
+from .train import TrainedNetwork
+
+FORMAT = "sonicprint-network"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LoadedNetwork:
+    trained: TrainedNetwork
+    labels: list[str]
+    audio: FeatureConfig
+    meta: dict[str, Any]
+
+
+def save_network(
+    path: str | Path, trained: TrainedNetwork, *, labels: Sequence[str], audio: FeatureConfig
+) -> Path:
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "train_config": to_dict(trained.config),
+        "audio_config": to_dict(audio),
+        "labels": list(labels),
+        "sample_rate": trained.sample_rate,
+        "norm_mean": torch.from_numpy(trained.norm_mean.astype(np.float32)),
+        "norm_std": torch.from_numpy(trained.norm_std.astype(np.float32)),
+        "state": {k: v.detach().cpu() for k, v in trained.network.state_dict().items()},
+        "history": trained.history,
+        "versions": software_versions(),
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def network_from_payload(path: Path, payload: dict[str, Any]) -> LoadedNetwork:
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise ModelFormatError(
+            path,
+            f"network format {payload.get('format_version')} cannot be read by this "
+            f"version, which reads format {FORMAT_VERSION}; retrain the network",
+        )
+    try:
+        config = from_dict(TrainConfig, payload["train_config"], where=f"{path}: train_config")
+        audio = from_dict(FeatureConfig, payload["audio_config"], where=f"{path}: audio_config")
+        labels = list(payload["labels"])
+        net = create_network(
+            config.network, n_mels=config.n_mels, n_classes=len(labels), **dict(config.network_params)
+        )
+        net.load_state_dict(payload["state"])
+    except Exception as exc:
+        raise ModelFormatError(path, f"incompatible network contents ({exc})") from exc
+    trained = TrainedNetwork(
+        net.eval(),
+        config,
+        len(labels),
+        int(payload["sample_rate"]),
+        payload["norm_mean"].numpy(),
+        payload["norm_std"].numpy(),
+        list(payload["history"]),
+    )
+    return LoadedNetwork(trained, labels, audio, {"versions": payload.get("versions")})
