@@ -180,8 +180,35 @@ def run_deep_experiment(
         except ValueError as exc:
             metrics.setdefault("map_errors", {})[method] = str(exc)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    _write_predictions(out / "predictions.csv", rows, labels, names, track_lp, fold_of)
     _write_report(out, metrics, maps, labels)
     return metrics
+
+
+def _write_predictions(
+    path: Path,
+    rows: list[Any],
+    labels: list[str],
+    names: list[str],
+    track_lp: dict[str, np.ndarray],
+    fold_of: np.ndarray,
+) -> None:
+    """One row per track: its fold and the verdict under each condition."""
+    import csv
+
+    conditions = list(track_lp)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label", "fold", *[f"predicted:{c}" for c in conditions]])
+        for i, row in enumerate(rows):
+            writer.writerow(
+                [
+                    row.path,
+                    labels[i],
+                    int(fold_of[i]),
+                    *[names[int(track_lp[c][i].argmax())] for c in conditions],
+                ]
+            )
 
 
 def _write_report(out: Path, metrics: dict[str, Any], maps: dict[str, np.ndarray], labels: list[str]) -> None:
