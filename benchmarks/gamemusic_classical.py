@@ -16,14 +16,11 @@ import json
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _gamemusic import AUDIO_ROOT, HERE, MANIFEST, NAEV_COMPOSERS, check_data
+from _gamemusic import AUDIO_ROOT, HERE, MANIFEST, NAEV_COMPOSERS, check_data, repeated_cv
 
 from sonicprint.collection import read_manifest
-from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
-from sonicprint.experiment import cross_validate
+from sonicprint.config import CollectionConfig, FeatureConfig, ModelConfig
 from sonicprint.features import seed_feature_config
 from sonicprint.pipeline import Workspace, build_collection, extract_features, select_labels
 
@@ -61,32 +58,8 @@ def main() -> None:
                 "n_labels": len(set(table.labels)),
                 "extract_s": round(extract_s, 1),
             }
-            for subset, labels in (("all", None), ("naev", NAEV_COMPOSERS)):
-                sub = select_labels(table, min_tracks=8, labels=labels)
-                accs, f1s = [], []
-                for seed in range(args.seeds):
-                    config = ExperimentConfig(
-                        collection=collection,
-                        features=features,
-                        model=model,
-                        split=SplitConfig(folds=5, seed=seed),
-                    )
-                    proba, _, names, _ = cross_validate(sub, config)
-                    pred = [names[i] for i in proba.argmax(1)]
-                    from sonicprint.evaluation import evaluate
-
-                    m = evaluate(sub.labels, pred, names)
-                    accs.append(m["accuracy"])
-                    f1s.append(m["macro"]["f1"])
-                row[subset] = {
-                    "n_tracks": len(sub.labels),
-                    "n_labels": len(set(sub.labels)),
-                    "chance_uniform": 1 / len(set(sub.labels)),
-                    "accuracy_mean": float(np.mean(accs)),
-                    "accuracy_std": float(np.std(accs)),
-                    "macro_f1_mean": float(np.mean(f1s)),
-                    "accuracy_per_seed": accs,
-                }
+            row["all"] = repeated_cv(table, model, seeds=args.seeds)
+            row["naev"] = repeated_cv(table, model, seeds=args.seeds, labels=NAEV_COMPOSERS)
             results[name] = row
             print(
                 f"{name}: {row['all']['accuracy_mean']:.3f} ± {row['all']['accuracy_std']:.3f} "

@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--n-windows", type=int, default=6)
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--clips-per-epoch", type=int, default=0, help="0: every training clip once")
     parser.add_argument("--optimizer", default="sgd")
     parser.add_argument("--augment", choices=["none", "robust"], default="none")
     parser.add_argument("--robustness", action="store_true")

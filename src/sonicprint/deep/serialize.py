@@ -12,7 +12,7 @@ import torch
 
 from ..config import FeatureConfig, TrainConfig, from_dict, to_dict
 from ..errors import ModelFormatError
-from ..models.serialize import software_versions
+from ..models.serialize import atomic_torch_save, software_versions
 from .networks import create_network
 from .train import TrainedNetwork
 
@@ -44,12 +44,7 @@ def save_network(
         "history": trained.history,
         "versions": software_versions(),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    return path
+    return atomic_torch_save(payload, path)
 
 
 def network_from_payload(path: Path, payload: dict[str, Any]) -> LoadedNetwork:

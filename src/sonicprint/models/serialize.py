@@ -72,6 +72,13 @@ def save_model(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "extra": dict(extra or {}),
     }
+    return atomic_torch_save(payload, path)
+
+
+def atomic_torch_save(payload: dict[str, Any], path: str | Path) -> Path:
+    """``torch.save`` to a temporary name, then rename: a crash never leaves half a model file."""
+    import torch
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
