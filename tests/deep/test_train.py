@@ -191,3 +191,21 @@ def test_deep_experiment_end_to_end(tmp_path):
         "fold1/last.pt",
     ):
         assert (tmp_path / "run" / name).is_file(), name
+
+
+def test_batch_size_halves_until_it_fits():
+    from sonicprint.deep.melspec import LogMel
+    from sonicprint.deep.train import _Inputs, choose_batch_size
+
+    class FitsSixteen(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if x.shape[0] > 16:
+                raise torch.cuda.OutOfMemoryError("simulated: batch too large")
+            return x.mean(dim=(1, 2), keepdim=False)[:, None] * self.w
+
+    inputs = _Inputs(LogMel(sample_rate=RATE, n_mels=16), np.zeros(16), np.ones(16), torch.device("cpu"))
+    assert choose_batch_size(FitsSixteen(), inputs, 2048, start=256) == 16
