@@ -116,6 +116,7 @@ class RayExecutor:
         except ImportError as exc:
             raise ImportError("the 'ray' executor needs Ray: pip install 'sonicprint[ray]'") from exc
         if not ray.is_initialized():
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home unless the user asks
             ray.init(
                 address=self.address,
                 num_cpus=None if self.address else self.workers,
