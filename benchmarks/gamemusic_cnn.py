@@ -1,9 +1,9 @@
 """A spectrogram network on the game-music development set: composers with 8+ tracks, track-disjoint
 k-fold, clips cut after the split, verdicts per track; optionally the robustness conditions.
 
-    python benchmarks/gamemusic_cnn.py --network resnet [--augment robust] [--robustness] [--folds 5]
+    python benchmarks/gamemusic_cnn.py --network resnet [--augment fast|robust] [--robustness] [--folds 5]
 
-Writes benchmarks/results/gamemusic_cnn_<network>[_augmented].{json,md} and the full report under
+Writes benchmarks/results/gamemusic_cnn_<network>[_augmented_<preset>].{json,md} and the full report under
 benchmarks/runs/. The Naev figure is the accuracy of the same 8-composer models on the Naev composers'
 tracks (one game, so no game signature to lean on).
 """
@@ -44,14 +44,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--clips-per-epoch", type=int, default=0, help="0: every training clip once")
     parser.add_argument("--optimizer", default="sgd")
-    parser.add_argument("--augment", choices=["none", "robust"], default="none")
+    parser.add_argument("--augment", choices=["none", "robust", "fast"], default="none")
     parser.add_argument("--robustness", action="store_true")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--workspace", default=str(HERE / ".workspace"))
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args()
     check_data()
-    name = f"gamemusic_cnn_{args.network}" + ("_augmented" if args.augment == "robust" else "")
+    name = f"gamemusic_cnn_{args.network}" + ("" if args.augment == "none" else f"_augmented_{args.augment}")
     config = DeepExperimentConfig(
         collection=CollectionConfig(label="composer", group_columns=("game",), min_tracks_per_label=8),
         audio=FeatureConfig(extractor="logmel", n_windows=args.n_windows, window_s=args.window),
@@ -64,7 +64,9 @@ def main() -> None:
             lr=args.lr,
             optimizer=args.optimizer,
             device=args.device,
-            augment=AugmentConfig.robust() if args.augment == "robust" else AugmentConfig(),
+            augment={"robust": AugmentConfig.robust(), "fast": AugmentConfig.fast()}.get(
+                args.augment, AugmentConfig()
+            ),
         ),
         robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
         final_model=False,
@@ -94,7 +96,7 @@ def main() -> None:
     }
     (HERE / "results" / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = [
-        f"{args.network} ({'augmented' if args.augment == 'robust' else 'no augmentation'}), {m['evaluation']}:",
+        f"{args.network} ({'augmentation: ' + args.augment if args.augment != 'none' else 'no augmentation'}), {m['evaluation']}:",
         f"clip accuracy {summary['clip_accuracy']:.1%} (macro F1 {summary['clip_macro_f1']:.3f}), track accuracy "
         f"{summary['track_accuracy']:.1%} (macro F1 {summary['track_macro_f1']:.3f}), Naev tracks {naev:.1%}; "
         f"{summary['epoch_seconds_mean']:.0f} s per epoch.",

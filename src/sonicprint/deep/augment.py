@@ -20,7 +20,10 @@ def augment_audio(
         out = transforms.change_tempo(out, sample_rate=sample_rate, rate=rate)
     if config.pitch_semitones:
         semitones = float(rng.uniform(-config.pitch_semitones, config.pitch_semitones))
-        out = transforms.shift_pitch(out, sample_rate=sample_rate, semitones=semitones)
+        if config.varispeed_pitch:
+            out = transforms.varispeed(out, semitones=semitones)
+        else:
+            out = transforms.shift_pitch(out, sample_rate=sample_rate, semitones=semitones)
     if config.filter_prob and rng.random() < config.filter_prob:
         top = min(8000.0, 0.45 * sample_rate)  # below Nyquist at any rate
         if rng.random() < 0.5:

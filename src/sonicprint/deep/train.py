@@ -330,6 +330,8 @@ def train_network(
             trained.lr = config.lr
         optimiser = _optimiser(net, config, trained.lr)
     per_epoch = config.clips_per_epoch or len(train)
+    if stale >= config.patience:  # resumed after early stopping: nothing left to train
+        start_epoch = config.epochs
     for epoch in range(start_epoch, config.epochs):
         started = time.perf_counter()
         for group in optimiser.param_groups:  # cosine decay over the planned epochs

@@ -27,6 +27,14 @@ def shift_pitch(audio: np.ndarray, *, sample_rate: int, semitones: float) -> np.
     return librosa.effects.pitch_shift(audio, sr=sample_rate, n_steps=semitones).astype(np.float32)
 
 
+def varispeed(audio: np.ndarray, *, semitones: float) -> np.ndarray:
+    """Play faster or slower by ``semitones``: pitch and tempo change together (a resampling, cheap)."""
+    import soxr
+
+    factor = 2 ** (semitones / 12)
+    return np.asarray(soxr.resample(audio, 48000 * factor, 48000, quality="LQ"), dtype=np.float32)
+
+
 def butterworth(
     audio: np.ndarray, *, sample_rate: int, cutoff_hz: float, kind: str, order: int = 4
 ) -> np.ndarray:
