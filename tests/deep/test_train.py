@@ -181,6 +181,7 @@ def test_deep_experiment_end_to_end(tmp_path):
     assert set(metrics["robustness"]) == {"clean", "low-pass 3 kHz", "noise 20 dB SNR"}
     assert metrics["robustness"]["clean"] == metrics["track"]["accuracy"]
     assert len(metrics["history"]) == 2 and all(len(h) == 2 for h in metrics["history"])
+    assert 0 < metrics["inference_seconds_per_30s"] < 30
     for name in (
         "report.html",
         "metrics.json",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def run_deep_experiment(
     fold_of = np.full(len(y), -1)
     train_config = config.train
     grid_results: list[dict[str, float]] = []
+    inference_s = inference_audio_s = 0.0
 
     def inner_split(indices: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         inner_groups = [groups[i] for i in indices]
@@ -128,7 +130,11 @@ def run_deep_experiment(
             transform = CONDITIONS.get(cond)
             tracks = [[transform(seg, rate, rng) for seg in audio[i]] for i in test]
             clips = ClipSet.cut(tracks, y[test], clip_samples=clip_n, hop_samples=hop_n)
+            started = time.perf_counter()
             lp, emb = predict_clips(trained, clips, embeddings=cond == "clean")
+            if cond == "clean":
+                inference_s += time.perf_counter() - started
+                inference_audio_s += sum(len(seg) for i in test for seg in audio[i]) / rate
             track_lp[cond][test] = track_log_probs(lp, clips.clip_track, len(test))
             if cond == "clean":
                 clip_truth += clips.clip_labels.tolist()
@@ -166,6 +172,7 @@ def run_deep_experiment(
         else None,
         "robustness": {cond: float(np.mean(lp.argmax(1) == y)) for cond, lp in track_lp.items()},
         "epoch_seconds_mean": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
+        "inference_seconds_per_30s": 30.0 * inference_s / inference_audio_s if inference_audio_s else 0.0,
         "history": histories,
         "grid_search": grid_results,
         "train_config_used": to_dict(train_config),
