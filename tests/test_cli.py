@@ -107,3 +107,28 @@ def test_comma_separated_features_are_concatenated(tmp_path):
     )
     config = _experiment_config(args)
     assert [c.extractor for c in config.feature_sets] == ["track_stats", "musicnn_msd_pool"]
+
+
+def test_path_column_flag_reads_another_column(tmp_path, capsys):
+    (tmp_path / "m.csv").write_text("file,who\nmissing.wav,A\n")
+    assert (
+        main(
+            [
+                "experiment",
+                str(tmp_path / "m.csv"),
+                "--label",
+                "who",
+                "--path-column",
+                "file",
+                "--workspace",
+                str(tmp_path / "ws"),
+                "--out",
+                str(tmp_path / "run"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
+    # the manifest was read through the named column: the one listed file is reported missing, no labels left
+    assert "need at least 2 labels" in capsys.readouterr().err
+    assert "missing.wav: error: file not found" in (tmp_path / "run" / "problems.txt").read_text()

@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--label", help="label column (producer, artist, composer, ...)")
     exp.add_argument("--audio-root", help="folder that the manifest's relative paths are under")
+    exp.add_argument("--path-column", help="the manifest's column of file paths (default: path)")
     exp.add_argument(
         "--group-columns",
         type=_columns,
@@ -146,6 +147,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         features, model = seed_feature_config(), ModelConfig("knn_pca")
     if args.label:
         collection = replace(collection, label=args.label)
+    if args.path_column:
+        collection = replace(collection, path_column=args.path_column)
     if args.group_columns is not None:
         collection = replace(collection, group_columns=args.group_columns)
     if args.group and args.group not in collection.group_columns:
@@ -193,6 +196,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         label=config.collection.label,
         audio_root=args.audio_root,
         group_columns=config.collection.group_columns,
+        path_column=config.collection.path_column,
         from_tags=args.from_tags,
     )
     result = run_experiment(

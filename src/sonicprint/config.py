@@ -106,7 +106,6 @@ class ExperimentConfig:
     executor: str = "process"
     workers: int = 0
     maps: tuple[str, ...] = ("tsne", "umap")
-    top_k: int = 3
 
     @property
     def feature_sets(self) -> tuple[FeatureConfig, ...]:

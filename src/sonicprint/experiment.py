@@ -126,12 +126,12 @@ def run_experiment(
             ws, config.feature_sets, executor=config.executor, workers=config.workers, progress=progress
         )
     table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
+    _write_problems(out / "problems.txt", ingest_report, full)  # first: it explains a failure below
     if len(set(table.labels)) < 2:
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
             f"found {len(set(table.labels))} (see problems.txt)"
         )
-    _write_problems(out / "problems.txt", ingest_report, full)
     probabilities, part_of, labels, per_part = cross_validate(table, config)
     holdout = config.split.method == "holdout"
     # k-fold: every track was predicted once; holdout: the test tracks are the verdict, val is reported too

@@ -54,10 +54,13 @@ def check_track(path: str, *, min_duration_s: float) -> dict[str, object]:
     try:
         stat = p.stat()
     except OSError as exc:
+        reason = (
+            "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read file ({exc.strerror})"
+        )
         return {
             **fields,
             "status": "error",
-            "reason": f"cannot read file ({exc.strerror})",
+            "reason": reason,
             "size": None,
             "mtime": None,
             "content_hash": None,
