@@ -44,12 +44,14 @@ def _source(collection, config):
 
 def test_generated_collection_is_deterministic(tmp_path):
     a = generate_collection(
-        tmp_path / "a", seed=1, producers=2, artists=1, tracks_per_pair=1, duration_s=3.0, queries=1
+        tmp_path / "a", seed=1, producers=2, artists=2, tracks_per_pair=3, duration_s=2.0, queries=1
     )
     b = generate_collection(
-        tmp_path / "b", seed=1, producers=2, artists=1, tracks_per_pair=1, duration_s=3.0, queries=1
+        tmp_path / "b", seed=1, producers=2, artists=2, tracks_per_pair=3, duration_s=2.0, queries=1
     )
     assert a.manifest.read_text() == b.manifest.read_text()
+    suffixes = {line.split(",")[0].rsplit(".", 1)[1] for line in a.manifest.read_text().splitlines()[1:]}
+    assert suffixes == {"flac", "wav", "mp3"}  # every format is written, and byte for byte the same
     for row in a.manifest.read_text().splitlines()[1:]:
         rel = row.split(",")[0]
         assert (a.audio_root / rel).read_bytes() == (b.audio_root / rel).read_bytes()
