@@ -64,9 +64,7 @@ def main() -> None:
             lr=args.lr,
             optimizer=args.optimizer,
             device=args.device,
-            augment={"robust": AugmentConfig.robust(), "fast": AugmentConfig.fast()}.get(
-                args.augment, AugmentConfig()
-            ),
+            augment=AugmentConfig.preset(args.augment),
         ),
         robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
         final_model=False,

@@ -69,3 +69,12 @@ def test_unreadable_config_file_names_the_file(tmp_path):
     with pytest.raises(ConfigError, match=r"missing\.json"):
         load_config_file(tmp_path / "missing.json")
     json.loads(json.dumps(to_dict(ExperimentConfig())))  # always JSON-ready
+
+
+def test_augmentation_presets():
+    from sonicprint.config import AugmentConfig
+
+    assert AugmentConfig.preset("none") == AugmentConfig()
+    assert AugmentConfig.preset("fast").varispeed_pitch and not AugmentConfig.preset("robust").varispeed_pitch
+    with pytest.raises(ConfigError, match="known: none, fast, robust"):
+        AugmentConfig.preset("heavy")

@@ -42,6 +42,12 @@ def _source(collection, config):
     )
 
 
+def _run(collection, config, tmp_path, out="run"):  # type: ignore[no-untyped-def]
+    return run_experiment(
+        _source(collection, config), config, workspace=tmp_path / "ws", out_dir=tmp_path / out, progress=False
+    )
+
+
 def test_generated_collection_is_deterministic(tmp_path):
     a = generate_collection(
         tmp_path / "a", seed=1, producers=2, artists=2, tracks_per_pair=3, duration_s=2.0, queries=1
@@ -59,13 +65,7 @@ def test_generated_collection_is_deterministic(tmp_path):
 
 def test_experiment_writes_a_complete_report(collection, tmp_path):
     config = _config()
-    result = run_experiment(
-        _source(collection, config),
-        config,
-        workspace=tmp_path / "ws",
-        out_dir=tmp_path / "run",
-        progress=False,
-    )
+    result = _run(collection, config, tmp_path, "run")
     m = result.metrics
     assert m["n_tracks"] == 24 and m["n_skipped"] == 2  # the damaged file and the duplicate
     assert m["accuracy"] > m["chance"]["uniform"] + 0.2
@@ -94,13 +94,7 @@ def test_experiment_writes_a_complete_report(collection, tmp_path):
 
 def test_group_flag_holds_whole_albums_out(collection, tmp_path):
     config = _config(group="album")
-    result = run_experiment(
-        _source(collection, config),
-        config,
-        workspace=tmp_path / "ws",
-        out_dir=tmp_path / "run",
-        progress=False,
-    )
+    result = _run(collection, config, tmp_path, "run")
     assert result.metrics["grouping"] == "album"
     rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
     source = _source(collection, config)
@@ -113,12 +107,8 @@ def test_group_flag_holds_whole_albums_out(collection, tmp_path):
 
 def test_experiment_is_deterministic(collection, tmp_path):
     config = replace(_config(), maps=())
-    a = run_experiment(
-        _source(collection, config), config, workspace=tmp_path / "ws", out_dir=tmp_path / "a", progress=False
-    )
-    b = run_experiment(
-        _source(collection, config), config, workspace=tmp_path / "ws", out_dir=tmp_path / "b", progress=False
-    )
+    a = _run(collection, config, tmp_path, "a")
+    b = _run(collection, config, tmp_path, "b")
     assert a.metrics["accuracy"] == b.metrics["accuracy"]
     assert (tmp_path / "a" / "predictions.csv").read_text() == (
         tmp_path / "b" / "predictions.csv"
@@ -127,13 +117,7 @@ def test_experiment_is_deterministic(collection, tmp_path):
 
 def test_predict_top_k_unknown_and_bad_files(collection, tmp_path, bad_files):
     config = replace(_config(), maps=())
-    result = run_experiment(
-        _source(collection, config),
-        config,
-        workspace=tmp_path / "ws",
-        out_dir=tmp_path / "run",
-        progress=False,
-    )
+    result = _run(collection, config, tmp_path, "run")
     queries = [q[0] for q in collection.queries]
     out = predict_files(result.model_path, [*queries, bad_files["not_audio"]], top_k=2)
     assert [len(p.top) for p in out[:-1]] == [2, 2, 2]
@@ -148,24 +132,12 @@ def test_predict_top_k_unknown_and_bad_files(collection, tmp_path, bad_files):
 def test_too_few_labels_is_a_clear_error(collection, tmp_path):
     config = replace(_config(), collection=replace(_config().collection, min_tracks_per_label=1000))
     with pytest.raises(ValueError, match="need at least 2 labels"):
-        run_experiment(
-            _source(collection, config),
-            config,
-            workspace=tmp_path / "ws",
-            out_dir=tmp_path / "run",
-            progress=False,
-        )
+        _run(collection, config, tmp_path, "run")
 
 
 def test_holdout_split_reports_on_the_test_part(collection, tmp_path):
     config = replace(_config(), split=SplitConfig(method="holdout", seed=1), maps=())
-    result = run_experiment(
-        _source(collection, config),
-        config,
-        workspace=tmp_path / "ws",
-        out_dir=tmp_path / "run",
-        progress=False,
-    )
+    result = _run(collection, config, tmp_path, "run")
     m = result.metrics
     assert "holdout 60%/20%/20%" in m["evaluation"]
     assert [f["part"] for f in m["folds"]] == ["val", "test"]
@@ -181,13 +153,7 @@ def test_feature_sets_are_concatenated_and_predict_recomputes_them(collection, t
     config = replace(
         base, extra_features=(FeatureConfig(extractor="mfcc_stats", n_windows=1, window_s=3.0),), maps=()
     )
-    result = run_experiment(
-        _source(collection, config),
-        config,
-        workspace=tmp_path / "ws",
-        out_dir=tmp_path / "run",
-        progress=False,
-    )
+    result = _run(collection, config, tmp_path, "run")
     assert result.metrics["extractor"] == "track_stats + mfcc_stats"
     from sonicprint.models import load_model
 

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument("--epochs", type=int, default=30)
     cnn.add_argument("--lr", type=float, help="learning rate (default: from an LR range test)")
     cnn.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
-    cnn.add_argument("--augment", choices=["none", "robust"], default="none")
+    cnn.add_argument("--augment", choices=["none", "fast", "robust"], default="none")
     cnn.add_argument("--robustness", action="store_true", help="evaluate every test-time condition")
     cnn.add_argument("--device", default="auto", help="auto, cpu or cuda")
     cnn.add_argument("--seed", type=int, default=0)
@@ -298,7 +298,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
             optimizer=args.optimizer,
             seed=args.seed,
             device=args.device,
-            augment=AugmentConfig.robust() if args.augment == "robust" else AugmentConfig(),
+            augment=AugmentConfig.preset(args.augment),
         ),
         robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
     )

@@ -240,6 +240,14 @@ class AugmentConfig:
         )
 
     @classmethod
+    def preset(cls, name: str) -> AugmentConfig:
+        """``none`` (no augmentation), ``fast`` or ``robust``."""
+        presets = {"none": cls, "fast": cls.fast, "robust": cls.robust}
+        if name not in presets:
+            raise ConfigError(f"unknown augmentation preset {name!r}; known: {', '.join(presets)}")
+        return presets[name]()
+
+    @classmethod
     def fast(cls) -> AugmentConfig:
         """:meth:`robust` at a cost a CPU can train with: varispeed pitch, no phase-vocoder tempo change,
         fewer MP3 round trips."""
