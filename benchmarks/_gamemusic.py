@@ -51,14 +51,16 @@ def repeated_cv(table, model, *, seeds: int = 5, folds: int = 5, labels=None) ->
     }
 
 
-def source_with_min_tracks(min_tracks: int = 8):  # type: ignore[no-untyped-def]
+def source_with_min_tracks(min_tracks: int = 8, group_columns=("game",)):  # type: ignore[no-untyped-def]
     """The manifest's tracks of composers with at least ``min_tracks`` tracks (label: composer)."""
     from collections import Counter
 
     from sonicprint.collection import read_manifest
     from sonicprint.collection.sources import CollectionSource
 
-    source = read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+    source = read_manifest(
+        MANIFEST, label="composer", group_columns=list(group_columns), audio_root=AUDIO_ROOT
+    )
     counts = Counter(t.label for t in source.tracks)
     kept = [t for t in source.tracks if counts[t.label] >= min_tracks]
     return CollectionSource(kept, source.problems, source.label, source.group_columns, source.origin)

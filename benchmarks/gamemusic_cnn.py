@@ -32,6 +32,17 @@ from sonicprint.deep.experiment import run_deep_experiment
 from sonicprint.deep.transforms import ROBUSTNESS_CONDITIONS
 
 
+def compute_device(requested: str) -> str:
+    """What the training ran on, in words, for the result file."""
+    import os
+
+    import torch
+
+    if requested in ("auto", "cuda") and torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} (torch {torch.__version__})"
+    return f"CPU, {torch.get_num_threads()} threads of {os.cpu_count()} cores (torch {torch.__version__})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", default="resnet")
@@ -44,35 +55,58 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--clips-per-epoch", type=int, default=0, help="0: every training clip once")
     parser.add_argument("--optimizer", default="sgd")
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="0: 32 on CPU, the largest that fits on CUDA"
+    )
     parser.add_argument("--augment", choices=["none", "robust", "fast"], default="none")
     parser.add_argument("--robustness", action="store_true")
+    parser.add_argument(
+        "--conditions", default="", help="comma-separated robustness conditions (default: all)"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--workspace", default=str(HERE / ".workspace"))
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--group",
+        default="",
+        help="manifest column to keep whole in one fold (default: each file its own group)",
+    )
+    parser.add_argument("--tag", default="", help="suffix for the result names (e.g. the device)")
     args = parser.parse_args()
     check_data()
     name = f"gamemusic_cnn_{args.network}" + ("" if args.augment == "none" else f"_augmented_{args.augment}")
+    name += f"_{args.tag}" if args.tag else ""
+    group_columns = ("game", args.group) if args.group and args.group != "game" else ("game",)
+    conditions = ("clean",)
+    if args.robustness:
+        conditions = tuple(args.conditions.split(",")) if args.conditions else ROBUSTNESS_CONDITIONS
     config = DeepExperimentConfig(
-        collection=CollectionConfig(label="composer", group_columns=("game",), min_tracks_per_label=8),
+        collection=CollectionConfig(label="composer", group_columns=group_columns, min_tracks_per_label=8),
         audio=FeatureConfig(extractor="logmel", n_windows=args.n_windows, window_s=args.window),
-        split=SplitConfig(folds=args.folds),
+        split=SplitConfig(folds=args.folds, group=args.group or None),
         train=TrainConfig(
             network=args.network,
             clip_s=args.clip,
             hop_s=args.hop,
             epochs=args.epochs,
+            clips_per_epoch=args.clips_per_epoch,
+            batch_size=args.batch_size,
             lr=args.lr,
             optimizer=args.optimizer,
             device=args.device,
             augment=AugmentConfig.preset(args.augment),
         ),
-        robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
+        robustness=conditions,
         final_model=False,
     )
     out = HERE / "runs" / name
     started = time.perf_counter()
     m = run_deep_experiment(
-        source_with_min_tracks(8), config, workspace=args.workspace, out_dir=out, resume=args.resume
+        source_with_min_tracks(8, group_columns),
+        config,
+        workspace=args.workspace,
+        out_dir=out,
+        resume=args.resume,
     )
     with (out / "predictions.csv").open() as handle:
         rows = [r for r in csv.DictReader(handle) if r["label"] in NAEV_COMPOSERS]
@@ -89,6 +123,8 @@ def main() -> None:
         "naev_track_accuracy": naev,
         "robustness": m["robustness"],
         "epoch_seconds_mean": m["epoch_seconds_mean"],
+        "inference_seconds_per_30s": m["inference_seconds_per_30s"],
+        "device": compute_device(args.device),
         "wall_seconds": round(time.perf_counter() - started, 1),
         "config": m["config"],
     }

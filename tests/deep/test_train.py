@@ -223,3 +223,39 @@ def test_fast_augmentation_keeps_length_and_varies_with_the_rng():
     assert a.shape == audio.shape and a.dtype == np.float32 and np.all(np.isfinite(a))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_training_resumes_and_its_network_predicts_the_same_on_cpu(data, tmp_path):
+    """The GPU path: batch size searched in GPU memory, augmentation on the device, resume from a
+    checkpoint (CPU RNG states, CUDA weights), and a saved network that predicts alike on the CPU."""
+    from sonicprint.config import FeatureConfig
+    from sonicprint.deep.serialize import save_network
+    from sonicprint.models.serialize import load_model
+
+    train, train_labels, val, val_labels = data
+    config = replace(
+        CONFIG,
+        device="cuda",
+        batch_size=0,
+        augment=replace(AugmentConfig(), time_masks=1, freq_masks=1, mixup_alpha=0.2),
+    )
+    kwargs = dict(n_classes=2, sample_rate=RATE, config=config, progress=False)
+    whole = train_network(train, train_labels, val, val_labels, **kwargs)
+    assert next(whole.network.parameters()).is_cuda
+    assert whole.history[-1]["val_track_accuracy"] == 1.0
+    train_network(train, train_labels, val, val_labels, **kwargs, checkpoint_dir=tmp_path, stop_after=2)
+    resumed = train_network(
+        train, train_labels, val, val_labels, **kwargs, checkpoint_dir=tmp_path, resume=True
+    )
+    # cuDNN may pick non-deterministic kernels, so the curves agree closely rather than bit for bit.
+    np.testing.assert_allclose(
+        [h["train_loss"] for h in resumed.history], [h["train_loss"] for h in whole.history], rtol=1e-3
+    )
+    clips = ClipSet.cut(val, val_labels, clip_samples=4000, hop_samples=4000)
+    on_gpu, _ = predict_clips(whole, clips)
+    path = save_network(tmp_path / "net.pt", whole, labels=["a", "b"], audio=FeatureConfig())
+    loaded = load_model(path).trained
+    assert not next(loaded.network.parameters()).is_cuda
+    on_cpu, _ = predict_clips(loaded, clips)
+    np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-3)

@@ -81,5 +81,5 @@ def mixup(
     if alpha <= 0:
         return spec, targets
     lam = float(rng.beta(alpha, alpha))
-    order = torch.from_numpy(rng.permutation(spec.shape[0]))
+    order = torch.from_numpy(rng.permutation(spec.shape[0])).to(spec.device)
     return lam * spec + (1 - lam) * spec[order], lam * targets + (1 - lam) * targets[order]

@@ -308,10 +308,13 @@ def train_network(
     checkpoint = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
     start_epoch, best_score, best_state, stale = 0, (-1.0, -math.inf), None, 0
     if resume and checkpoint is not None and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        # Loaded on the CPU: the RNG states must stay CPU tensors; weights move on load_state_dict.
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         net.load_state_dict(state["network"])
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and state.get("cuda_rng"):
+            torch.cuda.set_rng_state(state["cuda_rng"], device)
         trained.lr, trained.lr_finder, trained.history = state["lr"], state["lr_finder"], state["history"]
         trained.epoch_seconds = state["epoch_seconds"]
         start_epoch, best_score, best_state, stale = (
@@ -382,6 +385,7 @@ def train_network(
                     "optimiser": optimiser.state_dict(),
                     "numpy_rng": rng.bit_generator.state,
                     "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
                     "lr": trained.lr,
                     "lr_finder": trained.lr_finder,
                     "history": trained.history,
