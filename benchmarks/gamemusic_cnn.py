@@ -15,6 +15,7 @@ import csv
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,6 +60,7 @@ def main() -> None:
         "--batch-size", type=int, default=0, help="0: 32 on CPU, the largest that fits on CUDA"
     )
     parser.add_argument("--augment", choices=["none", "robust", "fast"], default="none")
+    parser.add_argument("--no-codec", action="store_true", help="augmentation without the MP3 round trip")
     parser.add_argument("--robustness", action="store_true")
     parser.add_argument(
         "--conditions", default="", help="comma-separated robustness conditions (default: all)"
@@ -75,8 +77,12 @@ def main() -> None:
     args = parser.parse_args()
     check_data()
     name = f"gamemusic_cnn_{args.network}" + ("" if args.augment == "none" else f"_augmented_{args.augment}")
-    name += f"_{args.tag}" if args.tag else ""
     group_columns = ("game", args.group) if args.group and args.group != "game" else ("game",)
+    augment = AugmentConfig.preset(args.augment)
+    if args.no_codec:  # for machines without PyAV's MP3 encoder
+        augment = replace(augment, codec_prob=0.0)
+        name += "_nocodec"
+    name += f"_{args.tag}" if args.tag else ""
     conditions = ("clean",)
     if args.robustness:
         conditions = tuple(args.conditions.split(",")) if args.conditions else ROBUSTNESS_CONDITIONS
@@ -94,7 +100,7 @@ def main() -> None:
             lr=args.lr,
             optimizer=args.optimizer,
             device=args.device,
-            augment=AugmentConfig.preset(args.augment),
+            augment=augment,
         ),
         robustness=conditions,
         final_model=False,
@@ -133,7 +139,7 @@ def main() -> None:
         f"{args.network} ({'augmentation: ' + args.augment if args.augment != 'none' else 'no augmentation'}), {m['evaluation']}:",
         f"clip accuracy {summary['clip_accuracy']:.1%} (macro F1 {summary['clip_macro_f1']:.3f}), track accuracy "
         f"{summary['track_accuracy']:.1%} (macro F1 {summary['track_macro_f1']:.3f}), Naev tracks {naev:.1%}; "
-        f"{summary['epoch_seconds_mean']:.0f} s per epoch.",
+        f"{summary['epoch_seconds_mean']:.2f} s per epoch.",
         "",
         "| condition | track accuracy |",
         "|---|---|",

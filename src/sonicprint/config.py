@@ -271,7 +271,8 @@ class TrainConfig:
 
     ``lr`` None runs an LR range test and takes its suggestion. ``optimizer``: ``sgd`` (momentum, weight
     decay) or ``adamw``. ``batch_size`` 0 picks the largest that fits (GPU) or 32 (CPU). Early stopping on
-    validation track accuracy with ``patience`` epochs.
+    validation track accuracy with ``patience`` epochs. ``augment_threads`` augment a batch's clips in
+    parallel (0: one per CPU core); the result does not depend on it.
     """
 
     network: str = "resnet"
@@ -290,6 +291,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    augment_threads: int = 0
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 
 import numpy as np
@@ -182,6 +183,13 @@ def test_deep_experiment_end_to_end(tmp_path):
     assert metrics["robustness"]["clean"] == metrics["track"]["accuracy"]
     assert len(metrics["history"]) == 2 and all(len(h) == 2 for h in metrics["history"])
     assert 0 < metrics["inference_seconds_per_30s"] < 30
+    with (tmp_path / "run" / "predictions.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    probability = [[float(r[f"probability:{p}"]) for p in ("Producer A", "Producer B")] for r in rows]
+    np.testing.assert_allclose(np.sum(probability, axis=1), 1.0, atol=1e-4)
+    assert [r["predicted:clean"] for r in rows] == [
+        ("Producer A", "Producer B")[int(np.argmax(p))] for p in probability
+    ]
     for name in (
         "report.html",
         "metrics.json",
@@ -259,3 +267,33 @@ def test_cuda_training_resumes_and_its_network_predicts_the_same_on_cpu(data, tm
     assert not next(loaded.network.parameters()).is_cuda
     on_cpu, _ = predict_clips(loaded, clips)
     np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-3)
+
+
+def test_augmented_training_does_not_depend_on_the_thread_count(data):
+    train, train_labels, val, val_labels = data
+    augment = replace(AugmentConfig(), gain_db=6.0, filter_prob=0.5, noise_prob=0.5, reverb_prob=0.5)
+    runs = [
+        train_network(
+            train,
+            train_labels,
+            val,
+            val_labels,
+            n_classes=2,
+            sample_rate=RATE,
+            config=replace(CONFIG, epochs=2, augment=augment, augment_threads=threads),
+            progress=False,
+        )
+        for threads in (1, 3)
+    ]
+    assert [h["train_loss"] for h in runs[0].history] == [h["train_loss"] for h in runs[1].history]
+    plain = train_network(
+        train,
+        train_labels,
+        val,
+        val_labels,
+        n_classes=2,
+        sample_rate=RATE,
+        config=replace(CONFIG, epochs=2),
+        progress=False,
+    )
+    assert [h["train_loss"] for h in plain.history] != [h["train_loss"] for h in runs[0].history]

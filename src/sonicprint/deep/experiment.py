@@ -200,20 +200,33 @@ def _write_predictions(
     track_lp: dict[str, np.ndarray],
     fold_of: np.ndarray,
 ) -> None:
-    """One row per track: its fold and the verdict under each condition."""
+    """One row per track: its content hash, fold, the verdict under each condition and the clean (or
+    first) condition's probability of each label, for fusing with other models' track scores."""
     import csv
 
     conditions = list(track_lp)
+    scored = "clean" if "clean" in track_lp else conditions[0]
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["path", "label", "fold", *[f"predicted:{c}" for c in conditions]])
+        writer.writerow(
+            [
+                "path",
+                "content_hash",
+                "label",
+                "fold",
+                *[f"predicted:{c}" for c in conditions],
+                *[f"probability:{name}" for name in names],
+            ]
+        )
         for i, row in enumerate(rows):
             writer.writerow(
                 [
                     row.path,
+                    row.content_hash,
                     labels[i],
                     int(fold_of[i]),
                     *[names[int(track_lp[c][i].argmax())] for c in conditions],
+                    *[f"{p:.6g}" for p in np.exp(track_lp[scored][i])],
                 ]
             )
 

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,16 +134,44 @@ def _batches(indices: np.ndarray, size: int) -> list[np.ndarray]:
     return [indices[s : s + size] for s in range(0, len(indices), size)]
 
 
-def _train_batch(net, inputs, clips, batch, config, rng, optimiser, n_classes) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    audio = np.stack(
-        [
-            augment_audio(
-                clips.audio(i), sample_rate=inputs.logmel.sample_rate, config=config.augment, rng=rng
-            )
-            if _augments_audio(config)
-            else clips.audio(i)
-            for i in batch
-        ]
+def _audio_batch(
+    clips: ClipSet,
+    batch: np.ndarray,
+    *,
+    sample_rate: int,
+    config: TrainConfig,
+    rng: np.random.Generator,
+    pool: ThreadPoolExecutor | None,
+) -> np.ndarray:
+    """The batch's clips ``(batch, samples)``, augmented when the config says so."""
+    if not _augments_audio(config):
+        return np.stack([clips.audio(i) for i in batch])
+    # A seed per clip drawn from the run's rng: the same draws whatever the number of threads, and
+    # part of the rng state a checkpoint saves.
+    seeds = rng.integers(0, 2**63, size=len(batch))
+
+    def one(k: int) -> np.ndarray:
+        return augment_audio(
+            clips.audio(batch[k]),
+            sample_rate=sample_rate,
+            config=config.augment,
+            rng=np.random.default_rng(seeds[k]),
+        )
+
+    return np.stack(list(pool.map(one, range(len(batch)))) if pool else [one(k) for k in range(len(batch))])
+
+
+def _augment_pool(config: TrainConfig) -> ThreadPoolExecutor | None:
+    if not _augments_audio(config):
+        return None
+    return ThreadPoolExecutor(config.augment_threads or os.cpu_count() or 1, "sonicprint-augment")
+
+
+def _train_batch(
+    net, inputs, clips, batch, config, rng, optimiser, n_classes, pool=None
+) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    audio = _audio_batch(
+        clips, batch, sample_rate=inputs.logmel.sample_rate, config=config, rng=rng, pool=pool
     )
     x = spec_augment(inputs(audio), config=config.augment, rng=rng)
     y = torch.from_numpy(clips.clip_labels[batch]).to(inputs.device)
@@ -313,7 +342,7 @@ def train_network(
         net.load_state_dict(state["network"])
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
-        if device.type == "cuda" and state.get("cuda_rng"):
+        if device.type == "cuda" and state.get("cuda_rng") is not None:
             torch.cuda.set_rng_state(state["cuda_rng"], device)
         trained.lr, trained.lr_finder, trained.history = state["lr"], state["lr_finder"], state["history"]
         trained.epoch_seconds = state["epoch_seconds"]
@@ -335,69 +364,74 @@ def train_network(
     per_epoch = config.clips_per_epoch or len(train)
     if stale >= config.patience:  # resumed after early stopping: nothing left to train
         start_epoch = config.epochs
-    for epoch in range(start_epoch, config.epochs):
-        started = time.perf_counter()
-        for group in optimiser.param_groups:  # cosine decay over the planned epochs
-            group["lr"] = trained.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
-        net.train()
-        order = balanced_sample(train.clip_labels, n=per_epoch, rng=rng)
-        losses, accs = [], []
-        bar = tqdm(
-            _batches(order, batch_size),
-            desc=f"epoch {epoch + 1}/{config.epochs}",
-            disable=not progress,
-            leave=False,
-            file=sys.stderr,
-        )
-        for batch in bar:
-            loss, acc = _train_batch(net, inputs, train, batch, config, rng, optimiser, n_classes)
-            losses.append(loss)
-            accs.append(acc)
-            bar.set_postfix(loss=f"{np.mean(losses):.3f}", acc=f"{np.mean(accs):.3f}")
-        seconds = time.perf_counter() - started
-        clip_lp, _ = predict_clips(trained, val)
-        track_lp = track_log_probs(clip_lp, val.clip_track, len(val_tracks))
-        val_loss = float(-np.mean(clip_lp[np.arange(len(val)), val.clip_labels]))
-        record = {
-            "epoch": epoch + 1,
-            "train_loss": float(np.mean(losses)),
-            "train_accuracy": float(np.mean(accs)),
-            "val_loss": val_loss,
-            "val_clip_accuracy": float(np.mean(clip_lp.argmax(1) == val.clip_labels)),
-            "val_track_accuracy": float(np.mean(track_lp.argmax(1) == np.asarray(val_labels))),
-            "lr": optimiser.param_groups[0]["lr"],
-            "seconds": seconds,
-        }
-        trained.history.append(record)
-        trained.epoch_seconds.append(seconds)
-        score = (record["val_track_accuracy"], -val_loss)
-        if score > best_score:
-            best_score, best_state, stale = score, copy.deepcopy(net.state_dict()), 0
-        else:
-            stale += 1
-        if checkpoint is not None:
-            checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            _save_checkpoint(
-                checkpoint,
-                {
-                    "epoch": epoch,
-                    "network": net.state_dict(),
-                    "optimiser": optimiser.state_dict(),
-                    "numpy_rng": rng.bit_generator.state,
-                    "torch_rng": torch.get_rng_state(),
-                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-                    "lr": trained.lr,
-                    "lr_finder": trained.lr_finder,
-                    "history": trained.history,
-                    "epoch_seconds": trained.epoch_seconds,
-                    "best_score": list(best_score),
-                    "best_state": best_state,
-                    "stale": stale,
-                    "config": to_dict(config),
-                },
+    pool = _augment_pool(config)
+    try:
+        for epoch in range(start_epoch, config.epochs):
+            started = time.perf_counter()
+            for group in optimiser.param_groups:  # cosine decay over the planned epochs
+                group["lr"] = trained.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
+            net.train()
+            order = balanced_sample(train.clip_labels, n=per_epoch, rng=rng)
+            losses, accs = [], []
+            bar = tqdm(
+                _batches(order, batch_size),
+                desc=f"epoch {epoch + 1}/{config.epochs}",
+                disable=not progress,
+                leave=False,
+                file=sys.stderr,
             )
-        if stale >= config.patience or (stop_after is not None and epoch + 1 - start_epoch >= stop_after):
-            break
+            for batch in bar:
+                loss, acc = _train_batch(net, inputs, train, batch, config, rng, optimiser, n_classes, pool)
+                losses.append(loss)
+                accs.append(acc)
+                bar.set_postfix(loss=f"{np.mean(losses):.3f}", acc=f"{np.mean(accs):.3f}")
+            seconds = time.perf_counter() - started
+            clip_lp, _ = predict_clips(trained, val)
+            track_lp = track_log_probs(clip_lp, val.clip_track, len(val_tracks))
+            val_loss = float(-np.mean(clip_lp[np.arange(len(val)), val.clip_labels]))
+            record = {
+                "epoch": epoch + 1,
+                "train_loss": float(np.mean(losses)),
+                "train_accuracy": float(np.mean(accs)),
+                "val_loss": val_loss,
+                "val_clip_accuracy": float(np.mean(clip_lp.argmax(1) == val.clip_labels)),
+                "val_track_accuracy": float(np.mean(track_lp.argmax(1) == np.asarray(val_labels))),
+                "lr": optimiser.param_groups[0]["lr"],
+                "seconds": seconds,
+            }
+            trained.history.append(record)
+            trained.epoch_seconds.append(seconds)
+            score = (record["val_track_accuracy"], -val_loss)
+            if score > best_score:
+                best_score, best_state, stale = score, copy.deepcopy(net.state_dict()), 0
+            else:
+                stale += 1
+            if checkpoint is not None:
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                _save_checkpoint(
+                    checkpoint,
+                    {
+                        "epoch": epoch,
+                        "network": net.state_dict(),
+                        "optimiser": optimiser.state_dict(),
+                        "numpy_rng": rng.bit_generator.state,
+                        "torch_rng": torch.get_rng_state(),
+                        "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                        "lr": trained.lr,
+                        "lr_finder": trained.lr_finder,
+                        "history": trained.history,
+                        "epoch_seconds": trained.epoch_seconds,
+                        "best_score": list(best_score),
+                        "best_state": best_state,
+                        "stale": stale,
+                        "config": to_dict(config),
+                    },
+                )
+            if stale >= config.patience or (stop_after is not None and epoch + 1 - start_epoch >= stop_after):
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if best_state is not None:
         net.load_state_dict(best_state)
     return trained
