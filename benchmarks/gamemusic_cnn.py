@@ -44,6 +44,29 @@ def compute_device(requested: str) -> str:
     return f"CPU, {torch.get_num_threads()} threads of {os.cpu_count()} cores (torch {torch.__version__})"
 
 
+def summary_markdown(summary: dict) -> list[str]:  # type: ignore[type-arg]
+    """The result file's table: clip and track figures, then track accuracy per condition."""
+    augment = summary["augment"]
+    if augment != "none" and not summary["config"]["train"]["augment"]["codec_prob"]:
+        augment += ", without the MP3 round trip"
+    return [
+        f"{summary['network']} ({'augmentation: ' + augment if augment != 'none' else 'no augmentation'}, "
+        f"up to {summary['config']['train']['epochs']} epochs), {summary['evaluation']}, on {summary.get('device', 'CPU, 2 cores')}:",
+        f"clip accuracy {summary['clip_accuracy']:.1%} (macro F1 {summary['clip_macro_f1']:.3f}), track "
+        f"accuracy {summary['track_accuracy']:.1%} (macro F1 {summary['track_macro_f1']:.3f}), Naev tracks "
+        f"{summary['naev_track_accuracy']:.1%}; {summary['epoch_seconds_mean']:.2f} s per epoch"
+        + (
+            f", inference {summary['inference_seconds_per_30s']:.3f} s per 30 s of audio."
+            if "inference_seconds_per_30s" in summary
+            else "."
+        ),
+        "",
+        "| condition | track accuracy |",
+        "|---|---|",
+        *[f"| {c} | {a:.1%} |" for c, a in summary["robustness"].items()],
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", default="resnet")
@@ -55,6 +78,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=20.0)
     parser.add_argument("--lr", type=float, default=None)
     parser.add_argument("--clips-per-epoch", type=int, default=0, help="0: every training clip once")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (the folds stay those of seed 0)")
     parser.add_argument("--optimizer", default="sgd")
     parser.add_argument(
         "--batch-size", type=int, default=0, help="0: 32 on CPU, the largest that fits on CUDA"
@@ -82,6 +106,7 @@ def main() -> None:
     if args.no_codec:  # for machines without PyAV's MP3 encoder
         augment = replace(augment, codec_prob=0.0)
         name += "_nocodec"
+    name += f"_seed{args.seed}" if args.seed else ""
     name += f"_{args.tag}" if args.tag else ""
     conditions = ("clean",)
     if args.robustness:
@@ -97,6 +122,7 @@ def main() -> None:
             epochs=args.epochs,
             clips_per_epoch=args.clips_per_epoch,
             batch_size=args.batch_size,
+            seed=args.seed,
             lr=args.lr,
             optimizer=args.optimizer,
             device=args.device,
@@ -135,16 +161,7 @@ def main() -> None:
         "config": m["config"],
     }
     (HERE / "results" / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
-    lines = [
-        f"{args.network} ({'augmentation: ' + args.augment if args.augment != 'none' else 'no augmentation'}), {m['evaluation']}:",
-        f"clip accuracy {summary['clip_accuracy']:.1%} (macro F1 {summary['clip_macro_f1']:.3f}), track accuracy "
-        f"{summary['track_accuracy']:.1%} (macro F1 {summary['track_macro_f1']:.3f}), Naev tracks {naev:.1%}; "
-        f"{summary['epoch_seconds_mean']:.2f} s per epoch.",
-        "",
-        "| condition | track accuracy |",
-        "|---|---|",
-    ]
-    lines += [f"| {c} | {a:.1%} |" for c, a in m["robustness"].items()]
+    lines = summary_markdown(summary)
     (HERE / "results" / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
