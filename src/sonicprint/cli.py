@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument("--augment", choices=["none", "fast", "robust"], default="none")
     cnn.add_argument("--robustness", action="store_true", help="evaluate every test-time condition")
     cnn.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    cnn.add_argument(
+        "--batch-size",
+        type=int,
+        default=0,
+        help="clips per batch (default: 32 on CPU, the most that fit on CUDA)",
+    )
     cnn.add_argument("--seed", type=int, default=0)
     cnn.add_argument("--workspace", default=".sonicprint")
     cnn.add_argument("--out", default="runs/cnn")
@@ -298,6 +304,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
             optimizer=args.optimizer,
             seed=args.seed,
             device=args.device,
+            batch_size=args.batch_size,
             augment=AugmentConfig.preset(args.augment),
         ),
         robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),

@@ -48,13 +48,12 @@ def predict_files(
     for path in files:
         started = time.perf_counter()
         try:
-            features = compute_feature_sets(path, loaded.feature_configs)
+            proba = _probabilities(loaded, path)
         except FileProblem as exc:
             results.append(
                 FilePrediction(str(path), error=exc.problem, seconds=time.perf_counter() - started)
             )
             continue
-        proba = loaded.model.predict_proba(features[np.newaxis])[0]
         order = np.argsort(-proba)[:top_k]
         top = [(loaded.labels[i], float(proba[i])) for i in order]
         verdict = top[0][0] if top[0][1] >= unknown_below else UNKNOWN
