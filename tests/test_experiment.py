@@ -162,3 +162,18 @@ def test_feature_sets_are_concatenated_and_predict_recomputes_them(collection, t
     assert loaded.model.state()["mean"].shape == (128 + 40,)
     out = predict_files(result.model_path, [collection.queries[0][0]])
     assert out[0].error is None and len(out[0].top) == 3
+
+
+def test_per_window_training_decides_per_track_and_predict_follows(collection, tmp_path):
+    config = replace(_config(), per_window=True, maps=("tsne",))
+    result = _run(collection, config, tmp_path, "run")
+    m = result.metrics
+    assert "trained on each of 2 windows, decided per track" in m["evaluation"]
+    assert m["n"] == 24 and m["accuracy"] > 0.5  # 3 producers: chance is 1/3
+    from sonicprint.models import load_model
+
+    loaded = load_model(result.model_path)
+    assert loaded.per_window and loaded.model.state()["mean"].shape == (128,)
+    out = predict_files(result.model_path, [q[0] for q in collection.queries])
+    assert all(p.error is None and abs(sum(x for _, x in p.top) - 1) < 1e-6 for p in out)
+    assert sum(p.verdict == q[1] for p, q in zip(out, collection.queries)) >= 2

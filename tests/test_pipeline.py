@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,16 @@ import pytest
 from sonicprint.cache import extractor_key
 from sonicprint.collection.sources import CollectionSource, TrackSource
 from sonicprint.config import FeatureConfig
+from sonicprint.errors import ConfigError
 from sonicprint.features import EXTRACTORS, Extractor, register_extractor
 from sonicprint.features.extractors import MfccStats
-from sonicprint.pipeline import Workspace, build_collection, extract_features, select_labels
+from sonicprint.pipeline import (
+    Workspace,
+    build_collection,
+    extract_feature_sets,
+    extract_features,
+    select_labels,
+)
 from tests.conftest import noise, tone
 
 if "slow_mfcc_stats" not in EXTRACTORS:
@@ -162,3 +170,35 @@ def test_a_huge_file_is_read_in_windows_with_bounded_memory(tmp_path):
     short, huge = peak_for(2), peak_for(30)
     assert huge < 1.2 * short  # six 20 s windows either way
     assert huge < 30 * 60 * rate * 4  # less than the half hour decoded as float32
+
+
+def test_per_window_features_stack_windows_and_are_cached_apart(tmp_path, write_audio, rng):
+    source = _collection(tmp_path, write_audio, rng)
+    short = write_audio("audio/short.wav", noise(1.5, 22050, rng=rng), 22050)  # shorter than a window
+    source = CollectionSource(
+        [*source.tracks, TrackSource(str(short), "L0", {"album": "A9"})], [], "label", ("album",), "test"
+    )
+    config = FeatureConfig(extractor="mfcc_stats", n_windows=3, window_s=0.5)
+    long_config = FeatureConfig(extractor="mfcc_stats", n_windows=3, window_s=1.6)
+    with Workspace(tmp_path / "ws") as ws:
+        build_collection(ws, source, min_duration_s=1.0, progress=False)
+        whole = extract_features(ws, config, executor="serial", progress=False)
+        windows = extract_features(ws, config, executor="serial", progress=False, per_window=True)
+        both = extract_feature_sets(
+            ws, [config, replace(config, extractor="track_stats")], executor="serial", progress=False,
+            per_window=True,
+        )  # fmt: skip
+        short_windows = extract_features(ws, long_config, executor="serial", progress=False, per_window=True)
+        with pytest.raises(ConfigError, match="same number of windows"):
+            extract_feature_sets(
+                ws, [config, replace(config, n_windows=2)], executor="serial", progress=False, per_window=True
+            )
+    assert windows.computed == 7 and windows.per_window and not whole.per_window
+    assert whole.features.shape == (7, 2 * config.n_mfcc)
+    assert windows.features.shape == (7, 3, 2 * config.n_mfcc)
+    assert not np.allclose(windows.features[0, 0], windows.features[0, 1])  # each window on its own
+    assert both.features.shape == (7, 3, 2 * config.n_mfcc + 128) and both.per_window
+    np.testing.assert_array_equal(both.features[:, :, : 2 * config.n_mfcc], windows.features)
+    # a track no longer than a window has one window, repeated so every track has the same rows
+    i = short_windows.paths.index(str(short))
+    np.testing.assert_array_equal(short_windows.features[i, 0], short_windows.features[i, 2])

@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--executor", help="process (default), serial or ray")
     exp.add_argument("--workers", type=int)
     exp.add_argument("--no-maps", action="store_true", help="skip the t-SNE/UMAP maps")
+    exp.add_argument(
+        "--per-window",
+        action="store_true",
+        help="train on each window of a track and decide per track (mean window log-probability)",
+    )
     exp.add_argument("--quiet", action="store_true")
 
     pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
@@ -186,6 +191,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         config = replace(config, workers=args.workers)
     if args.no_maps:
         config = replace(config, maps=())
+    if args.per_window:
+        config = replace(config, per_window=True)
     return config
 
 

@@ -95,7 +95,12 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """A whole cross-validated experiment."""
+    """A whole cross-validated experiment.
+
+    ``per_window``: the model learns from each window of a track (its features summarised window by
+    window) and decides per track by the mean log-probability of the track's windows; the split is still
+    by track (or ``split.group``), so no track has windows on both sides.
+    """
 
     collection: CollectionConfig = field(default_factory=CollectionConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -106,6 +111,7 @@ class ExperimentConfig:
     executor: str = "process"
     workers: int = 0
     maps: tuple[str, ...] = ("tsne", "umap")
+    per_window: bool = False
 
     @property
     def feature_sets(self) -> tuple[FeatureConfig, ...]:

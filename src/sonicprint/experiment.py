@@ -19,7 +19,7 @@ import numpy as np
 from .collection import CollectionSource, IngestReport
 from .config import ExperimentConfig, save_config, to_dict
 from .evaluation import crossing_groups, embedding_map, evaluate, kfold_splits, train_val_test_split
-from .models import create_model, save_model
+from .models import create_model, embed_tracks, fit_tracks, predict_tracks, save_model
 from .pipeline import FeatureTable, Workspace, build_collection, extract_feature_sets, select_labels
 
 
@@ -72,8 +72,8 @@ def cross_validate(
         if crossing:  # cannot happen with kfold_splits; checked because a leak would void every number
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
         model = create_model(config.model.name, **dict(config.model.params))
-        model.fit(table.features[train], y[train], n_classes=len(labels))
-        probabilities[test] = model.predict_proba(table.features[test])
+        fit_tracks(model, table.features[train], y[train], n_classes=len(labels), per_window=table.per_window)
+        probabilities[test] = predict_tracks(model, table.features[test], per_window=table.per_window)
         fold_of[test] = number
         per_fold.append(
             {
@@ -123,7 +123,12 @@ def run_experiment(
             ws, source, min_duration_s=config.collection.min_duration_s, progress=progress
         )
         full = extract_feature_sets(
-            ws, config.feature_sets, executor=config.executor, workers=config.workers, progress=progress
+            ws,
+            config.feature_sets,
+            executor=config.executor,
+            workers=config.workers,
+            progress=progress,
+            per_window=config.per_window,
         )
     table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
     _write_problems(out / "problems.txt", ingest_report, full)  # first: it explains a failure below
@@ -148,6 +153,11 @@ def run_experiment(
         if holdout
         else f"{s.folds}-fold cross-validation, {grouping}-disjoint"
     )
+    if config.per_window:
+        evaluation += (
+            f"; trained on each of {config.features.n_windows} windows, decided per track "
+            "(mean window log-probability)"
+        )
     metrics.update(
         {
             "title": title,
@@ -166,16 +176,17 @@ def run_experiment(
     )
     final = create_model(config.model.name, **dict(config.model.params))
     y_all = np.array([labels.index(lab) for lab in table.labels])
-    final.fit(table.features, y_all, n_classes=len(labels))
+    fit_tracks(final, table.features, y_all, n_classes=len(labels), per_window=table.per_window)
     model_path = save_model(
         out / "model.pt",
         final,
         labels=labels,
         feature_configs=config.feature_sets,
         extra={"data_hash": metrics["data_hash"], "grouping": grouping},
+        per_window=table.per_window,
     )
     maps = {}
-    embedding = final.embed(table.features)
+    embedding = embed_tracks(final, table.features, per_window=table.per_window)
     for method in config.maps:
         try:
             maps[method] = embedding_map(embedding, method=method, seed=config.split.seed)

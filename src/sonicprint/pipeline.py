@@ -18,7 +18,7 @@ from .audio import load_audio, probe_audio
 from .cache import FeatureCache, extractor_key
 from .collection import OK, CollectionSource, IngestReport, TrackStore, ingest
 from .config import FeatureConfig
-from .errors import FileProblem
+from .errors import ConfigError, FileProblem
 from .executors import create_executor
 from .features import create_extractor
 
@@ -54,6 +54,7 @@ class ExtractJob:
     key: str
     #: module defining the extractor: a fresh worker process imports it, so plug-ins register there too
     extractor_module: str = ""
+    per_window: bool = False
 
 
 def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
@@ -66,20 +67,53 @@ def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -
 
 
 def compute_file_features(
-    path: str | Path, config: FeatureConfig, *, duration_s: float | None = None
+    path: str | Path, config: FeatureConfig, *, duration_s: float | None = None, per_window: bool = False
 ) -> np.ndarray:
-    """Features of one file, without a workspace (used by ``predict``)."""
+    """Features of one file, without a workspace (used by ``predict``).
+
+    ``per_window``: the extractor summarises each window on its own and the result stacks them,
+    ``(config.n_windows, ...)``; a track no longer than one window repeats it, so every track has the same
+    number of rows (and weighs the same in training).
+    """
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
-    array = create_extractor(config).compute(decode_windows(path, config, duration_s))
+    extractor = create_extractor(config)
+    windows = decode_windows(path, config, duration_s)
+    if per_window:
+        summaries = [extractor.compute([w]) for w in windows]
+        array = np.stack([summaries[i % len(summaries)] for i in range(config.n_windows)])
+    else:
+        array = extractor.compute(windows)
     if not np.all(np.isfinite(array)):
         raise FileProblem(path, "features are not finite (damaged audio?)")
     return array
 
 
-def compute_feature_sets(path: str | Path, configs: Sequence[FeatureConfig]) -> np.ndarray:
-    """Several feature sets of one file, each flattened, concatenated in order: ``(sum of sizes,)``."""
+def _check_same_windows(configs: Sequence[FeatureConfig]) -> int:
+    counts = {c.n_windows for c in configs}
+    if len(counts) != 1:
+        raise ConfigError(
+            "per-window feature sets must use the same number of windows; got "
+            + ", ".join(f"{c.extractor}: {c.n_windows}" for c in configs)
+        )
+    return counts.pop()
+
+
+def compute_feature_sets(
+    path: str | Path, configs: Sequence[FeatureConfig], *, per_window: bool = False
+) -> np.ndarray:
+    """Several feature sets of one file, each flattened, concatenated in order: ``(sum of sizes,)``, or
+    with ``per_window`` ``(n_windows, sum of sizes)``."""
     duration_s = probe_audio(path).duration_s
+    if per_window:
+        n = _check_same_windows(configs)
+        return np.concatenate(
+            [
+                compute_file_features(path, c, duration_s=duration_s, per_window=True).reshape(n, -1)
+                for c in configs
+            ],
+            axis=1,
+        )
     return np.concatenate(
         [compute_file_features(path, c, duration_s=duration_s).reshape(-1) for c in configs]
     )
@@ -89,7 +123,7 @@ def extract_track(job: ExtractJob) -> str:
     """Worker: compute one track's features and store them in the cache; returns the content hash."""
     if job.extractor_module:
         importlib.import_module(job.extractor_module)
-    array = compute_file_features(job.path, job.config, duration_s=job.duration_s)
+    array = compute_file_features(job.path, job.config, duration_s=job.duration_s, per_window=job.per_window)
     FeatureCache(job.cache_root).put(job.key, job.content_hash, array)
     return job.content_hash
 
@@ -105,6 +139,8 @@ class FeatureTable:
     features: np.ndarray
     errors: list[tuple[str, str]] = field(default_factory=list)
     computed: int = 0
+    #: features are ``(n_tracks, n_windows, dim)``: models train on windows and decide per track
+    per_window: bool = False
 
     def group_values(self, column: str | None) -> list[str]:
         """The value of group ``column`` per track (the track itself when None or empty)."""
@@ -121,12 +157,14 @@ def extract_features(
     workers: int = 0,
     progress: bool = True,
     executor_options: dict[str, object] | None = None,
+    per_window: bool = False,
 ) -> FeatureTable:
     """Compute (or read from the cache) the features of every usable track in the workspace.
 
-    A track whose features fail is reported with its reason and left out; the others go on.
+    A track whose features fail is reported with its reason and left out; the others go on. With
+    ``per_window`` each window is summarised on its own (cached apart from the whole-track features).
     """
-    key = extractor_key(config)
+    key = extractor_key(config) + ("-per-window" if per_window else "")
     tracks = workspace.store.tracks(status=OK)
     todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
     module = type(create_extractor(config)).__module__
@@ -139,6 +177,7 @@ def extract_features(
             str(workspace.cache.root),
             key,
             module,
+            per_window,
         )
         for t in todo
     ]
@@ -168,6 +207,8 @@ def extract_features(
         rows.append(track)
         arrays.append(array)
     features = np.stack(arrays) if arrays else np.zeros((0,), dtype=np.float32)
+    if per_window and arrays:
+        features = features.reshape(len(arrays), config.n_windows, -1)
     return FeatureTable(
         paths=[t.path for t in rows],
         labels=[t.label for t in rows],
@@ -176,6 +217,7 @@ def extract_features(
         features=features,
         errors=errors,
         computed=len(jobs),
+        per_window=per_window,
     )
 
 
@@ -186,29 +228,35 @@ def extract_feature_sets(
     executor: str = "process",
     workers: int = 0,
     progress: bool = True,
+    per_window: bool = False,
 ) -> FeatureTable:
     """:func:`extract_features` for each config; a single set is returned as is, several are flattened
-    and concatenated per track (tracks missing from any set are reported and left out)."""
+    and concatenated per track (per window with ``per_window``; tracks missing from any set are reported
+    and left out)."""
+    n_windows = _check_same_windows(configs) if per_window else 0
     tables = [
-        extract_features(workspace, c, executor=executor, workers=workers, progress=progress) for c in configs
+        extract_features(
+            workspace, c, executor=executor, workers=workers, progress=progress, per_window=per_window
+        )
+        for c in configs
     ]
     if len(tables) == 1:
         return tables[0]
     first = tables[0]
     rows = [{h: i for i, h in enumerate(t.hashes)} for t in tables]
     keep = [i for i, h in enumerate(first.hashes) if all(h in r for r in rows)]
-    blocks = [
-        t.features[[r[first.hashes[i]] for i in keep]].reshape(len(keep), -1) for t, r in zip(tables, rows)
-    ]
+    shape = (len(keep), n_windows, -1) if per_window else (len(keep), -1)
+    blocks = [t.features[[r[first.hashes[i]] for i in keep]].reshape(shape) for t, r in zip(tables, rows)]
     errors = list(dict.fromkeys(e for t in tables for e in t.errors))
     return FeatureTable(
         paths=[first.paths[i] for i in keep],
         labels=[first.labels[i] for i in keep],
         groups=[first.groups[i] for i in keep],
         hashes=[first.hashes[i] for i in keep],
-        features=np.concatenate(blocks, axis=1) if keep else np.zeros((0, 0), dtype=np.float32),
+        features=np.concatenate(blocks, axis=-1) if keep else np.zeros((0, 0), dtype=np.float32),
         errors=errors,
         computed=sum(t.computed for t in tables),
+        per_window=per_window,
     )
 
 
@@ -260,4 +308,5 @@ def select_labels(
         features=table.features[keep] if len(keep) else table.features[:0],
         errors=table.errors,
         computed=table.computed,
+        per_window=table.per_window,
     )

@@ -78,5 +78,8 @@ def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
         )
         log_probs, _ = predict_clips(trained, clips)
         return np.exp(track_log_probs(log_probs, clips.clip_track, 1)[0])
-    features = compute_feature_sets(path, loaded.feature_configs)  # type: ignore[attr-defined]
-    return loaded.model.predict_proba(features[np.newaxis])[0]  # type: ignore[attr-defined]
+    from .models import predict_tracks
+
+    per_window = loaded.per_window  # type: ignore[attr-defined]
+    features = compute_feature_sets(path, loaded.feature_configs, per_window=per_window)  # type: ignore[attr-defined]
+    return predict_tracks(loaded.model, features[np.newaxis], per_window=per_window)[0]  # type: ignore[attr-defined]

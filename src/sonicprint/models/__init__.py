@@ -5,15 +5,19 @@ from . import head as _head  # noqa: F401  (registers the MLP head)
 from .base import MODELS, Classifier, create_model, list_models, register_model
 from .fusion import fuse_probabilities
 from .serialize import LoadedModel, load_model, save_model
+from .windows import embed_tracks, fit_tracks, predict_tracks
 
 __all__ = [
     "MODELS",
     "Classifier",
     "LoadedModel",
     "create_model",
+    "embed_tracks",
+    "fit_tracks",
     "fuse_probabilities",
     "list_models",
     "load_model",
+    "predict_tracks",
     "register_model",
     "save_model",
 ]

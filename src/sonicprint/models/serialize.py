@@ -35,6 +35,8 @@ class LoadedModel:
     labels: list[str]
     feature_configs: tuple[FeatureConfig, ...]
     meta: dict[str, Any]
+    #: trained on windows: a file's verdict combines its windows' (see ``models.predict_tracks``)
+    per_window: bool = False
 
 
 def software_versions() -> dict[str, str]:
@@ -57,6 +59,7 @@ def save_model(
     labels: Sequence[str],
     feature_configs: Sequence[FeatureConfig],
     extra: dict[str, Any] | None = None,
+    per_window: bool = False,
 ) -> Path:
     import torch
 
@@ -68,6 +71,7 @@ def save_model(
         "state": {k: torch.from_numpy(np.array(v, order="C")) for k, v in model.state().items()},
         "labels": list(labels),
         "feature_configs": [to_dict(c) for c in feature_configs],
+        "per_window": per_window,
         "versions": software_versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "extra": dict(extra or {}),
@@ -129,4 +133,6 @@ def load_model(path: str | Path) -> LoadedModel:
     except (UnknownNameError, ConfigError, KeyError, TypeError) as exc:
         raise ModelFormatError(path, f"incompatible model contents ({exc})") from exc
     meta = {k: payload.get(k) for k in ("model_name", "model_args", "versions", "created", "extra")}
-    return LoadedModel(model, list(payload["labels"]), feature_configs, meta)
+    return LoadedModel(
+        model, list(payload["labels"]), feature_configs, meta, bool(payload.get("per_window", False))
+    )

@@ -1,0 +1,43 @@
+"""Models that learn from a track's windows and decide per track (mean log-probability of its windows)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Classifier
+from .fusion import fuse_probabilities
+
+
+def fit_tracks(
+    model: Classifier, features: np.ndarray, labels: np.ndarray, *, n_classes: int, per_window: bool
+) -> Classifier:
+    """Fit ``model`` on tracks ``(n_tracks, ...)``, or with ``per_window`` on every window of them
+    (``features`` shape=(n_tracks, n_windows, dim); each window carries its track's label)."""
+    if per_window:
+        n_tracks, n_windows = features.shape[:2]
+        model.fit(
+            features.reshape(n_tracks * n_windows, -1), np.repeat(labels, n_windows), n_classes=n_classes
+        )
+    else:
+        model.fit(features, labels, n_classes=n_classes)
+    return model
+
+
+def predict_tracks(model: Classifier, features: np.ndarray, *, per_window: bool) -> np.ndarray:
+    """Class probabilities per track ``(n_tracks, n_classes)``; with ``per_window`` the normalised
+    geometric mean over each track's windows (the mean of their log-probabilities)."""
+    if not per_window:
+        return model.predict_proba(features)
+    n_tracks, n_windows = features.shape[:2]
+    windows = model.predict_proba(features.reshape(n_tracks * n_windows, -1)).reshape(n_tracks, n_windows, -1)
+    return fuse_probabilities([windows[:, k] for k in range(n_windows)])
+
+
+def embed_tracks(model: Classifier, features: np.ndarray, *, per_window: bool) -> np.ndarray:
+    """The model's embedding per track; with ``per_window`` the mean of its windows' embeddings."""
+    if not per_window:
+        return model.embed(features)
+    n_tracks, n_windows = features.shape[:2]
+    return (
+        model.embed(features.reshape(n_tracks * n_windows, -1)).reshape(n_tracks, n_windows, -1).mean(axis=1)
+    )

@@ -1,0 +1,33 @@
+"""Training on windows, deciding per track."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sonicprint.models import create_model, embed_tracks, fit_tracks, fuse_probabilities, predict_tracks
+
+
+def _windows(rng, n_tracks=20, n_windows=4, dim=3):
+    labels = np.arange(n_tracks) % 2
+    centres = np.where(labels[:, None, None] == 1, 1.0, -1.0)
+    return centres + rng.standard_normal((n_tracks, n_windows, dim)), labels
+
+
+def test_windows_are_training_rows_and_the_track_verdict_fuses_them():
+    rng = np.random.default_rng(0)
+    features, labels = _windows(rng)
+    model = fit_tracks(create_model("logreg"), features, labels, n_classes=2, per_window=True)
+    tracks = predict_tracks(model, features, per_window=True)
+    assert tracks.shape == (20, 2)
+    windows = model.predict_proba(features.reshape(80, -1)).reshape(20, 4, 2)
+    np.testing.assert_allclose(tracks, fuse_probabilities([windows[:, k] for k in range(4)]))
+    assert np.mean(tracks.argmax(1) == labels) >= 0.9
+    assert embed_tracks(model, features, per_window=True).shape[0] == 20
+
+
+def test_whole_track_features_pass_straight_through():
+    rng = np.random.default_rng(1)
+    features, labels = _windows(rng)
+    flat = features.mean(axis=1)
+    model = fit_tracks(create_model("lda"), flat, labels, n_classes=2, per_window=False)
+    np.testing.assert_array_equal(predict_tracks(model, flat, per_window=False), model.predict_proba(flat))
