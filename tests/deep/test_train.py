@@ -57,6 +57,13 @@ def data():
     return train, train_labels, val, val_labels
 
 
+def _train(data, config=CONFIG, **kwargs):  # type: ignore[no-untyped-def]
+    """``train_network`` on the fixture's two-class data, quietly."""
+    train, train_labels, val, val_labels = data
+    options = {"n_classes": 2, "sample_rate": RATE, "config": config, "progress": False, **kwargs}
+    return train_network(train, train_labels, val, val_labels, **options)
+
+
 def test_clips_are_cut_inside_each_part_and_stay_in_their_track():
     clips = cut_clips([100, 30, 250], clip=50, hop=25)
     assert [(c.track, c.start) for c in clips if c.track == 0] == [(0, 0), (0, 25), (0, 50)]
@@ -84,13 +91,9 @@ def test_track_verdict_is_the_mean_log_probability():
 
 
 def test_training_learns_and_is_deterministic(data):
-    train, train_labels, val, val_labels = data
-    a = train_network(
-        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=CONFIG, progress=False
-    )
-    b = train_network(
-        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=CONFIG, progress=False
-    )
+    _, _, val, val_labels = data
+    a = _train(data)
+    b = _train(data)
     assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
     assert a.history[-1]["val_track_accuracy"] == 1.0
     for p, q in zip(a.network.parameters(), b.network.parameters()):
@@ -102,51 +105,23 @@ def test_training_learns_and_is_deterministic(data):
 
 
 def test_interrupted_training_resumes_to_the_same_result(data, tmp_path):
-    train, train_labels, val, val_labels = data
-    whole = train_network(
-        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=CONFIG, progress=False
-    )
-    first = train_network(
-        train,
-        train_labels,
-        val,
-        val_labels,
-        n_classes=2,
-        sample_rate=RATE,
-        config=CONFIG,
-        progress=False,
-        checkpoint_dir=tmp_path,
-        stop_after=2,
-    )
+    whole = _train(data)
+    first = _train(data, checkpoint_dir=tmp_path, stop_after=2)
     assert len(first.history) == 2 and (tmp_path / "last.pt").is_file()
-    resumed = train_network(
-        train,
-        train_labels,
-        val,
-        val_labels,
-        n_classes=2,
-        sample_rate=RATE,
-        config=CONFIG,
-        progress=False,
-        checkpoint_dir=tmp_path,
-        resume=True,
-    )
+    resumed = _train(data, checkpoint_dir=tmp_path, resume=True)
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]
     for p, q in zip(resumed.network.parameters(), whole.network.parameters()):
         assert torch.equal(p, q)
 
 
 def test_lr_range_test_and_augmentation_run(data):
-    train, train_labels, val, val_labels = data
     config = replace(
         CONFIG,
         lr=None,
         epochs=1,
         augment=replace(AugmentConfig.robust(), tempo_change=0.0, pitch_semitones=0.0, codec_prob=0.0),
     )
-    trained = train_network(
-        train, train_labels, val, val_labels, n_classes=2, sample_rate=RATE, config=config, progress=False
-    )
+    trained = _train(data, config)
     finder = trained.lr_finder
     assert finder is not None and len(finder["lr"]) == len(finder["loss"]) >= 5
     assert finder["lr"] == sorted(finder["lr"]) and trained.lr == finder["suggestion"][0] > 0
@@ -241,21 +216,18 @@ def test_cuda_training_resumes_and_its_network_predicts_the_same_on_cpu(data, tm
     from sonicprint.deep.serialize import save_network
     from sonicprint.models.serialize import load_model
 
-    train, train_labels, val, val_labels = data
+    _, _, val, val_labels = data
     config = replace(
         CONFIG,
         device="cuda",
         batch_size=0,
         augment=replace(AugmentConfig(), time_masks=1, freq_masks=1, mixup_alpha=0.2),
     )
-    kwargs = dict(n_classes=2, sample_rate=RATE, config=config, progress=False)
-    whole = train_network(train, train_labels, val, val_labels, **kwargs)
+    whole = _train(data, config)
     assert next(whole.network.parameters()).is_cuda
     assert whole.history[-1]["val_track_accuracy"] == 1.0
-    train_network(train, train_labels, val, val_labels, **kwargs, checkpoint_dir=tmp_path, stop_after=2)
-    resumed = train_network(
-        train, train_labels, val, val_labels, **kwargs, checkpoint_dir=tmp_path, resume=True
-    )
+    _train(data, config, checkpoint_dir=tmp_path, stop_after=2)
+    resumed = _train(data, config, checkpoint_dir=tmp_path, resume=True)
     # cuDNN may pick non-deterministic kernels, so the curves agree closely rather than bit for bit.
     np.testing.assert_allclose(
         [h["train_loss"] for h in resumed.history], [h["train_loss"] for h in whole.history], rtol=1e-3
@@ -270,30 +242,11 @@ def test_cuda_training_resumes_and_its_network_predicts_the_same_on_cpu(data, tm
 
 
 def test_augmented_training_does_not_depend_on_the_thread_count(data):
-    train, train_labels, val, val_labels = data
     augment = replace(AugmentConfig(), gain_db=6.0, filter_prob=0.5, noise_prob=0.5, reverb_prob=0.5)
     runs = [
-        train_network(
-            train,
-            train_labels,
-            val,
-            val_labels,
-            n_classes=2,
-            sample_rate=RATE,
-            config=replace(CONFIG, epochs=2, augment=augment, augment_threads=threads),
-            progress=False,
-        )
+        _train(data, replace(CONFIG, epochs=2, augment=augment, augment_threads=threads))
         for threads in (1, 3)
     ]
     assert [h["train_loss"] for h in runs[0].history] == [h["train_loss"] for h in runs[1].history]
-    plain = train_network(
-        train,
-        train_labels,
-        val,
-        val_labels,
-        n_classes=2,
-        sample_rate=RATE,
-        config=replace(CONFIG, epochs=2),
-        progress=False,
-    )
+    plain = _train(data, replace(CONFIG, epochs=2))
     assert [h["train_loss"] for h in plain.history] != [h["train_loss"] for h in runs[0].history]
