@@ -90,6 +90,20 @@ def run_deep_experiment(
         fit, check = kfold_splits([labels[i] for i in indices], inner_groups, n_folds=n_inner, seed=seed)[0]
         return indices[fit], indices[check]
 
+    def fit(train: np.ndarray, val: np.ndarray, settings: Any, checkpoint_dir: Path) -> Any:
+        return train_network(
+            [audio[i] for i in train],
+            y[train],
+            [audio[i] for i in val],
+            y[val],
+            n_classes=len(names),
+            sample_rate=rate,
+            config=settings,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+            progress=progress,
+        )
+
     for fold, (train_val, test) in enumerate(
         kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
     ):
@@ -110,18 +124,9 @@ def run_deep_experiment(
                 epochs=config.grid_epochs,
                 progress=progress,
             )
-        trained = train_network(
-            [audio[i] for i in train],
-            y[train],
-            [audio[i] for i in val],
-            y[val],
-            n_classes=len(names),
-            sample_rate=rate,
-            config=config.train,
-            checkpoint_dir=out / f"fold{fold}",
-            resume=resume,
-            progress=progress,
-        )
+        # The folds train with the configured settings: the grid search saw fold 0's tracks, which other
+        # folds test on, so its choice goes to the final model only.
+        trained = fit(train, val, config.train, out / f"fold{fold}")
         histories.append(trained.history)
         epoch_seconds += trained.epoch_seconds
         fold_of[test] = fold
@@ -147,18 +152,7 @@ def run_deep_experiment(
                 embeddings[test] = per_track / np.bincount(clips.clip_track, minlength=len(test))[:, None]
     if config.final_model:
         train, val = inner_split(np.arange(len(y)), config.split.seed + 1000)
-        final = train_network(
-            [audio[i] for i in train],
-            y[train],
-            [audio[i] for i in val],
-            y[val],
-            n_classes=len(names),
-            sample_rate=rate,
-            config=train_config,
-            checkpoint_dir=out / "final",
-            resume=resume,
-            progress=progress,
-        )
+        final = fit(train, val, train_config, out / "final")
         save_network(out / "model.pt", final, labels=names, audio=config.audio)
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     metrics = {
@@ -175,7 +169,7 @@ def run_deep_experiment(
         "inference_seconds_per_30s": 30.0 * inference_s / inference_audio_s if inference_audio_s else 0.0,
         "history": histories,
         "grid_search": grid_results,
-        "train_config_used": to_dict(train_config),
+        "final_model_train_config": to_dict(train_config),
         "n_tracks": len(y),
         "errors": errors,
         "config": to_dict(config),
