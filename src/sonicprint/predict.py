@@ -36,6 +36,64 @@ class FilePrediction:
         }
 
 
+class Predictor:
+    """A saved model loaded once, then asked about any number of files (the CLI batch, the web page).
+
+    Raises
+    ------
+    ModelFormatError
+        When the model file is missing, damaged or not a Sonicprint model.
+    """
+
+    def __init__(self, model_path: str | Path) -> None:
+        self.model_path = Path(model_path)
+        self.loaded = load_model(model_path)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.loaded.labels)
+
+    def describe(self) -> dict[str, object]:
+        """What the model is: its file, kind, name, makers and how it decides, for people and pages."""
+        from .deep.serialize import LoadedNetwork
+
+        if isinstance(self.loaded, LoadedNetwork):
+            trained = self.loaded.trained
+            kind, name = "spectrogram network", trained.config.network
+            decides = f"{trained.config.clip_s:g} s clips, mean log-probability per file"
+        else:
+            kind, name = "classical", str(self.loaded.meta.get("model_name") or self.loaded.model.name)
+            extractors = " + ".join(c.extractor for c in self.loaded.feature_configs)
+            per_window = ", per window, mean log-probability per file" if self.loaded.per_window else ""
+            decides = f"{extractors} features{per_window}"
+        return {
+            "model": str(self.model_path),
+            "kind": kind,
+            "name": name,
+            "labels": self.labels,
+            "decides": decides,
+        }
+
+    def predict(
+        self, path: str | Path, *, top_k: int = 3, unknown_below: float = 0.0, name: str | None = None
+    ) -> FilePrediction:
+        """The verdict for one file; a file that cannot be read gets an error, never an exception.
+
+        ``unknown_below``: when the best probability is below it, the verdict is ``"unknown"``.
+        ``name``: how the file is named in the result (default: its path).
+        """
+        shown = name or str(path)
+        started = time.perf_counter()
+        try:
+            proba = _probabilities(self.loaded, path)
+        except FileProblem as exc:
+            return FilePrediction(shown, error=exc.problem, seconds=time.perf_counter() - started)
+        order = np.argsort(-proba)[: max(top_k, 1)]
+        top = [(self.loaded.labels[i], float(proba[i])) for i in order]
+        verdict = top[0][0] if top[0][1] >= unknown_below else UNKNOWN
+        return FilePrediction(shown, top, verdict, None, time.perf_counter() - started)
+
+
 def predict_files(
     model_path: str | Path, files: Sequence[str | Path], *, top_k: int = 3, unknown_below: float = 0.0
 ) -> list[FilePrediction]:
@@ -43,22 +101,8 @@ def predict_files(
 
     ``unknown_below``: when the best probability is below it, the verdict is ``"unknown"``.
     """
-    loaded = load_model(model_path)
-    results = []
-    for path in files:
-        started = time.perf_counter()
-        try:
-            proba = _probabilities(loaded, path)
-        except FileProblem as exc:
-            results.append(
-                FilePrediction(str(path), error=exc.problem, seconds=time.perf_counter() - started)
-            )
-            continue
-        order = np.argsort(-proba)[:top_k]
-        top = [(loaded.labels[i], float(proba[i])) for i in order]
-        verdict = top[0][0] if top[0][1] >= unknown_below else UNKNOWN
-        results.append(FilePrediction(str(path), top, verdict, None, time.perf_counter() - started))
-    return results
+    predictor = Predictor(model_path)
+    return [predictor.predict(path, top_k=top_k, unknown_below=unknown_below) for path in files]
 
 
 def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
