@@ -144,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cnn.add_argument("--quiet", action="store_true")
 
+    web = sub.add_parser("serve", help="a local web page that tells who made the recordings dropped on it")
+    web.add_argument("model", help="a model saved by 'experiment' or 'cnn' (model.pt)")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    web.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0: any free one)")
+    web.add_argument(
+        "--max-upload-mb", type=float, default=512.0, help="largest accepted upload (default: %(default)s)"
+    )
+    web.add_argument("--quiet", action="store_true", help="do not log each request")
+
     sub.add_parser("list", help="registered feature extractors, models, executors and decoders")
     return parser
 
@@ -242,6 +251,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             tops = ", ".join(f"{lab} {p:.2f}" for lab, p in r.top)
             print(f"{r.path}: {r.verdict}  [{tops}]")
     return 1 if any(r.error for r in results) else 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .web import serve
+
+    serve(args.model, host=args.host, port=args.port, max_upload_mb=args.max_upload_mb, log=not args.quiet)
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -359,6 +375,7 @@ COMMANDS = {
     "experiment": _cmd_experiment,
     "predict": _cmd_predict,
     "cnn": _cmd_cnn,
+    "serve": _cmd_serve,
     "list": _cmd_list,
 }
 

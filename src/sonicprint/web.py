@@ -1,0 +1,226 @@
+"""A local web page for a saved model: drop recordings on it, read who made them.
+
+The page and a small JSON API are served by the standard library's HTTP server, so nothing beyond
+Sonicprint itself is needed. Uploads are written to a temporary file, decoded like any other file (the
+decoder chain, the same errors), and deleted after the verdict.
+
+API
+---
+``GET /api/model``
+    What the model is: ``{"model", "kind", "name", "labels", "decides"}``.
+``POST /api/predict?name=FILE&top_k=3&unknown_below=0.0``
+    The request body is the file's bytes. Answers the verdict as ``FilePrediction.as_dict()``: status 200,
+    or 422 with ``error`` set when the file cannot be read as audio; 400 for an empty upload or a bad
+    parameter, 413 for an upload over the size limit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import SonicprintError
+from .predict import Predictor
+
+DEFAULT_MAX_UPLOAD_MB = 512.0
+_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
+
+
+def page() -> bytes:
+    """The page's HTML (one file with its style and script; it loads nothing from elsewhere)."""
+    return (resources.files("sonicprint") / "page.html").read_bytes()
+
+
+class PredictionServer(ThreadingHTTPServer):
+    """An HTTP server holding one loaded model; requests are answered one verdict at a time."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        predictor: Predictor,
+        *,
+        max_upload_bytes: int,
+        log: bool = True,
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.predictor = predictor
+        self.max_upload_bytes = max_upload_bytes
+        self.log = log
+        # One model, one verdict at a time: bounded memory however many browser tabs upload at once
+        self.predict_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
+        return f"http://{shown}:{port}/"
+
+
+def make_server(
+    model_path: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+    log: bool = True,
+) -> PredictionServer:
+    """Load the model and bind the server (``port=0`` picks a free port); call ``serve_forever()`` on it.
+
+    Raises
+    ------
+    ModelFormatError
+        When the model file is missing, damaged or not a Sonicprint model.
+    SonicprintError
+        When the address cannot be listened on (a port in use, say).
+    ValueError
+        When ``max_upload_mb`` is not positive.
+    """
+    if max_upload_mb <= 0:
+        raise ValueError(f"max_upload_mb must be positive, got {max_upload_mb}")
+    predictor = Predictor(model_path)
+    try:
+        return PredictionServer(
+            (host, port), predictor, max_upload_bytes=int(max_upload_mb * 1024 * 1024), log=log
+        )
+    except OSError as exc:
+        raise SonicprintError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
+
+
+def serve(
+    model_path: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+    log: bool = True,
+) -> None:
+    """Serve the page for ``model_path`` until interrupted (Ctrl-C)."""
+    server = make_server(model_path, host=host, port=port, max_upload_mb=max_upload_mb, log=log)
+    print(f"Sonicprint page for {model_path}: {server.url}  (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PredictionServer
+    server_version = "Sonicprint"
+
+    def do_GET(self) -> None:
+        route = urlsplit(self.path).path
+        if route in ("/", "/index.html"):
+            self._send(HTTPStatus.OK, page(), "text/html; charset=utf-8")
+        elif route == "/api/model":
+            self._send_json(HTTPStatus.OK, self.server.predictor.describe())
+        else:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no page at {route}"})
+
+    def do_POST(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path != "/api/predict":
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no page at {parts.path}"})
+            return
+        try:
+            name, top_k, unknown_below = _predict_parameters(parse_qs(parts.query))
+            body = self._read_upload(name)
+        except _BadRequest as exc:
+            self.close_connection = True
+            self._send_json(exc.status, {"error": str(exc)})
+            return
+        suffix = Path(name).suffix if _SAFE_SUFFIX.match(Path(name).suffix) else ""
+        with tempfile.TemporaryDirectory(prefix="sonicprint-upload-") as folder:
+            upload = Path(folder) / f"upload{suffix}"
+            upload.write_bytes(body)
+            with self.server.predict_lock:
+                result = self.server.predictor.predict(
+                    upload, top_k=top_k, unknown_below=unknown_below, name=name
+                )
+        if result.error:
+            # The decoder names the temporary file; the person knows the file by its own name
+            result.error = result.error.replace(str(upload), name)
+        status = HTTPStatus.UNPROCESSABLE_ENTITY if result.error else HTTPStatus.OK
+        self._send_json(status, result.as_dict())
+
+    def _read_upload(self, name: str) -> bytes:
+        length_header = self.headers.get("Content-Length")
+        if length_header is None:
+            raise _BadRequest(HTTPStatus.LENGTH_REQUIRED, f"{name}: the upload has no Content-Length")
+        try:
+            length = int(length_header)
+        except ValueError:
+            message = f"{name}: bad Content-Length {length_header!r}"
+            raise _BadRequest(HTTPStatus.BAD_REQUEST, message) from None
+        if length <= 0:
+            raise _BadRequest(HTTPStatus.BAD_REQUEST, f"{name}: empty upload (0 bytes)")
+        limit = self.server.max_upload_bytes
+        if length > limit:
+            raise _BadRequest(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"{name}: {_size(length)} is over the upload limit of {_size(limit)}",
+            )
+        body = self.rfile.read(length)
+        if len(body) < length:
+            message = f"{name}: upload ended after {len(body)} of {length} bytes"
+            raise _BadRequest(HTTPStatus.BAD_REQUEST, message)
+        return body
+
+    def _send_json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.log:
+            super().log_message(format, *args)
+
+
+def _size(n_bytes: int) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes} bytes"
+
+
+def _predict_parameters(query: dict[str, list[str]]) -> tuple[str, int, float]:
+    """``name``, ``top_k`` and ``unknown_below`` from a predict request's query string, checked."""
+    name = (query.get("name") or ["upload"])[0].strip() or "upload"
+    name = Path(name.replace("\\", "/")).name or "upload"  # a file name, never a path on this machine
+    try:
+        top_k = int((query.get("top_k") or ["3"])[0])
+        unknown_below = float((query.get("unknown_below") or ["0"])[0])
+    except ValueError:
+        message = f"{name}: top_k must be an integer and unknown_below a number"
+        raise _BadRequest(HTTPStatus.BAD_REQUEST, message) from None
+    if top_k < 1:
+        raise _BadRequest(HTTPStatus.BAD_REQUEST, f"{name}: top_k must be at least 1, got {top_k}")
+    if not 0.0 <= unknown_below <= 1.0:
+        message = f"{name}: unknown_below must be in [0, 1], got {unknown_below}"
+        raise _BadRequest(HTTPStatus.BAD_REQUEST, message)
+    return name, top_k, unknown_below

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from sonicprint.cli import main
+from sonicprint.collection import read_manifest
+from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
+from sonicprint.demo import generate_collection
+from sonicprint.errors import ModelFormatError, SonicprintError
+from sonicprint.experiment import run_experiment
+from sonicprint.predict import Predictor
+from sonicprint.web import make_server
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small classical model saved to disk, and a query recording it has never heard."""
+    root = tmp_path_factory.mktemp("web")
+    made = generate_collection(
+        root / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=1
+    )
+    config = ExperimentConfig(
+        collection=CollectionConfig(label="producer", min_duration_s=2.0),
+        features=FeatureConfig(n_windows=2, window_s=3.0),
+        model=ModelConfig("logreg"),
+        split=SplitConfig(folds=2),
+        executor="serial",
+        maps=(),
+    )
+    source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
+    result = run_experiment(source, config, workspace=root / "ws", out_dir=root / "run", progress=False)
+    return Path(result.model_path), Path(made.queries[0][0])
+
+
+@pytest.fixture
+def server(trained, request):  # type: ignore[no-untyped-def]
+    limit = getattr(request, "param", 64.0)
+    srv = make_server(trained[0], port=0, max_upload_mb=limit, log=False)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def request(srv, method: str, url: str, body: bytes | None = None):  # type: ignore[no-untyped-def]
+    connection = http.client.HTTPConnection(*srv.server_address[:2], timeout=60)
+    connection.request(method, url, body=body)
+    response = connection.getresponse()
+    payload = response.read()
+    connection.close()
+    return response.status, response.getheader("Content-Type"), payload
+
+
+def test_the_page_and_the_model_description(server, trained):
+    status, kind, html = request(server, "GET", "/")
+    assert status == 200 and kind.startswith("text/html")
+    assert b"<title>Sonicprint</title>" in html and b"api/predict" in html
+    status, _, payload = request(server, "GET", "/api/model")
+    described = json.loads(payload)
+    assert status == 200 and described["kind"] == "classical" and described["name"] == "logreg"
+    assert described["labels"] == Predictor(trained[0]).labels
+
+
+def test_an_upload_gets_the_same_verdict_as_the_file_on_disk(server, trained):
+    model, query = trained
+    status, _, payload = request(
+        server, "POST", f"/api/predict?name={query.name}&top_k=2", body=query.read_bytes()
+    )
+    answer = json.loads(payload)
+    direct = Predictor(model).predict(query, top_k=2)
+    assert status == 200 and answer["error"] is None and answer["path"] == query.name
+    assert answer["verdict"] == direct.verdict
+    assert [t["label"] for t in answer["top"]] == [lab for lab, _ in direct.top]
+    assert [t["probability"] for t in answer["top"]] == pytest.approx([p for _, p in direct.top], abs=1e-4)
+
+
+def test_unknown_below_turns_an_unsure_verdict_into_unknown(server, trained):
+    query = trained[1]
+    status, _, payload = request(
+        server, "POST", f"/api/predict?name={query.name}&unknown_below=1", body=query.read_bytes()
+    )
+    answer = json.loads(payload)
+    assert status == 200 and answer["verdict"] == "unknown" and answer["top"][0]["probability"] < 1
+
+
+def test_a_file_that_is_not_audio_names_the_upload_and_the_problem(server):
+    status, _, payload = request(server, "POST", "/api/predict?name=notes.txt", body=b"not audio at all" * 64)
+    answer = json.loads(payload)
+    assert status == 422 and answer["path"] == "notes.txt" and answer["verdict"] == ""
+    assert answer["error"] and "sonicprint-upload" not in answer["error"]
+
+
+def test_the_server_goes_on_after_a_bad_upload(server, trained):
+    request(server, "POST", "/api/predict?name=bad.wav", body=b"RIFF\x00\x00")
+    status, _, payload = request(server, "POST", "/api/predict?name=ok.wav", body=trained[1].read_bytes())
+    assert status == 200 and json.loads(payload)["verdict"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "expected_status", "message"),
+    [
+        ("/api/predict?name=a.wav", b"", 400, r"a\.wav: empty upload"),
+        ("/api/predict?name=a.wav&top_k=two", b"x", 400, "top_k must be an integer"),
+        ("/api/predict?name=a.wav&top_k=0", b"x", 400, "top_k must be at least 1"),
+        ("/api/predict?name=a.wav&unknown_below=2", b"x", 400, r"unknown_below must be in \[0, 1\]"),
+        ("/api/predict?name=../../etc/passwd", b"", 400, "^passwd: empty upload"),
+        ("/api/elsewhere", b"x", 404, "no page at /api/elsewhere"),
+    ],
+)
+def test_bad_requests_get_a_clear_error(server, url, body, expected_status, message):
+    status, kind, payload = request(server, "POST", url, body=body)
+    assert status == expected_status and kind == "application/json"
+    assert re.search(message, json.loads(payload)["error"])
+
+
+@pytest.mark.parametrize("server", [0.01], indirect=True)
+def test_an_upload_over_the_limit_is_refused_without_reading_it(server, trained):
+    status, _, payload = request(server, "POST", "/api/predict?name=big.wav", body=b"\x00" * 20_000)
+    assert status == 413
+    assert json.loads(payload)["error"] == "big.wav: 19.5 kB is over the upload limit of 10.2 kB"
+
+
+def test_a_missing_model_is_an_error_before_any_port_is_opened(tmp_path, capsys):
+    with pytest.raises(ModelFormatError, match="model file not found"):
+        make_server(tmp_path / "none.pt", port=0)
+    assert main(["serve", str(tmp_path / "none.pt"), "--port", "0"]) == 2
+    assert "none.pt: model file not found" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_a_clear_error(server, trained):
+    with pytest.raises(SonicprintError, match=r"cannot listen on 127\.0\.0\.1:\d+"):
+        make_server(trained[0], port=server.server_address[1])
