@@ -105,25 +105,26 @@ class TrackStats(Extractor):
     """
 
     def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        frames = [self.frame_features(clip) for clip in clips]
+        return spectral.summary_statistics(np.concatenate(frames, axis=-1))
+
+    def frame_features(self, clip: np.ndarray) -> np.ndarray:
+        """The per-frame features of one mono clip, ``(2 * n_mfcc + 7 + 12 + 5, t)``."""
         c = self.config
-        chroma_basis = spectral.chroma_filterbank(sample_rate=c.sample_rate, n_fft=c.n_fft)
-        per_window = []
-        for clip in clips:
-            power = self._power(clip)
-            coefficients = spectral.mfcc(self._log_mel(power), n_mfcc=c.n_mfcc)
-            per_window.append(
-                np.concatenate(
-                    [
-                        coefficients,
-                        spectral.delta(coefficients),
-                        spectral.spectral_contrast(power, sample_rate=c.sample_rate, n_fft=c.n_fft),
-                        spectral.chroma(power, chroma_basis=chroma_basis),
-                        np.log1p(spectral.spectral_shape(power, sample_rate=c.sample_rate, n_fft=c.n_fft)),
-                    ],
-                    axis=0,
-                )
-            )
-        return spectral.summary_statistics(np.concatenate(per_window, axis=-1))
+        power = self._power(clip)
+        coefficients = spectral.mfcc(self._log_mel(power), n_mfcc=c.n_mfcc)
+        return np.concatenate(
+            [
+                coefficients,
+                spectral.delta(coefficients),
+                spectral.spectral_contrast(power, sample_rate=c.sample_rate, n_fft=c.n_fft),
+                spectral.chroma(
+                    power, chroma_basis=spectral.chroma_filterbank(sample_rate=c.sample_rate, n_fft=c.n_fft)
+                ),
+                np.log1p(spectral.spectral_shape(power, sample_rate=c.sample_rate, n_fft=c.n_fft)),
+            ],
+            axis=0,
+        )
 
 
 @register_extractor("logmel")
