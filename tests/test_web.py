@@ -3,6 +3,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import threading
 from pathlib import Path
 
@@ -137,3 +138,16 @@ def test_a_missing_model_is_an_error_before_any_port_is_opened(tmp_path, capsys)
 def test_a_port_in_use_is_a_clear_error(server, trained):
     with pytest.raises(SonicprintError, match=r"cannot listen on 127\.0\.0\.1:\d+"):
         make_server(trained[0], port=server.server_address[1])
+
+
+def test_an_upload_cut_short_is_an_error_naming_the_file(server):
+    with socket.create_connection(server.server_address[:2], timeout=30) as sock:
+        head = b"POST /api/predict?name=cut.wav HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n"
+        sock.sendall(head + b"RIFF" * 10)
+        sock.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    status_line, _, body = reply.partition(b"\r\n\r\n")
+    assert status_line.startswith(b"HTTP/1.0 400") or status_line.startswith(b"HTTP/1.1 400")
+    assert json.loads(body)["error"] == "cut.wav: upload ended after 40 of 5000 bytes"

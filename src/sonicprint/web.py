@@ -31,6 +31,7 @@ from .errors import SonicprintError
 from .predict import Predictor
 
 DEFAULT_MAX_UPLOAD_MB = 512.0
+_BLOCK = 1 << 20
 _SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 
 
@@ -141,7 +142,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             name, top_k, unknown_below = _predict_parameters(parse_qs(parts.query))
-            body = self._read_upload(name)
+            length = self._upload_length(name)
         except _BadRequest as exc:
             self.close_connection = True
             self._send_json(exc.status, {"error": str(exc)})
@@ -149,7 +150,12 @@ class _Handler(BaseHTTPRequestHandler):
         suffix = Path(name).suffix if _SAFE_SUFFIX.match(Path(name).suffix) else ""
         with tempfile.TemporaryDirectory(prefix="sonicprint-upload-") as folder:
             upload = Path(folder) / f"upload{suffix}"
-            upload.write_bytes(body)
+            try:
+                self._save_upload(name, length, upload)
+            except _BadRequest as exc:
+                self.close_connection = True
+                self._send_json(exc.status, {"error": str(exc)})
+                return
             with self.server.predict_lock:
                 result = self.server.predictor.predict(
                     upload, top_k=top_k, unknown_below=unknown_below, name=name
@@ -160,7 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
         status = HTTPStatus.UNPROCESSABLE_ENTITY if result.error else HTTPStatus.OK
         self._send_json(status, result.as_dict())
 
-    def _read_upload(self, name: str) -> bytes:
+    def _upload_length(self, name: str) -> int:
+        """The declared size of the upload, checked against emptiness and the limit before reading it."""
         length_header = self.headers.get("Content-Length")
         if length_header is None:
             raise _BadRequest(HTTPStatus.LENGTH_REQUIRED, f"{name}: the upload has no Content-Length")
@@ -177,11 +184,19 @@ class _Handler(BaseHTTPRequestHandler):
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 f"{name}: {_size(length)} is over the upload limit of {_size(limit)}",
             )
-        body = self.rfile.read(length)
-        if len(body) < length:
-            message = f"{name}: upload ended after {len(body)} of {length} bytes"
-            raise _BadRequest(HTTPStatus.BAD_REQUEST, message)
-        return body
+        return length
+
+    def _save_upload(self, name: str, length: int, target: Path) -> None:
+        """Copy the request body to ``target`` in blocks, so a large upload never sits in memory whole."""
+        received = 0
+        with target.open("wb") as out:
+            while received < length:
+                block = self.rfile.read(min(_BLOCK, length - received))
+                if not block:
+                    message = f"{name}: upload ended after {received} of {length} bytes"
+                    raise _BadRequest(HTTPStatus.BAD_REQUEST, message)
+                out.write(block)
+                received += len(block)
 
     def _send_json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
         self._send(status, json.dumps(payload).encode(), "application/json")
