@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _gamemusic import HERE, NAEV_COMPOSERS, check_data, source_with_min_tracks
 
+from sonicprint.cli import _param as parse_param
 from sonicprint.config import (
     AugmentConfig,
     CollectionConfig,
@@ -70,6 +71,14 @@ def summary_markdown(summary: dict) -> list[str]:  # type: ignore[type-arg]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", default="resnet")
+    parser.add_argument(
+        "--network-param",
+        type=parse_param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a constructor argument of the network (JSON value or string), e.g. pooling=mean_std",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--clip", type=float, default=10.0)
@@ -117,6 +126,7 @@ def main() -> None:
         split=SplitConfig(folds=args.folds, group=args.group or None),
         train=TrainConfig(
             network=args.network,
+            network_params=dict(args.network_param),
             clip_s=args.clip,
             hop_s=args.hop,
             epochs=args.epochs,

@@ -63,7 +63,8 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
         tmp_path / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=1
     )
     args = ["cnn", str(made.manifest), "--label", "producer", "--audio-root", str(made.audio_root)]
-    args += ["--network", "wavenet", "--folds", "2", "--epochs", "1", "--clip", "2", "--hop", "2"]
+    args += ["--network", "wavenet", "--network-param", "pooling=mean_std"]
+    args += ["--folds", "2", "--epochs", "1", "--clip", "2", "--hop", "2"]
     args += ["--lr", "0.01", "--batch-size", "4", "--device", "cpu", "--min-duration", "2"]
     args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run"), "--quiet"]
     assert main(args) == 0
@@ -71,6 +72,7 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert "wavenet: clip accuracy" in out and "track-disjoint" in out
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["train"]["batch_size"] == 4 and config["train"]["network"] == "wavenet"
+    assert config["train"]["network_params"] == {"pooling": "mean_std"}
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["verdict"] in ("Producer A", "Producer B")
 

@@ -119,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument("--group-columns", type=_columns, default=())
     cnn.add_argument("--group", help="column whose values must never straddle a split (default: track)")
     cnn.add_argument("--network", default="resnet", help="resnet, resnext, densenet, crnn or wavenet")
+    cnn.add_argument(
+        "--network-param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a constructor argument of the network (JSON value or string), e.g. pooling=mean_std",
+    )
     cnn.add_argument("--folds", type=int, default=5)
     cnn.add_argument("--min-tracks", type=int, default=1)
     cnn.add_argument("--min-duration", type=float, default=10.0, help="skip files shorter than this (s)")
@@ -320,6 +328,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
         split=SplitConfig(folds=args.folds, group=args.group, seed=args.seed),
         train=TrainConfig(
             network=args.network,
+            network_params=dict(args.network_param),
             clip_s=args.clip,
             hop_s=args.hop,
             epochs=args.epochs,

@@ -11,11 +11,14 @@ from sonicprint.deep.networks import NETWORKS, create_network
 from sonicprint.features import spectral
 from sonicprint.registry import UnknownNameError
 
+# every registered network with its defaults, plus the variants a constructor argument selects
+VARIANTS = [(name, {}) for name in NETWORKS.names()] + [("wavenet", {"pooling": "mean_std"})]
 
-@pytest.mark.parametrize("name", NETWORKS.names())
-def test_network_contract(name):
+
+@pytest.mark.parametrize(("name", "params"), VARIANTS)
+def test_network_contract(name, params):
     torch.manual_seed(0)
-    net = create_network(name, n_mels=64, n_classes=5)
+    net = create_network(name, n_mels=64, n_classes=5, **params)
     x = torch.randn(3, 64, 87)
     net.train()
     logits = net(x)
@@ -32,13 +35,18 @@ def test_network_contract(name):
     buffer = io.BytesIO()
     torch.save(net.state_dict(), buffer)
     buffer.seek(0)
-    again = create_network(name, n_mels=64, n_classes=5)
+    again = create_network(name, n_mels=64, n_classes=5, **params)
     again.load_state_dict(torch.load(buffer, weights_only=True))
     again.eval()
     with torch.no_grad():
         assert torch.equal(again(x), out)
     with torch.no_grad():  # any clip length works
         assert net(torch.randn(2, 64, 40)).shape == (2, 5)
+
+
+def test_wavenet_pooling_is_checked():
+    with pytest.raises(ValueError, match="pooling must be 'mean_max' or 'mean_std', got 'median'"):
+        create_network("wavenet", n_mels=64, n_classes=2, pooling="median")
 
 
 def test_unknown_network():

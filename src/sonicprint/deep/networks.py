@@ -238,12 +238,26 @@ class CRNN(_Classifier):
 @NETWORKS.register("wavenet")
 class WaveNet(_Classifier):
     """A 1-D stack of gated, dilated convolutions over time with residual and skip connections (WaveNet
-    style), mel bands as input channels."""
+    style), mel bands as input channels.
+
+    ``pooling`` summarises the frames of a clip: ``"mean_max"`` (mean and max over time), or
+    ``"mean_std"`` (mean and standard deviation, the statistics pooling of x-vector speaker embeddings).
+    """
 
     def __init__(
-        self, *, n_mels: int, n_classes: int, channels: int = 64, layers: int = 8, dropout: float = 0.3
+        self,
+        *,
+        n_mels: int,
+        n_classes: int,
+        channels: int = 64,
+        layers: int = 8,
+        dropout: float = 0.3,
+        pooling: str = "mean_max",
     ) -> None:
         super().__init__()
+        if pooling not in ("mean_max", "mean_std"):
+            raise ValueError(f"pooling must be 'mean_max' or 'mean_std', got {pooling!r}")
+        self.pooling = pooling
         self.input = nn.Conv1d(n_mels, channels, 1)
         self.filters = nn.ModuleList()
         self.gates = nn.ModuleList()
@@ -266,4 +280,6 @@ class WaveNet(_Classifier):
             if i < len(self.residual):
                 h = h + self.residual[i](z)
         s = F.relu(self.norm(skip))
+        if self.pooling == "mean_std":
+            return torch.cat([s.mean(dim=2), s.std(dim=2)], dim=1)
         return torch.cat([s.mean(dim=2), s.amax(dim=2)], dim=1)
