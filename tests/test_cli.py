@@ -116,6 +116,8 @@ def test_demo_runs_end_to_end(tmp_path):
     assert sum(p["verdict"] == p["true_producer"] for p in summary["predictions"]) >= 3
     assert any("damaged.flac" in line for line in summary["problems"])
     assert "Held-out tracks" in result.stdout
+    assert f"sonicprint serve {summary['best_model']}" in result.stdout
+    assert summary["best_model"].endswith("track_stats_lda/model.pt")
 
 
 def test_comma_separated_features_are_concatenated(tmp_path):

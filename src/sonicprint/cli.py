@@ -285,6 +285,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         top = ", ".join(f"{t['label']} {t['probability']:.2f}" for t in p["top"])
         print(f"  {Path(p['path']).name}: predicted {p['verdict']} (true {p['true_producer']})  [{top}]")
     print(f"Summary: {Path(args.out) / 'summary.json'}")
+    print(f"Try the web page with the best model: sonicprint serve {summary['best_model']}")
     return 0
 
 

@@ -181,6 +181,7 @@ def run_demo(
             best_accuracy, best_model = m["accuracy"], result.model_path
     assert best_model is not None
     predictions = predict_files(best_model, [q[0] for q in collection.queries], top_k=3)
+    summary["best_model"] = str(best_model)
     summary["predictions"] = [
         {**p.as_dict(), "true_producer": q[1], "artist": q[2]}
         for p, q in zip(predictions, collection.queries)
