@@ -37,6 +37,11 @@ SETTINGS = {
         ModelConfig("lda"),
         True,
     ),
+    "the same, uniform composer priors (`--model-param priors=uniform`)": (
+        FeatureConfig(),
+        ModelConfig("lda", {"priors": "uniform"}),
+        True,
+    ),
 }
 
 

@@ -20,10 +20,14 @@ def blobs(rng, n_per=12, n_classes=3, dim=30):
     return x.astype(np.float32), y
 
 
-@pytest.mark.parametrize("name", MODELS.names())
-def test_model_contract(name, rng, tmp_path):
+# every registered model with its defaults, plus the variants a constructor argument selects
+VARIANTS = [(name, {}) for name in MODELS.names()] + [("lda", {"priors": "uniform"})]
+
+
+@pytest.mark.parametrize(("name", "params"), VARIANTS)
+def test_model_contract(name, params, rng, tmp_path):
     x, y = blobs(rng)
-    model = create_model(name).fit(x, y, n_classes=4)  # one class absent from training
+    model = create_model(name, **params).fit(x, y, n_classes=4)  # one class absent from training
     proba = model.predict_proba(x)
     assert proba.shape == (len(x), 4)
     assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
@@ -31,7 +35,7 @@ def test_model_contract(name, rng, tmp_path):
     assert np.all(proba[:, 3] < 1e-6)  # the class never seen is never predicted
     embedding = model.embed(x)
     assert embedding.ndim == 2 and len(embedding) == len(x)
-    again = create_model(name).fit(x, y, n_classes=4)
+    again = create_model(name, **params).fit(x, y, n_classes=4)
     np.testing.assert_allclose(again.predict_proba(x), proba)  # deterministic
     path = save_model(
         tmp_path / "m.pt",
@@ -43,7 +47,7 @@ def test_model_contract(name, rng, tmp_path):
     np.testing.assert_allclose(loaded.model.predict_proba(x), proba)
     assert loaded.labels == ["a", "b", "c", "d"]
     assert loaded.feature_configs == (FeatureConfig(), FeatureConfig(extractor="mfcc_stats"))
-    assert loaded.meta["model_name"] == name
+    assert loaded.meta["model_name"] == name and loaded.model.params == model.params
     assert {"sonicprint", "numpy", "torch"} <= set(loaded.meta["versions"])
 
 
@@ -61,6 +65,20 @@ def test_knn_pca_keeps_twelve_components_by_default(rng):
     assert model.embed(x).shape == (len(x), 12)
 
 
+def test_lda_uniform_priors_do_not_favour_the_bigger_maker(rng):
+    big = rng.normal(0.0, 1.0, size=(40, 2))
+    small = rng.normal(0.0, 1.0, size=(5, 2)) + np.array([2.0, 0.0])
+    x, y = np.concatenate([big, small]), np.repeat([0, 1], [40, 5])
+    m0, m1 = big.mean(0), small.mean(0)
+    midpoint, past_it = (m0 + m1) / 2, m0 + 0.55 * (m1 - m0)
+    uniform = create_model("lda", priors="uniform").fit(x, y, n_classes=2)
+    empirical = create_model("lda").fit(x, y, n_classes=2)
+    # two makers, shared covariance: with equal priors the boundary passes through the midpoint of the means
+    np.testing.assert_allclose(uniform.predict_proba(midpoint[None]), [[0.5, 0.5]], atol=1e-6)
+    assert uniform.predict_proba(past_it[None])[0, 1] > 0.5
+    assert empirical.predict_proba(past_it[None])[0, 0] > 0.5  # 40 to 5 tips it to the bigger maker
+
+
 def test_unknown_model_lists_known_ones():
     with pytest.raises(UnknownNameError, match="knn_pca"):
         create_model("resnet9000")
@@ -71,6 +89,8 @@ def test_bad_model_arguments():
         create_model("knn_pca", weights="cosine")
     with pytest.raises(ValueError, match="shrinkage"):
         create_model("lda", shrinkage=2.0)
+    with pytest.raises(ValueError, match="priors must be 'empirical' or 'uniform', got 'flat'"):
+        create_model("lda", priors="flat")
 
 
 def _saved(tmp_path, rng):

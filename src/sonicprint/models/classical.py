@@ -91,7 +91,8 @@ class KnnPca:
 class _LinearModel:
     """Shared parts of linear classifiers: standardize, then softmax(x @ coef.T + intercept).
 
-    Subclasses provide ``_estimator()``, a scikit-learn classifier with ``coef_`` and ``intercept_``.
+    Subclasses provide ``_estimator(n_classes)``, a scikit-learn classifier with ``coef_`` and ``intercept_``
+    (``n_classes``: how many classes the training data holds).
     """
 
     name: ClassVar[str]
@@ -100,7 +101,7 @@ class _LinearModel:
     def __init__(self) -> None:
         self._state: dict[str, np.ndarray] = {}
 
-    def _estimator(self) -> Any:
+    def _estimator(self, n_classes: int) -> Any:
         raise NotImplementedError
 
     def _projection(self, estimator: Any, n_features: int) -> np.ndarray:
@@ -118,7 +119,7 @@ class _LinearModel:
         if len(present) == 1:
             intercept[present[0]] = 0.0
         else:
-            estimator = self._estimator().fit(xs, labels)
+            estimator = self._estimator(len(present)).fit(xs, labels)
             if len(present) == 2:  # scikit-learn keeps one weight vector for two classes
                 coef[present[1]], intercept[present[1]] = estimator.coef_[0], estimator.intercept_[0]
                 intercept[present[0]] = 0.0
@@ -158,7 +159,7 @@ class LogisticRegressionModel(_LinearModel):
         super().__init__()
         self.params = {"C": C, "class_weight": class_weight, "max_iter": max_iter}
 
-    def _estimator(self) -> Any:
+    def _estimator(self, n_classes: int) -> Any:
         from sklearn.linear_model import LogisticRegression
 
         return LogisticRegression(
@@ -172,18 +173,23 @@ class ShrinkageLda(_LinearModel):
 
     Suits few tracks per maker and many correlated statistics. Its embedding is the discriminant space
     (at most ``n_classes - 1`` dimensions), where makers are as far apart as the data allows.
+    ``priors``: ``"empirical"`` (each maker's share of the training data) or ``"uniform"`` (every maker
+    equally likely, so a maker with many training tracks is not favoured when the audio is ambiguous).
     """
 
-    def __init__(self, shrinkage: float | str = "auto") -> None:
+    def __init__(self, shrinkage: float | str = "auto", priors: str = "empirical") -> None:
         super().__init__()
         if not (shrinkage == "auto" or (isinstance(shrinkage, (int, float)) and 0 <= shrinkage <= 1)):
             raise ValueError(f"shrinkage must be 'auto' or in [0, 1], got {shrinkage!r}")
-        self.params = {"shrinkage": shrinkage}
+        if priors not in ("empirical", "uniform"):
+            raise ValueError(f"priors must be 'empirical' or 'uniform', got {priors!r}")
+        self.params = {"shrinkage": shrinkage, "priors": priors}
 
-    def _estimator(self) -> Any:
+    def _estimator(self, n_classes: int) -> Any:
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-        return LinearDiscriminantAnalysis(solver="eigen", shrinkage=self.params["shrinkage"])
+        priors = np.full(n_classes, 1 / n_classes) if self.params["priors"] == "uniform" else None
+        return LinearDiscriminantAnalysis(solver="eigen", shrinkage=self.params["shrinkage"], priors=priors)
 
     def _projection(self, estimator: Any, n_features: int) -> np.ndarray:
         return np.asarray(estimator.scalings_[:, : estimator._max_components])
