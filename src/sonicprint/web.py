@@ -10,8 +10,9 @@ API
     What the model is: ``{"model", "kind", "name", "labels", "decides"}``.
 ``POST /api/predict?name=FILE&top_k=3&unknown_below=0.0``
     The request body is the file's bytes. Answers the verdict as ``FilePrediction.as_dict()``: status 200,
-    or 422 with ``error`` set when the file cannot be read as audio; 400 for an empty upload or a bad
-    parameter, 413 for an upload over the size limit.
+    or 422 with ``error`` set when the file cannot be read as audio; 400 for an empty or cut-short upload
+    or a bad parameter, 411 without a Content-Length, 413 for an upload over the size limit (refused
+    before it is read). Every error message starts with the file's name.
 """
 
 from __future__ import annotations
