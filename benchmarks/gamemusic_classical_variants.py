@@ -4,8 +4,9 @@ statistics model, and frame-level generative models, measured in one run on the 
 Every row is track-disjoint 5-fold CV over the 111 tracks of the 8 composers with 8+ tracks, decided per
 track (mean log-probability of its windows, or mean frame log-likelihood for the per-composer GMMs),
 repeated over fold seeds. Everything that is fitted (standardisation, LDA, GMMs) sees the training tracks
-of its fold only. The first row is the pipeline's `--per-window` LDA on `track_stats`, recomputed here from
-whole-track frames so every row shares the same frames and folds.
+of its fold only. The folds are those of `gamemusic_classical.py` (same tracks, order and groups). The first
+row is the pipeline's `--per-window` LDA on `track_stats`, recomputed here from whole-track frames (windows
+cut from one decode of the track rather than decoded one by one) so that every row shares the same frames.
 
     python benchmarks/gamemusic_classical_variants.py [--seeds 5] [--workspace DIR]
 
@@ -27,23 +28,24 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _gamemusic import HERE, NAEV_COMPOSERS, check_data, source_with_min_tracks
+from _gamemusic import AUDIO_ROOT, HERE, MANIFEST, NAEV_COMPOSERS, check_data
 
 from sonicprint.audio import load_audio
-from sonicprint.collection.ingest import content_hash
+from sonicprint.collection import read_manifest
 from sonicprint.config import FeatureConfig
 from sonicprint.evaluation.splits import kfold_splits
 from sonicprint.features import spectral
 from sonicprint.features.extractors import TrackStats
+from sonicprint.pipeline import Workspace, build_collection, extract_features, select_labels
 
 CONFIG = FeatureConfig()  # the track_stats defaults: 22.05 kHz, n_fft 2048, hop 512, 20 MFCCs
 FRAMES_PER_S = CONFIG.sample_rate / CONFIG.hop_length
 N_MFCC = CONFIG.n_mfcc
 
 
-def track_frames(path: str, cache: Path) -> tuple[np.ndarray, np.ndarray]:
+def track_frames(path: str, key: str, cache: Path) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame ``track_stats`` features ``(66, t)`` and 128-band log-mel ``(128, t)`` of a whole track."""
-    target = cache / f"{content_hash(path)}.npz"
+    target = cache / f"{key}.npz"  # the track's content hash
     if target.is_file():
         with np.load(target) as stored:
             return stored["features"], stored["log_mel"].astype(np.float32)
@@ -188,6 +190,16 @@ def cv_composer_gmms(frames: list[np.ndarray], y, folds, *, n_components: int, s
     return predicted
 
 
+def pipeline_tracks(workspace: str):  # type: ignore[no-untyped-def]
+    """The tracks in the order, and with the groups (content hashes), of `gamemusic_classical.py`'s table,
+    so that every fold seed gives the very folds of the pipeline benchmark."""
+    source = read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+    with Workspace(workspace) as ws:
+        build_collection(ws, source, min_duration_s=10.0, progress=False)
+        table = extract_features(ws, FeatureConfig(), progress=False, per_window=True)
+    return select_labels(table, min_tracks=8)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", default=str(HERE / ".workspace"))
@@ -199,15 +211,15 @@ def main() -> None:
     args = parser.parse_args()
     check_data()
     warnings.filterwarnings("ignore", module="sklearn")
-    source = source_with_min_tracks(8)
-    paths = [t.path for t in source.tracks]
-    names = sorted({t.label for t in source.tracks})
-    y = np.array([names.index(t.label) for t in source.tracks])
+    table = pipeline_tracks(args.workspace)
+    paths, hashes = table.paths, table.hashes
+    names = sorted(set(table.labels))
+    y = np.array([names.index(label) for label in table.labels])
     cache = Path(args.workspace) / "frames"
     cache.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        decoded = list(pool.map(track_frames, paths, [cache] * len(paths)))
+        decoded = list(pool.map(track_frames, paths, hashes, [cache] * len(paths)))
     frames = [f for f, _ in decoded]
     log_mels = [m for _, m in decoded]
     print(f"frames of {len(paths)} tracks in {time.perf_counter() - started:.0f} s", flush=True)
@@ -283,7 +295,7 @@ def main() -> None:
         accuracy, naev_accuracy = [], []
         n_seeds = min(args.seeds, args.gmm_seeds) if "GMM" in name else args.seeds
         for seed in range(n_seeds):
-            folds = kfold_splits(labels, paths, n_folds=5, seed=seed)
+            folds = kfold_splits(labels, hashes, n_folds=5, seed=seed)
             predicted = run(y, folds)
             accuracy.append(float(np.mean(predicted == y)))
             naev_accuracy.append(float(np.mean(predicted[naev] == y[naev])))
