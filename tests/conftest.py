@@ -101,3 +101,29 @@ def bad_files(tmp_path: Path, write_audio: Callable[..., Path]) -> dict[str, Pat
     files["missing"] = tmp_path / "bad" / "missing.wav"
     files["good"] = good
     return files
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small classical model saved to disk, and a query recording it has never heard (a second one
+    lies beside it in the same folder)."""
+    from sonicprint.collection import read_manifest
+    from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
+    from sonicprint.demo import generate_collection
+    from sonicprint.experiment import run_experiment
+
+    root = tmp_path_factory.mktemp("trained")
+    made = generate_collection(
+        root / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=2
+    )
+    config = ExperimentConfig(
+        collection=CollectionConfig(label="producer", min_duration_s=2.0),
+        features=FeatureConfig(n_windows=2, window_s=3.0),
+        model=ModelConfig("logreg"),
+        split=SplitConfig(folds=2),
+        executor="serial",
+        maps=(),
+    )
+    source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
+    result = run_experiment(source, config, workspace=root / "ws", out_dir=root / "run", progress=False)
+    return Path(result.model_path), Path(made.queries[0][0])

@@ -75,6 +75,9 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert config["train"]["network_params"] == {"pooling": "mean_std"}
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["verdict"] in ("Producer A", "Producer B")
+    query = str(made.queries[0][0])
+    assert main(["similar", str(tmp_path / "run" / "model.pt"), query, query, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
 
 
 def test_errors_are_one_clear_line(tmp_path, capsys):

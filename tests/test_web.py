@@ -5,38 +5,13 @@ import json
 import re
 import socket
 import threading
-from pathlib import Path
 
 import pytest
 
 from sonicprint.cli import main
-from sonicprint.collection import read_manifest
-from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
-from sonicprint.demo import generate_collection
 from sonicprint.errors import ModelFormatError, SonicprintError
-from sonicprint.experiment import run_experiment
 from sonicprint.predict import Predictor
 from sonicprint.web import make_server
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A small classical model saved to disk, and a query recording it has never heard."""
-    root = tmp_path_factory.mktemp("web")
-    made = generate_collection(
-        root / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=1
-    )
-    config = ExperimentConfig(
-        collection=CollectionConfig(label="producer", min_duration_s=2.0),
-        features=FeatureConfig(n_windows=2, window_s=3.0),
-        model=ModelConfig("logreg"),
-        split=SplitConfig(folds=2),
-        executor="serial",
-        maps=(),
-    )
-    source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
-    result = run_experiment(source, config, workspace=root / "ws", out_dir=root / "run", progress=False)
-    return Path(result.model_path), Path(made.queries[0][0])
 
 
 @pytest.fixture

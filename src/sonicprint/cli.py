@@ -152,6 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cnn.add_argument("--quiet", action="store_true")
 
+    emb = sub.add_parser("embed", help="each file's embedding by a saved model, into an .npz file")
+    emb.add_argument("model")
+    emb.add_argument("files", nargs="+")
+    emb.add_argument("--out", required=True, help="the .npz to write (arrays 'paths' and 'embeddings')")
+
+    sim = sub.add_parser("similar", help="the files that sound most like a query, to a saved model")
+    sim.add_argument("model")
+    sim.add_argument("query", help="the recording to match")
+    sim.add_argument("files", nargs="+", help="the recordings to search")
+    sim.add_argument("--top", type=int, default=10, help="how many to list (default: %(default)s)")
+    sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
     web = sub.add_parser("serve", help="a local web page that tells who made the recordings dropped on it")
     web.add_argument("model", help="a model saved by 'experiment' or 'cnn' (model.pt)")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
@@ -259,6 +271,35 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             tops = ", ".join(f"{lab} {p:.2f}" for lab, p in r.top)
             print(f"{r.path}: {r.verdict}  [{tops}]")
     return 1 if any(r.error for r in results) else 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .predict import embed_files
+
+    found = embed_files(args.model, args.files)
+    for path, problem in found.errors:
+        print(f"{path}: ERROR {problem}", file=sys.stderr)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, paths=np.array(found.paths, dtype=str), embeddings=found.vectors)
+    print(f"{len(found.paths)} embeddings of {found.vectors.shape[1]} dimensions: {out}")
+    return 1 if found.errors else 0
+
+
+def _cmd_similar(args: argparse.Namespace) -> int:
+    from .predict import find_similar
+
+    ranked, errors = find_similar(args.model, args.query, args.files, top_n=args.top)
+    for path, problem in errors:
+        print(f"{path}: ERROR {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps([{"path": p, "similarity": round(s, 4)} for p, s in ranked], indent=2))
+    else:
+        for rank, (path, similarity) in enumerate(ranked, 1):
+            print(f"{rank:3d}. {similarity:+.3f}  {path}")
+    return 1 if errors else 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -385,6 +426,8 @@ COMMANDS = {
     "experiment": _cmd_experiment,
     "predict": _cmd_predict,
     "cnn": _cmd_cnn,
+    "embed": _cmd_embed,
+    "similar": _cmd_similar,
     "serve": _cmd_serve,
     "list": _cmd_list,
 }

@@ -93,6 +93,65 @@ class Predictor:
         verdict = top[0][0] if top[0][1] >= unknown_below else UNKNOWN
         return FilePrediction(shown, top, verdict, None, time.perf_counter() - started)
 
+    def embed(self, path: str | Path) -> np.ndarray:
+        """The model's embedding of one file ``(dim,)`` float32: the space its t-SNE maps show, where
+        recordings the model finds alike lie close (for "sounds like this" search).
+
+        Raises
+        ------
+        FileProblem
+            When the file cannot be read as audio (or is too short).
+        """
+        embedding = _analyse(self.loaded, path, embed=True)[1]
+        assert embedding is not None
+        return np.asarray(embedding, dtype=np.float32)
+
+
+@dataclass
+class Embeddings:
+    """Embeddings of files by one model: row ``i`` of ``vectors`` belongs to ``paths[i]``; files that could
+    not be read are in ``errors`` as (path, problem)."""
+
+    paths: list[str]
+    vectors: np.ndarray
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def embed_files(model_path: str | Path, files: Sequence[str | Path]) -> Embeddings:
+    """Embed each file with a saved model; a file that cannot be read is listed and the others go on."""
+    predictor = Predictor(model_path)
+    paths, vectors, errors = [], [], []
+    for path in files:
+        try:
+            vectors.append(predictor.embed(path))
+        except FileProblem as exc:
+            errors.append((str(path), exc.problem))
+            continue
+        paths.append(str(path))
+    dim = vectors[0].shape[0] if vectors else 0
+    return Embeddings(paths, np.stack(vectors) if vectors else np.zeros((0, dim), np.float32), errors)
+
+
+def find_similar(
+    model_path: str | Path, query: str | Path, files: Sequence[str | Path], *, top_n: int = 10
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+    """The ``top_n`` files that sound most like ``query`` to the model (cosine similarity of embeddings),
+    best first, and the files that could not be read.
+
+    Raises
+    ------
+    FileProblem
+        When the query itself cannot be read.
+    """
+    from .models import cosine_similarity
+
+    predictor = Predictor(model_path)
+    target = predictor.embed(query)
+    found = embed_files(model_path, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
+    similarity = cosine_similarity(target, found.vectors)
+    order = np.argsort(-similarity, kind="stable")[:top_n]
+    return [(found.paths[i], float(similarity[i])) for i in order], found.errors
+
 
 def predict_files(
     model_path: str | Path, files: Sequence[str | Path], *, top_k: int = 3, unknown_below: float = 0.0
@@ -107,6 +166,12 @@ def predict_files(
 
 def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
     """Class probabilities of one file, from a classical model or a spectrogram network."""
+    return _analyse(loaded, path, embed=False)[0]
+
+
+def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Class probabilities of one file and, with ``embed``, the model's embedding of it (the mean over
+    its clips or windows where the model works on them)."""
     from .deep.serialize import LoadedNetwork
 
     if isinstance(loaded, LoadedNetwork):
@@ -120,10 +185,13 @@ def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
         clips = ClipSet.cut(
             [segments], [0], clip_samples=clip_n, hop_samples=int(trained.config.hop_s * trained.sample_rate)
         )
-        log_probs, _ = predict_clips(trained, clips)
-        return np.exp(track_log_probs(log_probs, clips.clip_track, 1)[0])
-    from .models import predict_tracks
+        log_probs, clip_embeddings = predict_clips(trained, clips, embeddings=embed)
+        proba = np.exp(track_log_probs(log_probs, clips.clip_track, 1)[0])
+        return proba, (clip_embeddings.mean(axis=0) if clip_embeddings is not None else None)
+    from .models import embed_tracks, predict_tracks
 
     per_window = loaded.per_window  # type: ignore[attr-defined]
-    features = compute_feature_sets(path, loaded.feature_configs, per_window=per_window)  # type: ignore[attr-defined]
-    return predict_tracks(loaded.model, features[np.newaxis], per_window=per_window)[0]  # type: ignore[attr-defined]
+    features = compute_feature_sets(path, loaded.feature_configs, per_window=per_window)[np.newaxis]  # type: ignore[attr-defined]
+    proba = predict_tracks(loaded.model, features, per_window=per_window)[0]  # type: ignore[attr-defined]
+    embedding = embed_tracks(loaded.model, features, per_window=per_window)[0] if embed else None  # type: ignore[attr-defined]
+    return proba, embedding

@@ -5,12 +5,14 @@ from . import head as _head  # noqa: F401  (registers the MLP head)
 from .base import MODELS, Classifier, create_model, list_models, register_model
 from .fusion import fuse_probabilities
 from .serialize import LoadedModel, load_model, save_model
+from .similarity import cosine_similarity
 from .windows import embed_tracks, fit_tracks, predict_tracks
 
 __all__ = [
     "MODELS",
     "Classifier",
     "LoadedModel",
+    "cosine_similarity",
     "create_model",
     "embed_tracks",
     "fit_tracks",
