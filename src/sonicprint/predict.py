@@ -119,7 +119,10 @@ class Embeddings:
 
 def embed_files(model_path: str | Path, files: Sequence[str | Path]) -> Embeddings:
     """Embed each file with a saved model; a file that cannot be read is listed and the others go on."""
-    predictor = Predictor(model_path)
+    return _embed_all(Predictor(model_path), files)
+
+
+def _embed_all(predictor: Predictor, files: Sequence[str | Path]) -> Embeddings:
     paths, vectors, errors = [], [], []
     for path in files:
         try:
@@ -147,7 +150,7 @@ def find_similar(
 
     predictor = Predictor(model_path)
     target = predictor.embed(query)
-    found = embed_files(model_path, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
+    found = _embed_all(predictor, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
     similarity = cosine_similarity(target, found.vectors)
     order = np.argsort(-similarity, kind="stable")[:top_n]
     return [(found.paths[i], float(similarity[i])) for i in order], found.errors
