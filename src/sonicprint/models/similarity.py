@@ -20,7 +20,13 @@ def cosine_similarity(query: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """
     query = np.asarray(query, dtype=np.float64)
     candidates = np.asarray(candidates, dtype=np.float64).reshape(-1, query.shape[0])
-    q_norm = np.linalg.norm(query)
-    c_norm = np.linalg.norm(candidates, axis=1)
-    scale = np.where((c_norm > 0) & (q_norm > 0), 1.0 / np.maximum(c_norm * q_norm, 1e-300), 0.0)
-    return (candidates @ query) * scale
+    return _unit_rows(candidates) @ _unit_rows(query[np.newaxis])[0]
+
+
+def _unit_rows(rows: np.ndarray) -> np.ndarray:
+    """Each row scaled to unit length (zero rows stay zero); dividing by the largest entry first keeps
+    tiny and huge vectors from underflowing or overflowing when squared."""
+    peak = np.abs(rows).max(axis=1, keepdims=True) if rows.size else np.ones((len(rows), 1))
+    scaled = np.divide(rows, peak, out=np.zeros_like(rows), where=peak > 0)
+    norm = np.linalg.norm(scaled, axis=1, keepdims=True)
+    return np.divide(scaled, norm, out=np.zeros_like(scaled), where=norm > 0)
