@@ -45,7 +45,8 @@ class FeatureCache:
     def put(self, key: str, content_hash: str, array: np.ndarray) -> Path:
         path = self.path(key, content_hash)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npy")
+        # a run killed mid-write leaves at most a ".partial" file, never a name that looks like an entry
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".partial")
         try:
             with os.fdopen(fd, "wb") as handle:
                 np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
