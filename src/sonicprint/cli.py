@@ -303,9 +303,12 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .web import serve
+    from .web import make_server, serve
 
-    serve(args.model, host=args.host, port=args.port, max_upload_mb=args.max_upload_mb, log=not args.quiet)
+    server = make_server(
+        args.model, host=args.host, port=args.port, max_upload_mb=args.max_upload_mb, log=not args.quiet
+    )
+    serve(server)
     return 0
 
 

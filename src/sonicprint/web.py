@@ -98,17 +98,9 @@ def make_server(
         raise SonicprintError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
 
 
-def serve(
-    model_path: str | Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
-    log: bool = True,
-) -> None:
-    """Serve the page for ``model_path`` until interrupted (Ctrl-C)."""
-    server = make_server(model_path, host=host, port=port, max_upload_mb=max_upload_mb, log=log)
-    print(f"Sonicprint page for {model_path}: {server.url}  (Ctrl-C stops it)", flush=True)
+def serve(server: PredictionServer) -> None:
+    """Serve the page of a server made by :func:`make_server` until interrupted (Ctrl-C), then close it."""
+    print(f"Sonicprint page for {server.predictor.model_path}: {server.url}  (Ctrl-C stops it)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
