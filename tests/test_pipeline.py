@@ -21,6 +21,7 @@ from sonicprint.features.extractors import MfccStats
 from sonicprint.pipeline import (
     Workspace,
     build_collection,
+    decode_windows,
     extract_feature_sets,
     extract_features,
     select_labels,
@@ -202,3 +203,16 @@ def test_per_window_features_stack_windows_and_are_cached_apart(tmp_path, write_
     # a track no longer than a window has one window, repeated so every track has the same rows
     i = short_windows.paths.index(str(short))
     np.testing.assert_array_equal(short_windows.features[i, 0], short_windows.features[i, 2])
+
+
+@pytest.mark.parametrize("channels", [1, 2, 6])
+def test_a_stereo_extractor_gets_two_channels_at_its_own_rate(tmp_path, write_audio, rng, channels):
+    data = noise(3.0, 48000, rng=rng, channels=channels)
+    path = write_audio(f"x{channels}.wav", data, 48000)
+    config = FeatureConfig(extractor="mix_stats", n_windows=2, window_s=1.0)
+    windows = decode_windows(path, config, 3.0)
+    assert len(windows) == 2 and all(w.shape == (2, 44100) and w.dtype == np.float32 for w in windows)
+    correlation = np.corrcoef(windows[0])[0, 1]
+    assert correlation > 0.999 if channels == 1 else abs(correlation) < 0.1
+    mono = decode_windows(path, replace(config, extractor="track_stats"), 3.0)
+    assert all(w.shape == (22050,) for w in mono)

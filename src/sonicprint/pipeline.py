@@ -21,6 +21,7 @@ from .config import FeatureConfig
 from .errors import ConfigError, FileProblem
 from .executors import create_executor
 from .features import create_extractor
+from .features.mix import as_stereo
 
 
 class Workspace:
@@ -58,12 +59,17 @@ class ExtractJob:
 
 
 def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
-    """Decode the mono windows the configured extractor needs, at the configured rate."""
+    """Decode the windows the configured extractor needs, at its rate: mono ``(n,)``, or ``(2, n)`` for a
+    stereo extractor (a mono file's channel duplicated, a multichannel file's first two kept)."""
     extractor = create_extractor(config)
-    return [
-        load_audio(path, sample_rate=extractor.sample_rate, offset=offset, duration=length).samples[0]
+    stereo = extractor.channels == 2
+    windows = [
+        load_audio(
+            path, sample_rate=extractor.sample_rate, mono=not stereo, offset=offset, duration=length
+        ).samples
         for offset, length in extractor.windows(duration_s)
     ]
+    return [as_stereo(w) for w in windows] if stereo else [w[0] for w in windows]
 
 
 def compute_file_features(

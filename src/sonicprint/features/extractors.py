@@ -1,7 +1,8 @@
 """Feature extractors: a registry of named recipes that turn decoded windows of a track into an array.
 
-An extractor says which windows of a track it needs (:meth:`Extractor.windows`) and computes its output from
-the decoded mono windows (:meth:`Extractor.compute`, pure). Decoding and caching happen elsewhere.
+An extractor says which windows of a track it needs (:meth:`Extractor.windows`), at which rate and with how
+many channels, and computes its output from the decoded windows (:meth:`Extractor.compute`, pure). Decoding
+and caching happen elsewhere.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..config import FeatureConfig
 from ..registry import Registry
-from . import spectral
+from . import mix, spectral
 
 EXTRACTORS: Registry[type[Extractor]] = Registry("feature extractor")
 
@@ -38,7 +39,8 @@ def list_extractors() -> list[str]:
 
 
 class Extractor:
-    """Base class: windows to decode, and a pure ``compute`` over the decoded mono windows."""
+    """Base class: windows to decode, and a pure ``compute`` over the decoded windows (mono ``(n,)``, or
+    ``(2, n)`` when ``channels`` is 2)."""
 
     name: ClassVar[str] = ""
     #: bumped when the output of an extractor changes, so old cache entries are not reused
@@ -46,6 +48,8 @@ class Extractor:
 
     #: the rate the extractor's input must have; None: ``config.sample_rate``
     fixed_sample_rate: ClassVar[int | None] = None
+    #: 1: windows are downmixed to mono ``(n,)``; 2: they stay stereo ``(2, n)`` (mono files duplicated)
+    channels: ClassVar[int] = 1
 
     def __init__(self, config: FeatureConfig) -> None:
         self.config = config
@@ -135,6 +139,33 @@ class LogMel(Extractor):
         frames = int(round(self.config.window_s * self.config.sample_rate / self.config.hop_length)) + 1
         mels = [spectral.fix_length(self._log_mel(self._power(c)), frames=frames) for c in clips]
         return np.stack(mels).astype(np.float16)
+
+
+@register_extractor("mix_stats")
+class MixStats(Extractor):
+    """The mix fingerprint: how a recording was mixed and mastered, from its stereo audio at 44.1 kHz.
+
+    Per band (32 log-spaced bands, 40 Hz to 20 kHz): mean and std of the mid level, side-to-mid ratio,
+    left-right correlation and balance; then peak, RMS, crest factor, loudness range and near-full-scale
+    sample shares; then the spectrum's upper edge at 40/60/80 dB below its 1-4 kHz level. ``(169,)``.
+    Analysis frames are fixed (4096 samples, hop 2048) whatever ``n_fft``/``hop_length`` say, since those
+    belong to the 22.05 kHz mono features.
+    """
+
+    fixed_sample_rate: ClassVar[int | None] = 44100
+    channels: ClassVar[int] = 2
+    n_fft: ClassVar[int] = 4096
+    hop_length: ClassVar[int] = 2048
+
+    def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
+        basis = mix.band_filterbank(sample_rate=self.sample_rate, n_fft=self.n_fft)
+        return mix.mix_fingerprint(
+            clips,
+            sample_rate=self.sample_rate,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            band_basis=basis,
+        )
 
 
 class _Musicnn(Extractor):
