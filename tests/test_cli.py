@@ -131,9 +131,26 @@ def test_comma_separated_features_are_concatenated(tmp_path):
     )
     config = _experiment_config(args)
     assert [c.extractor for c in config.feature_sets] == ["track_stats", "musicnn_msd_pool"]
-    assert not config.per_window
+    assert not config.per_window and config.model.fusion == "early"
     per_window = _experiment_config(build_parser().parse_args(["experiment", "m.csv", "--per-window"]))
     assert per_window.per_window
+    late = _experiment_config(
+        build_parser().parse_args(
+            [
+                "experiment",
+                "m.csv",
+                "--features",
+                "track_stats,mix_stats",
+                "--fusion",
+                "late",
+                "--model",
+                "lda",
+            ]
+        )
+    )
+    assert (late.model.name, late.model.fusion) == ("lda", "late")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["experiment", "m.csv", "--fusion", "middle"])
 
 
 def test_path_column_flag_reads_another_column(tmp_path, capsys):

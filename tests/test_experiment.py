@@ -10,6 +10,7 @@ import pytest
 from sonicprint.collection import read_manifest
 from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
 from sonicprint.demo import generate_collection
+from sonicprint.errors import ConfigError
 from sonicprint.experiment import run_experiment
 from sonicprint.predict import UNKNOWN, predict_files
 
@@ -177,3 +178,33 @@ def test_per_window_training_decides_per_track_and_predict_follows(collection, t
     out = predict_files(result.model_path, [q[0] for q in collection.queries])
     assert all(p.error is None and abs(sum(x for _, x in p.top) - 1) < 1e-6 for p in out)
     assert sum(p.verdict == q[1] for p, q in zip(out, collection.queries)) >= 2
+
+
+def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collection, tmp_path):
+    """Per window with the stereo mix fingerprint: each set's model sees only its own columns."""
+    features = FeatureConfig(n_windows=2, window_s=3.0)
+    config = replace(
+        _config(),
+        extra_features=(replace(features, extractor="mix_stats"),),
+        model=ModelConfig("lda", fusion="late"),
+        per_window=True,
+        maps=(),
+    )
+    result = _run(collection, config, tmp_path, "run")
+    assert result.metrics["fusion"] == "late" and result.metrics["extractor"] == "track_stats + mix_stats"
+    from sonicprint.models import load_model
+
+    loaded = load_model(result.model_path)
+    assert loaded.meta["model_name"] == "late_fusion"
+    assert loaded.model.params["block_sizes"] == [128, 169] and loaded.model.params["model"] == "lda"
+    state = loaded.model.state()
+    assert state["0/mean"].shape == (128,) and state["1/mean"].shape == (169,)
+    out = predict_files(result.model_path, [q[0] for q in collection.queries])
+    assert all(p.error is None and abs(sum(x for _, x in p.top) - 1) < 1e-6 for p in out)
+    saved = json.loads((result.out_dir / "config.json").read_text())
+    assert saved["model"]["fusion"] == "late"
+
+
+def test_unknown_fusion_is_refused():
+    with pytest.raises(ConfigError, match="fusion must be 'early' or 'late'"):
+        ModelConfig("lda", fusion="middle")

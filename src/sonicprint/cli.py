@@ -72,7 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--features",
         type=_columns,
-        help="feature extractor name(s), comma-separated to concatenate (see 'sonicprint list')",
+        help="feature extractor name(s), comma-separated to combine (see 'sonicprint list')",
+    )
+    exp.add_argument(
+        "--fusion",
+        choices=("early", "late"),
+        help="several feature sets: concatenate them into one model (early, default) or train one model "
+        "per set and fuse their probabilities (late)",
     )
     exp.add_argument(
         "--seed-method",
@@ -202,7 +208,11 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         features = replace(features, extractor=args.features[0])
         extra = tuple(replace(features, extractor=name) for name in args.features[1:])
     if args.model or args.model_param:
-        model = ModelConfig(args.model or model.name, {**dict(model.params), **dict(args.model_param)})
+        model = replace(
+            model, name=args.model or model.name, params={**dict(model.params), **dict(args.model_param)}
+        )
+    if args.fusion:
+        model = replace(model, fusion=args.fusion)
     if args.group:
         split = replace(split, group=args.group)
     if args.folds is not None:

@@ -87,10 +87,20 @@ class SplitConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Which model to train and its constructor arguments."""
+    """Which model to train and its constructor arguments.
+
+    ``fusion`` matters when there are several feature sets: ``"early"`` concatenates them into one model's
+    input; ``"late"`` trains one such model per feature set and fuses their probabilities (the
+    ``late_fusion`` model), so a large set cannot drown a small one.
+    """
 
     name: str = "logreg"
     params: Mapping[str, Any] = field(default_factory=dict)
+    fusion: str = "early"
+
+    def __post_init__(self) -> None:
+        if self.fusion not in ("early", "late"):
+            raise ConfigError(f"model fusion must be 'early' or 'late', got {self.fusion!r}")
 
 
 @dataclass(frozen=True)

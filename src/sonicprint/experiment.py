@@ -19,7 +19,7 @@ import numpy as np
 from .collection import CollectionSource, IngestReport
 from .config import ExperimentConfig, save_config, to_dict
 from .evaluation import crossing_groups, embedding_map, evaluate, kfold_splits, train_val_test_split
-from .models import create_model, embed_tracks, fit_tracks, predict_tracks, save_model
+from .models import Classifier, create_model, embed_tracks, fit_tracks, predict_tracks, save_model
 from .pipeline import FeatureTable, Workspace, build_collection, extract_feature_sets, select_labels
 
 
@@ -56,6 +56,17 @@ def evaluation_splits(
     return [(str(number), train, test) for number, (train, test) in enumerate(folds)]
 
 
+def build_model(config: ExperimentConfig, table: FeatureTable) -> Classifier:
+    """A new, unfitted model as the config asks: with ``fusion="late"`` and several feature sets, one
+    model per feature set (``late_fusion`` over the table's feature widths)."""
+    m = config.model
+    if m.fusion == "late" and len(table.block_sizes) > 1:
+        return create_model(
+            "late_fusion", block_sizes=list(table.block_sizes), model=m.name, model_params=dict(m.params)
+        )
+    return create_model(m.name, **dict(m.params))
+
+
 def cross_validate(
     table: FeatureTable, config: ExperimentConfig
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[dict[str, Any]]]:
@@ -71,7 +82,7 @@ def cross_validate(
         crossing = crossing_groups(groups, train, test)
         if crossing:  # cannot happen with kfold_splits; checked because a leak would void every number
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
-        model = create_model(config.model.name, **dict(config.model.params))
+        model = build_model(config, table)
         fit_tracks(model, table.features[train], y[train], n_classes=len(labels), per_window=table.per_window)
         probabilities[test] = predict_tracks(model, table.features[test], per_window=table.per_window)
         fold_of[test] = number
@@ -162,6 +173,7 @@ def run_experiment(
         {
             "title": title,
             "model": config.model.name,
+            "fusion": config.model.fusion if len(config.feature_sets) > 1 else "single feature set",
             "extractor": " + ".join(c.extractor for c in config.feature_sets),
             "evaluation": evaluation,
             "grouping": grouping,
@@ -174,7 +186,7 @@ def run_experiment(
             "config": to_dict(config),
         }
     )
-    final = create_model(config.model.name, **dict(config.model.params))
+    final = build_model(config, table)
     y_all = np.array([labels.index(lab) for lab in table.labels])
     fit_tracks(final, table.features, y_all, n_classes=len(labels), per_window=table.per_window)
     model_path = save_model(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +147,8 @@ class FeatureTable:
     computed: int = 0
     #: features are ``(n_tracks, n_windows, dim)``: models train on windows and decide per track
     per_window: bool = False
+    #: the flattened width of each feature set, in the order they are concatenated (for late fusion)
+    block_sizes: tuple[int, ...] = ()
 
     def group_values(self, column: str | None) -> list[str]:
         """The value of group ``column`` per track (the track itself when None or empty)."""
@@ -247,7 +249,7 @@ def extract_feature_sets(
         for c in configs
     ]
     if len(tables) == 1:
-        return tables[0]
+        return replace(tables[0], block_sizes=(_row_width(tables[0]),))
     first = tables[0]
     rows = [{h: i for i, h in enumerate(t.hashes)} for t in tables]
     keep = [i for i, h in enumerate(first.hashes) if all(h in r for r in rows)]
@@ -263,7 +265,14 @@ def extract_feature_sets(
         errors=errors,
         computed=sum(t.computed for t in tables),
         per_window=per_window,
+        block_sizes=tuple(_row_width(t) for t in tables),
     )
+
+
+def _row_width(table: FeatureTable) -> int:
+    """Values per window (per track without windows) of a table's features, flattened."""
+    lead = 2 if table.per_window else 1
+    return int(np.prod(table.features.shape[lead:])) if table.features.ndim > lead else 0
 
 
 def build_collection(
@@ -315,4 +324,5 @@ def select_labels(
         errors=table.errors,
         computed=table.computed,
         per_window=table.per_window,
+        block_sizes=table.block_sizes,
     )

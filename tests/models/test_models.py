@@ -21,7 +21,11 @@ def blobs(rng, n_per=12, n_classes=3, dim=30):
 
 
 # every registered model with its defaults, plus the variants a constructor argument selects
-VARIANTS = [(name, {}) for name in MODELS.names()] + [("lda", {"priors": "uniform"})]
+VARIANTS = [(name, {}) for name in MODELS.names()] + [
+    ("lda", {"priors": "uniform"}),
+    ("late_fusion", {"block_sizes": [10, 20]}),
+    ("late_fusion", {"block_sizes": [5, 5, 20], "model": "logreg", "model_params": {"C": 0.5}}),
+]
 
 
 @pytest.mark.parametrize(("name", "params"), VARIANTS)

@@ -1,6 +1,7 @@
 """Models: a registry of classifiers and their safe serialisation."""
 
 from . import classical as _classical  # noqa: F401  (registers the classical models)
+from . import ensemble as _ensemble  # noqa: F401  (registers late fusion)
 from . import head as _head  # noqa: F401  (registers the MLP head)
 from .base import MODELS, Classifier, create_model, list_models, register_model
 from .fusion import fuse_probabilities
