@@ -203,6 +203,10 @@ def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collec
     assert all(p.error is None and abs(sum(x for _, x in p.top) - 1) < 1e-6 for p in out)
     saved = json.loads((result.out_dir / "config.json").read_text())
     assert saved["model"]["fusion"] == "late"
+    profile = result.metrics["mix_profile"]
+    assert set(profile["makers"]) == set(result.metrics["labels"])
+    assert all(len(v) == len(profile["columns"]) for v in profile["makers"].values())
+    assert "Mix fingerprint per maker" in result.report_path.read_text()
 
 
 def test_unknown_fusion_is_refused():

@@ -67,6 +67,22 @@ def build_model(config: ExperimentConfig, table: FeatureTable) -> Classifier:
     return create_model(m.name, **dict(m.params))
 
 
+def mix_profiles(table: FeatureTable, config: ExperimentConfig) -> dict[str, Any] | None:
+    """Each maker's median mix profile (``features.mix.profile``) when ``mix_stats`` is among the feature
+    sets; per-window fingerprints are averaged over each track's windows first."""
+    from .features.mix import PROFILE_NAMES, maker_profiles
+
+    names = [c.extractor for c in config.feature_sets]
+    if "mix_stats" not in names or len(table.block_sizes) != len(names) or not len(table.labels):
+        return None
+    index = names.index("mix_stats")
+    start = sum(table.block_sizes[:index])
+    lead = table.features.shape[:2] if table.per_window else table.features.shape[:1]
+    flat = table.features.reshape(*lead, -1)[..., start : start + table.block_sizes[index]]
+    fingerprints = flat.mean(axis=1) if table.per_window else flat
+    return {"columns": list(PROFILE_NAMES), "makers": maker_profiles(fingerprints, table.labels)}
+
+
 def cross_validate(
     table: FeatureTable, config: ExperimentConfig
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[dict[str, Any]]]:
@@ -204,6 +220,9 @@ def run_experiment(
             maps[method] = embedding_map(embedding, method=method, seed=config.split.seed)
         except ValueError as exc:
             metrics.setdefault("map_errors", {})[method] = str(exc)
+    profiles = mix_profiles(table, config)
+    if profiles:
+        metrics["mix_profile"] = profiles
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     _write_predictions(out / "predictions.csv", table, labels, probabilities, part_of)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

@@ -101,6 +101,19 @@ def write_report(
         for avg in ("macro", "weighted", "micro")
     )
     folds = ", ".join(f"{f['part']}: {f['accuracy']:.3f}" for f in metrics["folds"])
+    profile = metrics.get("mix_profile")
+    profile_html = ""
+    if profile:
+        head = "".join(f"<th>{e(c)}</th>" for c in profile["columns"])
+        body_rows = "".join(
+            f"<tr><td>{e(maker)}</td>" + "".join(f"<td>{v:.2f}</td>" for v in values) + "</tr>"
+            for maker, values in profile["makers"].items()
+        )
+        profile_html = (
+            "<h2>Mix fingerprint per maker</h2><p>Median over each maker's tracks of the mix fingerprint "
+            "(<code>mix_stats</code>): how wide and how loud they mix, how much dynamics they keep, where "
+            f"their spectrum ends.</p><table><tr><th>maker</th>{head}</tr>{body_rows}</table>"
+        )
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(metrics["title"])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}
@@ -121,6 +134,7 @@ Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) sk
 <h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>
 <h2>Per label (one vs all)</h2>
 <table><tr><th>label</th><th>tracks</th><th>precision</th><th>recall</th><th>F1</th><th>accuracy</th></tr>{rows}</table>
+{profile_html}
 {"".join(f'<p><img src="{e(name)}" alt="{e(name)}"></p>' for name in images)}
 <h2>Resolved configuration</h2><pre>{e(json.dumps(metrics["config"], indent=2))}</pre>
 </body></html>

@@ -156,3 +156,36 @@ def test_fingerprint_shape_and_silence_stays_finite(rng):
         assert np.all(np.isfinite(out))
     with pytest.raises(ValueError, match="no clips"):
         mix.mix_fingerprint([], sample_rate=RATE, n_fft=N_FFT, hop_length=HOP, band_basis=BASIS)
+
+
+def test_profile_reads_width_level_and_dynamics_from_fingerprints(rng):
+    t = np.arange(2 * RATE) / RATE
+    sine = (0.5 * np.sin(2 * np.pi * 441 * t)).astype(np.float32)
+    mono, left, right = white(rng), white(rng), white(rng)
+
+    def fingerprint(stereo):
+        return mix.mix_fingerprint([stereo], sample_rate=RATE, n_fft=N_FFT, hop_length=HOP, band_basis=BASIS)
+
+    stereos = [np.stack([mono, mono]), np.stack([left, right]), np.stack([sine, sine])]
+    profiles = mix.profile(np.stack([fingerprint(s) for s in stereos]))
+    assert profiles.shape == (3, len(mix.PROFILE_NAMES))
+    narrow, wide, tone = (dict(zip(mix.PROFILE_NAMES, row)) for row in profiles)
+    assert narrow["left-right correlation"] == pytest.approx(1.0, abs=1e-3)
+    assert narrow["stereo width, side/mid (dB)"] < -90
+    assert wide["stereo width, side/mid (dB)"] == pytest.approx(0.0, abs=1.0)
+    assert abs(wide["left-right correlation"]) < 0.1
+    assert wide["bandwidth (kHz)"] > 19  # white noise fills the band
+    assert tone["peak (dBFS)"] == pytest.approx(20 * np.log10(0.5), abs=0.01)
+    assert tone["crest factor (dB)"] == pytest.approx(10 * np.log10(2), abs=0.01)
+    assert tone["samples near full scale (%)"] == 0
+    with pytest.raises(ValueError, match="169 values"):
+        mix.profile(np.zeros(10))
+
+
+def test_maker_profiles_are_medians_per_maker(rng):
+    fingerprints = rng.normal(size=(5, 5 * N_BANDS + 9))
+    got = mix.maker_profiles(fingerprints, ["b", "a", "b", "a", "b"])
+    assert list(got) == ["a", "b"]
+    np.testing.assert_allclose(got["b"], np.median(mix.profile(fingerprints[[0, 2, 4]]), axis=0))
+    with pytest.raises(ValueError, match="5 fingerprints but 4 labels"):
+        mix.maker_profiles(fingerprints, ["a"] * 4)

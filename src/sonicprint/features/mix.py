@@ -224,3 +224,90 @@ def mix_fingerprint(
             bandwidth_khz(mean_power, sample_rate=sample_rate, n_fft=n_fft),
         ]
     ).astype(np.float32)
+
+
+#: the names (with units) of :func:`profile`'s values, in order
+PROFILE_NAMES = (
+    "stereo width, side/mid (dB)",
+    "left-right correlation",
+    "RMS (dBFS)",
+    "peak (dBFS)",
+    "crest factor (dB)",
+    "loudness range (dB)",
+    "samples near full scale (%)",
+    "bandwidth (kHz)",
+)
+
+
+def profile(
+    fingerprint: np.ndarray,
+    *,
+    n_bands: int = 32,
+    fmin: float = 40.0,
+    fmax: float = 20000.0,
+    width_range_hz: tuple[float, float] = (200.0, 8000.0),
+) -> np.ndarray:
+    """A readable summary of mix fingerprints (:func:`mix_fingerprint` vectors): the numbers a mixing
+    engineer would quote, named by :data:`PROFILE_NAMES`.
+
+    Stereo width and correlation are averaged over the bands whose centres lie in ``width_range_hz`` (below
+    it most mixes are mono on purpose, above it little is left); the bandwidth is the 60 dB edge.
+
+    Parameters
+    ----------
+    fingerprint : np.ndarray [shape=(..., 5 * n_bands + 9)]
+    n_bands, fmin, fmax : the band layout the fingerprints were computed with
+
+    Returns
+    -------
+    np.ndarray [shape=(..., len(PROFILE_NAMES))]
+    """
+    fingerprint = np.asarray(fingerprint, dtype=np.float64)
+    expected = 5 * n_bands + N_DYNAMICS + len(BANDWIDTH_DROPS_DB)
+    if fingerprint.shape[-1] != expected:
+        raise ValueError(f"expected mix fingerprints of {expected} values, got {fingerprint.shape[-1]}")
+    edges = np.geomspace(fmin, fmax, n_bands + 1)
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    inside = (centres >= width_range_hz[0]) & (centres <= width_range_hz[1])
+    side_to_mid = fingerprint[..., 2 * n_bands : 3 * n_bands]
+    correlation = fingerprint[..., 3 * n_bands : 4 * n_bands]
+    peak, rms, crest, loudness_range, clipped, _ = np.moveaxis(
+        fingerprint[..., 5 * n_bands : 5 * n_bands + N_DYNAMICS], -1, 0
+    )
+    bandwidth = fingerprint[..., 5 * n_bands + N_DYNAMICS + BANDWIDTH_DROPS_DB.index(60.0)]
+    return np.stack(
+        [
+            side_to_mid[..., inside].mean(axis=-1),
+            correlation[..., inside].mean(axis=-1),
+            rms,
+            peak,
+            crest,
+            loudness_range,
+            100 * clipped,
+            bandwidth,
+        ],
+        axis=-1,
+    )
+
+
+def maker_profiles(fingerprints: np.ndarray, labels: Sequence[str]) -> dict[str, list[float]]:
+    """Each maker's median :func:`profile` over its tracks.
+
+    Parameters
+    ----------
+    fingerprints : np.ndarray [shape=(n_tracks, 5 * n_bands + 9)]
+    labels : the maker of each track
+
+    Returns
+    -------
+    dict
+        maker -> values named by :data:`PROFILE_NAMES`, makers sorted.
+    """
+    if len(fingerprints) != len(labels):
+        raise ValueError(f"{len(fingerprints)} fingerprints but {len(labels)} labels")
+    per_track = profile(fingerprints)
+    names = np.asarray(labels)
+    return {
+        maker: [float(v) for v in np.median(per_track[names == maker], axis=0)]
+        for maker in sorted(set(labels))
+    }
