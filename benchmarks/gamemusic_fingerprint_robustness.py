@@ -8,9 +8,9 @@ is two 64 kbit/s mono streams, and the room gives each channel its own reverb ta
 statistics (downmix, 22.05 kHz) and the mix fingerprint (stereo, 44.1 kHz) are computed per window. Models
 (shrinkage LDA, uniform priors, trained per window, decided per track) are trained on clean training
 tracks, or with augmentation on those plus three transformed copies of each training track (each copy one
-random transform with random strength: tempo x0.85-1.15, pitch -2.5..+2.5 semitones, low-pass 2-8 kHz,
-high-pass 100-500 Hz, noise 15-35 dB SNR, a room of 0.3-1.2 s, MP3 at 48-128 kbit/s); the test tracks are
-never seen in any form. Track-disjoint 5-fold CV over the 8 composers with 8+ tracks, 5 fold seeds.
+`sonicprint.deep.transforms.random_degradation`: tempo x0.85-1.15, pitch -2.5..+2.5 semitones, low-pass
+2-8 kHz, high-pass 100-500 Hz, noise 15-35 dB SNR, a room of 0.3-1.2 s, MP3 at 48-128 kbit/s, as
+`sonicprint experiment --augment-copies 3` does); the test tracks are never seen in any form. Track-disjoint 5-fold CV over the 8 composers with 8+ tracks, 5 fold seeds.
 musicnn is left out: its features under ten conditions would take hours of CPU here.
 
     python benchmarks/gamemusic_fingerprint_robustness.py [--workspace DIR] [--seeds 5] [--workers 2]
@@ -25,7 +25,6 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -48,43 +47,6 @@ STATS = FeatureConfig()
 MIX = FeatureConfig(extractor="mix_stats")
 RATE = 44100
 N_AUGMENTED = 3
-
-
-def random_transform(
-    rng: np.random.Generator,
-) -> tuple[str, Callable[[np.ndarray, int, np.random.Generator], np.ndarray]]:
-    """One training augmentation, drawn with ``rng``: its description and the transform."""
-    kind = rng.integers(7)
-    if kind == 0:
-        rate = float(rng.uniform(0.85, 1.15))
-        return f"tempo x{rate:.2f}", lambda a, sr, r: transforms.change_tempo(a, sample_rate=sr, rate=rate)
-    if kind == 1:
-        steps = float(rng.uniform(-2.5, 2.5))
-        return f"pitch {steps:+.1f}", lambda a, sr, r: transforms.shift_pitch(
-            a, sample_rate=sr, semitones=steps
-        )
-    if kind == 2:
-        cut = float(rng.uniform(2000, 8000))
-        return f"low-pass {cut:.0f}", lambda a, sr, r: transforms.butterworth(
-            a, sample_rate=sr, cutoff_hz=cut, kind="lowpass"
-        )
-    if kind == 3:
-        cut = float(rng.uniform(100, 500))
-        return f"high-pass {cut:.0f}", lambda a, sr, r: transforms.butterworth(
-            a, sample_rate=sr, cutoff_hz=cut, kind="highpass"
-        )
-    if kind == 4:
-        snr = float(rng.uniform(15, 35))
-        return f"noise {snr:.0f} dB", lambda a, sr, r: transforms.add_noise(a, snr_db=snr, rng=r)
-    if kind == 5:
-        rt60 = float(rng.uniform(0.3, 1.2))
-        return f"room {rt60:.1f} s", lambda a, sr, r: transforms.add_reverb(
-            a, sample_rate=sr, rt60_s=rt60, wet=0.5, rng=r
-        )
-    bitrate = int(rng.choice([48000, 64000, 96000, 128000]))
-    return f"mp3 {bitrate // 1000}k", lambda a, sr, r: transforms.mp3_round_trip(
-        a, sample_rate=sr, bitrate=bitrate
-    )
 
 
 def features_of(windows: list[np.ndarray]) -> dict[str, np.ndarray]:
@@ -114,13 +76,13 @@ def track_versions(path: str, key: str, cache: Path) -> dict[str, np.ndarray]:
     for condition in transforms.ROBUSTNESS_CONDITIONS:
         apply = transforms.CONDITIONS.get(condition)
         rng = np.random.default_rng([seed, 1])
-        changed = [np.stack([apply(channel, RATE, rng) for channel in w]) for w in windows]
+        changed = [transforms.apply_per_channel(apply, w, sample_rate=RATE, rng=rng) for w in windows]
         for name, array in features_of(changed).items():
             out[f"{condition}/{name}"] = array
     draw = np.random.default_rng([seed, 2])
     for copy in range(N_AUGMENTED):
-        _, apply = random_transform(draw)
-        changed = [np.stack([apply(channel, RATE, draw) for channel in w]) for w in windows]
+        _, apply = transforms.random_degradation(draw)
+        changed = [transforms.apply_per_channel(apply, w, sample_rate=RATE, rng=draw) for w in windows]
         for name, array in features_of(changed).items():
             out[f"augmented{copy}/{name}"] = array
     tmp = target.with_suffix(".partial.npz")

@@ -150,6 +150,9 @@ def test_comma_separated_features_are_concatenated(tmp_path):
         )
     )
     assert (late.model.name, late.model.fusion) == ("lda", "late")
+    assert late.augment_copies == 0
+    robust = _experiment_config(build_parser().parse_args(["experiment", "m.csv", "--augment-copies", "3"]))
+    assert robust.augment_copies == 3
     with pytest.raises(SystemExit):
         build_parser().parse_args(["experiment", "m.csv", "--fusion", "middle"])
 

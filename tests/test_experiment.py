@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from sonicprint.collection import read_manifest
@@ -212,3 +213,35 @@ def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collec
 def test_unknown_fusion_is_refused():
     with pytest.raises(ConfigError, match="fusion must be 'early' or 'late'"):
         ModelConfig("lda", fusion="middle")
+
+
+def test_degraded_copies_train_only_on_their_own_training_tracks():
+    from sonicprint.experiment import training_rows
+    from sonicprint.pipeline import FeatureTable
+
+    def table(hashes, offset):
+        n = len(hashes)
+        features = np.arange(n, dtype=float)[:, None] + offset
+        return FeatureTable([""] * n, ["x"] * n, [{}] * n, list(hashes), features)
+
+    clean = table(["a", "b", "c", "d"], 0.0)
+    copy = table(["d", "b", "a"], 100.0)  # another order, and "c" failed in this copy
+    y = np.array([0, 1, 0, 1])
+    x, labels = training_rows(clean, [copy], np.array([0, 2]), y)
+    # the clean training tracks a and c, then the copy of a only: nothing of b or d
+    np.testing.assert_array_equal(x[:, 0], [0.0, 2.0, 102.0])
+    np.testing.assert_array_equal(labels, [0, 0, 0])
+
+
+def test_augment_copies_join_training_and_the_report_says_so(collection, tmp_path):
+    config = replace(_config(), augment_copies=1, maps=())
+    result = _run(collection, config, tmp_path, "run")
+    assert "trained with 1 randomly degraded copies" in result.metrics["evaluation"]
+    plain = _run(collection, replace(config, augment_copies=0), tmp_path, "plain")
+    assert result.metrics["n"] == plain.metrics["n"]  # the same tracks are evaluated, as they are
+    from sonicprint.models import load_model
+
+    with_copies, without = load_model(result.model_path), load_model(plain.model_path)
+    assert not np.allclose(with_copies.model.state()["mean"], without.model.state()["mean"])
+    with pytest.raises(ConfigError, match="augment_copies must be 0 or more"):
+        replace(config, augment_copies=-1)

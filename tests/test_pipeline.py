@@ -21,6 +21,7 @@ from sonicprint.features.extractors import MfccStats
 from sonicprint.pipeline import (
     Workspace,
     build_collection,
+    compute_file_features,
     decode_windows,
     extract_feature_sets,
     extract_features,
@@ -216,3 +217,23 @@ def test_a_stereo_extractor_gets_two_channels_at_its_own_rate(tmp_path, write_au
     assert correlation > 0.999 if channels == 1 else abs(correlation) < 0.1
     mono = decode_windows(path, replace(config, extractor="track_stats"), 3.0)
     assert all(w.shape == (22050,) for w in mono)
+
+
+def test_degraded_copies_are_cached_apart_and_deterministic(tmp_path, write_audio, rng):
+    source = _collection(tmp_path, write_audio, rng)
+    config = FeatureConfig(extractor="mfcc_stats", n_windows=2, window_s=1.0)
+    with Workspace(tmp_path / "ws") as ws:
+        build_collection(ws, source, min_duration_s=1.0, progress=False)
+        clean = extract_features(ws, config, executor="serial", progress=False)
+        copy1 = extract_features(ws, config, executor="serial", progress=False, degraded_copy=1)
+        copy2 = extract_features(ws, config, executor="serial", progress=False, degraded_copy=2)
+        again = extract_features(ws, config, executor="serial", progress=False, degraded_copy=1)
+    assert clean.hashes == copy1.hashes == copy2.hashes
+    assert copy1.computed == len(copy1.hashes) and again.computed == 0  # cached under its own key
+    assert not np.allclose(clean.features, copy1.features)
+    assert not np.allclose(copy1.features, copy2.features)
+    path, key = copy1.paths[0], copy1.hashes[0]
+    direct = compute_file_features(path, config, degraded_copy=1, content_hash=key)
+    np.testing.assert_allclose(direct, copy1.features[0], rtol=1e-5)  # same copy, same degradation
+    with pytest.raises(ValueError, match="content hash"):
+        compute_file_features(path, config, degraded_copy=1)

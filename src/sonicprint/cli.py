@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="train on each window of a track and decide per track (mean window log-probability)",
     )
+    exp.add_argument(
+        "--augment-copies",
+        type=int,
+        metavar="N",
+        help="train also on N randomly degraded copies of each training track (tempo, pitch, filters, "
+        "noise, room, MP3) for robustness; evaluated tracks stay as they are",
+    )
     exp.add_argument("--quiet", action="store_true")
 
     pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
@@ -213,6 +220,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         )
     if args.fusion:
         model = replace(model, fusion=args.fusion)
+    if args.augment_copies is not None:
+        config = replace(config, augment_copies=args.augment_copies)
     if args.group:
         split = replace(split, group=args.group)
     if args.folds is not None:

@@ -109,7 +109,8 @@ class ExperimentConfig:
 
     ``per_window``: the model learns from each window of a track (its features summarised window by
     window) and decides per track by the mean log-probability of the track's windows; the split is still
-    by track (or ``split.group``), so no track has windows on both sides.
+    by track (or ``split.group``), so no track has windows on both sides. ``augment_copies``: degraded
+    copies of each training track join its training side only (robustness to tempo, pitch, filters, codecs).
     """
 
     collection: CollectionConfig = field(default_factory=CollectionConfig)
@@ -122,6 +123,13 @@ class ExperimentConfig:
     workers: int = 0
     maps: tuple[str, ...] = ("tsne", "umap")
     per_window: bool = False
+    #: each training track also enters training as this many randomly degraded copies (tempo, pitch,
+    #: filters, noise, room, MP3); evaluated tracks are always scored as they are
+    augment_copies: int = 0
+
+    def __post_init__(self) -> None:
+        if self.augment_copies < 0:
+            raise ConfigError(f"augment_copies must be 0 or more, got {self.augment_copies}")
 
     @property
     def feature_sets(self) -> tuple[FeatureConfig, ...]:

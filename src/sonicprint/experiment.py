@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,11 +84,28 @@ def mix_profiles(table: FeatureTable, config: ExperimentConfig) -> dict[str, Any
     return {"columns": list(PROFILE_NAMES), "makers": maker_profiles(fingerprints, table.labels)}
 
 
+def training_rows(
+    table: FeatureTable, copies: Sequence[FeatureTable], train: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels a model trains on: the ``train`` tracks of ``table``, then each degraded copy
+    of those same tracks (matched by content hash; a copy that failed is left out). Nothing of any other
+    track enters, so a split stays as disjoint with copies as without."""
+    features, labels = [table.features[train]], [y[train]]
+    for copy in copies:
+        row_of = {h: i for i, h in enumerate(copy.hashes)}
+        present = [i for i in train if table.hashes[i] in row_of]
+        if present:
+            features.append(copy.features[[row_of[table.hashes[i]] for i in present]])
+            labels.append(y[present])
+    return np.concatenate(features), np.concatenate(labels)
+
+
 def cross_validate(
-    table: FeatureTable, config: ExperimentConfig
+    table: FeatureTable, config: ExperimentConfig, copies: Sequence[FeatureTable] = ()
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[dict[str, Any]]]:
     """Class probabilities for every evaluated track (NaN rows for holdout training tracks), the split part
-    of each (fold number, ``val`` or ``test``; ``""`` when not evaluated), the label set, per-part metrics."""
+    of each (fold number, ``val`` or ``test``; ``""`` when not evaluated), the label set, per-part metrics.
+    ``copies``: degraded copies of the tracks (:func:`training_rows`), used on the training side only."""
     labels = sorted(set(table.labels))
     y = np.array([labels.index(lab) for lab in table.labels])
     groups = table.group_values(config.split.group)
@@ -99,7 +117,8 @@ def cross_validate(
         if crossing:  # cannot happen with kfold_splits; checked because a leak would void every number
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
         model = build_model(config, table)
-        fit_tracks(model, table.features[train], y[train], n_classes=len(labels), per_window=table.per_window)
+        x_train, y_train = training_rows(table, copies, train, y)
+        fit_tracks(model, x_train, y_train, n_classes=len(labels), per_window=table.per_window)
         probabilities[test] = predict_tracks(model, table.features[test], per_window=table.per_window)
         fold_of[test] = number
         per_fold.append(
@@ -157,6 +176,18 @@ def run_experiment(
             progress=progress,
             per_window=config.per_window,
         )
+        copies = [
+            extract_feature_sets(
+                ws,
+                config.feature_sets,
+                executor=config.executor,
+                workers=config.workers,
+                progress=progress,
+                per_window=config.per_window,
+                degraded_copy=k,
+            )
+            for k in range(1, config.augment_copies + 1)
+        ]
     table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
     _write_problems(out / "problems.txt", ingest_report, full)  # first: it explains a failure below
     if len(set(table.labels)) < 2:
@@ -164,7 +195,7 @@ def run_experiment(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
             f"found {len(set(table.labels))} (see problems.txt)"
         )
-    probabilities, part_of, labels, per_part = cross_validate(table, config)
+    probabilities, part_of, labels, per_part = cross_validate(table, config, copies)
     holdout = config.split.method == "holdout"
     # k-fold: every track was predicted once; holdout: the test tracks are the verdict, val is reported too
     scored = np.array([p == "test" if holdout else p != "" for p in part_of])
@@ -185,6 +216,11 @@ def run_experiment(
             f"; trained on each of {config.features.n_windows} windows, decided per track "
             "(mean window log-probability)"
         )
+    if config.augment_copies:
+        evaluation += (
+            f"; trained with {config.augment_copies} randomly degraded copies of each training track "
+            "(evaluated tracks as they are)"
+        )
     metrics.update(
         {
             "title": title,
@@ -204,7 +240,8 @@ def run_experiment(
     )
     final = build_model(config, table)
     y_all = np.array([labels.index(lab) for lab in table.labels])
-    fit_tracks(final, table.features, y_all, n_classes=len(labels), per_window=table.per_window)
+    x_all, y_all = training_rows(table, copies, np.arange(len(y_all)), y_all)
+    fit_tracks(final, x_all, y_all, n_classes=len(labels), per_window=table.per_window)
     model_path = save_model(
         out / "model.pt",
         final,

@@ -56,6 +56,8 @@ class ExtractJob:
     #: module defining the extractor: a fresh worker process imports it, so plug-ins register there too
     extractor_module: str = ""
     per_window: bool = False
+    #: 0: the track as it is; k > 0: its k-th degraded copy (see :func:`degrade_windows`)
+    degraded_copy: int = 0
 
 
 def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
@@ -72,19 +74,46 @@ def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -
     return [as_stereo(w) for w in windows] if stereo else [w[0] for w in windows]
 
 
+def degrade_windows(
+    windows: Sequence[np.ndarray], *, sample_rate: int, content_hash: str, copy: int
+) -> list[np.ndarray]:
+    """The ``copy``-th degraded copy of a track's windows: one random degradation
+    (:func:`sonicprint.deep.transforms.random_degradation`) for the whole track, applied to each window and
+    channel. It is drawn from the track's content hash and ``copy``, so every feature set (at any rate)
+    sees the same degradation of the same copy, and a rerun the same one."""
+    from .deep.transforms import apply_per_channel, random_degradation
+
+    rng = np.random.default_rng([int(content_hash[:16] or "0", 16), copy])
+    _, transform = random_degradation(rng)
+    return [apply_per_channel(transform, w, sample_rate=sample_rate, rng=rng) for w in windows]
+
+
 def compute_file_features(
-    path: str | Path, config: FeatureConfig, *, duration_s: float | None = None, per_window: bool = False
+    path: str | Path,
+    config: FeatureConfig,
+    *,
+    duration_s: float | None = None,
+    per_window: bool = False,
+    degraded_copy: int = 0,
+    content_hash: str = "",
 ) -> np.ndarray:
     """Features of one file, without a workspace (used by ``predict``).
 
     ``per_window``: the extractor summarises each window on its own and the result stacks them,
     ``(config.n_windows, ...)``; a track no longer than one window repeats it, so every track has the same
-    number of rows (and weighs the same in training).
+    number of rows (and weighs the same in training). ``degraded_copy`` > 0: the features of that degraded
+    copy of the file (:func:`degrade_windows`, seeded by ``content_hash``).
     """
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
     extractor = create_extractor(config)
     windows = decode_windows(path, config, duration_s)
+    if degraded_copy:
+        if not content_hash:
+            raise ValueError("a degraded copy needs the file's content hash (it seeds the degradation)")
+        windows = degrade_windows(
+            windows, sample_rate=extractor.sample_rate, content_hash=content_hash, copy=degraded_copy
+        )
     if per_window:
         summaries = [extractor.compute([w]) for w in windows]
         array = np.stack([summaries[i % len(summaries)] for i in range(config.n_windows)])
@@ -129,7 +158,14 @@ def extract_track(job: ExtractJob) -> str:
     """Worker: compute one track's features and store them in the cache; returns the content hash."""
     if job.extractor_module:
         importlib.import_module(job.extractor_module)
-    array = compute_file_features(job.path, job.config, duration_s=job.duration_s, per_window=job.per_window)
+    array = compute_file_features(
+        job.path,
+        job.config,
+        duration_s=job.duration_s,
+        per_window=job.per_window,
+        degraded_copy=job.degraded_copy,
+        content_hash=job.content_hash,
+    )
     FeatureCache(job.cache_root).put(job.key, job.content_hash, array)
     return job.content_hash
 
@@ -166,13 +202,17 @@ def extract_features(
     progress: bool = True,
     executor_options: dict[str, object] | None = None,
     per_window: bool = False,
+    degraded_copy: int = 0,
 ) -> FeatureTable:
     """Compute (or read from the cache) the features of every usable track in the workspace.
 
     A track whose features fail is reported with its reason and left out; the others go on. With
     ``per_window`` each window is summarised on its own (cached apart from the whole-track features).
+    ``degraded_copy`` > 0: the features of each track's degraded copy number ``degraded_copy`` (cached apart).
     """
     key = extractor_key(config) + ("-per-window" if per_window else "")
+    if degraded_copy:
+        key += f"-degraded{degraded_copy}"
     tracks = workspace.store.tracks(status=OK)
     todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
     module = type(create_extractor(config)).__module__
@@ -186,12 +226,14 @@ def extract_features(
             key,
             module,
             per_window,
+            degraded_copy,
         )
         for t in todo
     ]
     if jobs:
         runner = create_executor(executor, workers=workers, **(executor_options or {}))
-        bar = _progress(len(jobs), f"features ({config.extractor})", enabled=progress)
+        what = config.extractor + (f", degraded copy {degraded_copy}" if degraded_copy else "")
+        bar = _progress(len(jobs), f"features ({what})", enabled=progress)
         for index, outcome in runner.map_unordered(extract_track, jobs):
             job = jobs[index]
             if isinstance(outcome, BaseException):
@@ -237,6 +279,7 @@ def extract_feature_sets(
     workers: int = 0,
     progress: bool = True,
     per_window: bool = False,
+    degraded_copy: int = 0,
 ) -> FeatureTable:
     """:func:`extract_features` for each config; a single set is returned as is, several are flattened
     and concatenated per track (per window with ``per_window``; tracks missing from any set are reported
@@ -244,7 +287,13 @@ def extract_feature_sets(
     n_windows = _check_same_windows(configs) if per_window else 0
     tables = [
         extract_features(
-            workspace, c, executor=executor, workers=workers, progress=progress, per_window=per_window
+            workspace,
+            c,
+            executor=executor,
+            workers=workers,
+            progress=progress,
+            per_window=per_window,
+            degraded_copy=degraded_copy,
         )
         for c in configs
     ]

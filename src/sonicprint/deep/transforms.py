@@ -133,3 +133,47 @@ ROBUSTNESS_CONDITIONS = (
     "noise 20 dB SNR",
     "room reverb",
 )
+
+
+def random_degradation(rng: np.random.Generator) -> tuple[str, Condition]:
+    """One random degradation of random strength, drawn with ``rng``: its description and the transform.
+
+    The kinds and ranges span the robustness conditions: tempo x0.85-1.15, pitch -2.5..+2.5 semitones,
+    low-pass 2-8 kHz, high-pass 100-500 Hz, noise at 15-35 dB SNR, a room of 0.3-1.2 s, MP3 at 48-128
+    kbit/s. Used to make degraded copies of training tracks for the classical models.
+    """
+    kind = int(rng.integers(7))
+    if kind == 0:
+        rate = float(rng.uniform(0.85, 1.15))
+        return f"tempo x{rate:.2f}", lambda a, sr, r: change_tempo(a, sample_rate=sr, rate=rate)
+    if kind == 1:
+        steps = float(rng.uniform(-2.5, 2.5))
+        return f"pitch {steps:+.1f}", lambda a, sr, r: shift_pitch(a, sample_rate=sr, semitones=steps)
+    if kind in (2, 3):
+        filter_kind = "lowpass" if kind == 2 else "highpass"
+        cutoff = float(rng.uniform(2000, 8000) if kind == 2 else rng.uniform(100, 500))
+        return f"{filter_kind} {cutoff:.0f} Hz", lambda a, sr, r: butterworth(
+            a, sample_rate=sr, cutoff_hz=min(cutoff, 0.45 * sr), kind=filter_kind
+        )
+    if kind == 4:
+        snr = float(rng.uniform(15, 35))
+        return f"noise {snr:.0f} dB SNR", lambda a, sr, r: add_noise(a, snr_db=snr, rng=r)
+    if kind == 5:
+        rt60 = float(rng.uniform(0.3, 1.2))
+        return f"room {rt60:.1f} s", lambda a, sr, r: add_reverb(
+            a, sample_rate=sr, rt60_s=rt60, wet=0.5, rng=r
+        )
+    bitrate = int(rng.choice([48000, 64000, 96000, 128000]))
+    return f"mp3 {bitrate // 1000} kbit/s", lambda a, sr, r: mp3_round_trip(
+        a, sample_rate=sr, bitrate=bitrate
+    )
+
+
+def apply_per_channel(
+    transform: Condition, audio: np.ndarray, *, sample_rate: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``transform`` on mono ``(n,)`` audio, or on each channel of ``(channels, n)`` audio (a random
+    transform draws each channel's randomness in turn from ``rng``)."""
+    if audio.ndim == 1:
+        return transform(audio, sample_rate, rng)
+    return np.stack([transform(channel, sample_rate, rng) for channel in audio])
