@@ -121,7 +121,11 @@ def test_demo_runs_end_to_end(tmp_path):
     assert any("damaged.flac" in line for line in summary["problems"])
     assert "Held-out tracks" in result.stdout
     assert f"sonicprint serve {summary['best_model']}" in result.stdout
-    assert summary["best_model"].endswith("track_stats_lda/model.pt")
+    experiments = summary["experiments"]
+    best = max(experiments, key=lambda name: experiments[name]["accuracy"])  # the first of equals
+    assert summary["best_model"].endswith(f"{best}/model.pt")
+    fingerprint = tmp_path / "demo" / "runs" / "timbre_and_mix_lda" / "report.html"
+    assert "Mix fingerprint per maker" in fingerprint.read_text()
 
 
 def test_comma_separated_features_are_concatenated(tmp_path):

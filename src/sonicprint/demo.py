@@ -122,7 +122,8 @@ def generate_collection(
 
 
 def demo_configs(*, executor: str = "process", workers: int = 0) -> dict[str, ExperimentConfig]:
-    """The demo's two experiments: the first study's method, and the stronger classical model."""
+    """The demo's experiments: the first study's method, the stronger classical model, and that model
+    fused with the mix fingerprint (whose report adds each producer's mix profile)."""
     collection = CollectionConfig(label="producer", group_columns=("artist", "album"), min_duration_s=10.0)
     split = SplitConfig(folds=3, seed=0)
     seed = ExperimentConfig(
@@ -134,7 +135,13 @@ def demo_configs(*, executor: str = "process", workers: int = 0) -> dict[str, Ex
         workers=workers,
     )
     strong = replace(seed, features=FeatureConfig(n_windows=3, window_s=6.0), model=ModelConfig("lda"))
-    return {"seed_knn_pca": seed, "track_stats_lda": strong}
+    # the producer's mix (width, loudness, dynamics) next to the timbre: one LDA each, fused
+    fingerprint = replace(
+        strong,
+        extra_features=(replace(strong.features, extractor="mix_stats"),),
+        model=ModelConfig("lda", fusion="late"),
+    )
+    return {"seed_knn_pca": seed, "track_stats_lda": strong, "timbre_and_mix_lda": fingerprint}
 
 
 def run_demo(

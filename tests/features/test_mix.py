@@ -189,3 +189,28 @@ def test_maker_profiles_are_medians_per_maker(rng):
     np.testing.assert_allclose(got["b"], np.median(mix.profile(fingerprints[[0, 2, 4]]), axis=0))
     with pytest.raises(ValueError, match="5 fingerprints but 4 labels"):
         mix.maker_profiles(fingerprints, ["a"] * 4)
+
+
+def test_the_profile_recovers_the_generators_mix_settings():
+    """A producer who mixes wider and louder reads wider and louder, whatever is played."""
+    from dataclasses import replace
+
+    from sonicprint.synth import make_producers, produce
+
+    producer = make_producers(np.random.default_rng(0), 1)[0]
+    music = np.random.default_rng(1).standard_normal(3 * 22050).astype(np.float32)
+    rows = []
+    for width, loudness in ((0.2, -20.0), (0.6, -16.0), (1.0, -12.0)):
+        style = replace(producer, width=width, loudness_db=loudness, reverb_mix=0.3)
+        stereo = produce(music, style, rng=np.random.default_rng(2), sample_rate=22050, variation=0.0)
+        basis = mix.band_filterbank(sample_rate=22050, n_fft=2048)
+        fingerprint = mix.mix_fingerprint(
+            [stereo], sample_rate=22050, n_fft=2048, hop_length=1024, band_basis=basis
+        )
+        # at 22.05 kHz the bands end at the Nyquist frequency
+        rows.append(dict(zip(mix.PROFILE_NAMES, mix.profile(fingerprint, fmax=11025.0))))
+    widths = [r["stereo width, side/mid (dB)"] for r in rows]
+    levels = [r["RMS (dBFS)"] for r in rows]
+    assert widths[0] < widths[1] < widths[2]
+    assert levels[0] < levels[1] < levels[2]
+    assert levels[2] - levels[0] == pytest.approx(8.0, abs=1.5)
