@@ -7,6 +7,7 @@ the data; a final model trained on all tracks is saved beside them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -168,7 +169,8 @@ def run_experiment(
         ingest_report = build_collection(
             ws, source, min_duration_s=config.collection.min_duration_s, progress=progress
         )
-        full = extract_feature_sets(
+        extract = functools.partial(
+            extract_feature_sets,
             ws,
             config.feature_sets,
             executor=config.executor,
@@ -176,18 +178,8 @@ def run_experiment(
             progress=progress,
             per_window=config.per_window,
         )
-        copies = [
-            extract_feature_sets(
-                ws,
-                config.feature_sets,
-                executor=config.executor,
-                workers=config.workers,
-                progress=progress,
-                per_window=config.per_window,
-                degraded_copy=k,
-            )
-            for k in range(1, config.augment_copies + 1)
-        ]
+        full = extract()
+        copies = [extract(degraded_copy=k) for k in range(1, config.augment_copies + 1)]
     table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
     _write_problems(out / "problems.txt", ingest_report, full)  # first: it explains a failure below
     if len(set(table.labels)) < 2:
