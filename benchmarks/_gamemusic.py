@@ -64,3 +64,23 @@ def source_with_min_tracks(min_tracks: int = 8, group_columns=("game",)):  # typ
     counts = Counter(t.label for t in source.tracks)
     kept = [t for t in source.tracks if counts[t.label] >= min_tracks]
     return CollectionSource(kept, source.problems, source.label, source.group_columns, source.origin)
+
+
+def benchmark_parser(doc: str | None, *, workers: int = 0):  # type: ignore[no-untyped-def]
+    """The options every game-music benchmark takes: ``--workspace``, ``--seeds`` (fold seeds) and
+    ``--workers``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    parser.add_argument("--workspace", default=str(HERE / ".workspace"))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=workers)
+    return parser
+
+
+def composer_source():  # type: ignore[no-untyped-def]
+    """Every track of the manifest, labelled by composer, grouped by game (after :func:`check_data`)."""
+    from sonicprint.collection import read_manifest
+
+    check_data()
+    return read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)

@@ -11,15 +11,13 @@ composers) is reported separately. Writes benchmarks/results/gamemusic_classical
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _gamemusic import AUDIO_ROOT, HERE, MANIFEST, NAEV_COMPOSERS, check_data, repeated_cv
+from _gamemusic import HERE, NAEV_COMPOSERS, benchmark_parser, composer_source, repeated_cv
 
-from sonicprint.collection import read_manifest
 from sonicprint.config import CollectionConfig, FeatureConfig, ModelConfig
 from sonicprint.features import seed_feature_config
 from sonicprint.pipeline import Workspace, build_collection, extract_features, select_labels
@@ -46,14 +44,9 @@ SETTINGS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workspace", default=str(HERE / ".workspace"))
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=0)
-    args = parser.parse_args()
-    check_data()
+    args = benchmark_parser(__doc__).parse_args()
     collection = CollectionConfig(label="composer", group_columns=("game",), min_tracks_per_label=8)
-    source = read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+    source = composer_source()
     results = {}
     with Workspace(args.workspace) as ws:
         build_collection(ws, source, min_duration_s=collection.min_duration_s, progress=False)

@@ -15,7 +15,6 @@ Writes benchmarks/results/gamemusic_fingerprint.{json,md}.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -25,9 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _gamemusic import AUDIO_ROOT, HERE, MANIFEST, NAEV_COMPOSERS, check_data
+from _gamemusic import HERE, NAEV_COMPOSERS, benchmark_parser, composer_source
 
-from sonicprint.collection import read_manifest
 from sonicprint.config import ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
 from sonicprint.evaluation import evaluate
 from sonicprint.experiment import cross_validate
@@ -100,13 +98,8 @@ def mix_seconds_per_track(paths: list[str], n: int = 10) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workspace", default=str(HERE / ".workspace"))
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=0)
-    args = parser.parse_args()
-    check_data()
-    source = read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+    args = benchmark_parser(__doc__).parse_args()
+    source = composer_source()
     results = []
     with Workspace(args.workspace) as ws:
         build_collection(ws, source, min_duration_s=10.0, progress=False)

@@ -21,7 +21,6 @@ Writes benchmarks/results/gamemusic_fingerprint_robustness.{json,md}.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -31,10 +30,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _gamemusic import AUDIO_ROOT, HERE, MANIFEST, NAEV_COMPOSERS, check_data
+from _gamemusic import HERE, NAEV_COMPOSERS, benchmark_parser, composer_source
 
 from sonicprint.audio import downmix, load_audio, probe_audio, resample
-from sonicprint.collection import read_manifest
 from sonicprint.config import FeatureConfig
 from sonicprint.deep import transforms
 from sonicprint.evaluation.splits import kfold_splits
@@ -104,13 +102,8 @@ def fit_predict(train_x: list[np.ndarray], train_y: np.ndarray, tests: list[np.n
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workspace", default=str(HERE / ".workspace"))
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    check_data()
-    source = read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+    args = benchmark_parser(__doc__, workers=2).parse_args()
+    source = composer_source()
     with Workspace(args.workspace) as ws:
         build_collection(ws, source, min_duration_s=10.0, progress=False)
         table = select_labels(extract_features(ws, STATS, progress=False, per_window=True), min_tracks=8)
