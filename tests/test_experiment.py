@@ -245,3 +245,17 @@ def test_augment_copies_join_training_and_the_report_says_so(collection, tmp_pat
     assert not np.allclose(with_copies.model.state()["mean"], without.model.state()["mean"])
     with pytest.raises(ConfigError, match="augment_copies must be 0 or more"):
         replace(config, augment_copies=-1)
+
+
+def test_a_failed_degraded_copy_is_reported_and_training_goes_on(collection, tmp_path, monkeypatch):
+    from sonicprint.deep import transforms
+
+    def broken(rng):
+        return "broken", lambda audio, rate, r: audio * np.float32("nan")
+
+    monkeypatch.setattr(transforms, "random_degradation", broken)
+    config = replace(_config(), augment_copies=1, maps=(), executor="serial")
+    result = _run(collection, config, tmp_path, "run")
+    problems = (result.out_dir / "problems.txt").read_text()
+    assert problems.count("degraded copy 1 left out of training") >= 24  # every copy broke; all named
+    assert result.metrics["n"] == 24 and result.model_path.is_file()

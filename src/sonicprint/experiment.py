@@ -181,7 +181,7 @@ def run_experiment(
         full = extract()
         copies = [extract(degraded_copy=k) for k in range(1, config.augment_copies + 1)]
     table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
-    _write_problems(out / "problems.txt", ingest_report, full)  # first: it explains a failure below
+    _write_problems(out / "problems.txt", ingest_report, full, copies)  # first: it explains a failure below
     if len(set(table.labels)) < 2:
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
@@ -285,6 +285,15 @@ def _write_predictions(
             )
 
 
-def _write_problems(path: Path, report: IngestReport, table: FeatureTable) -> None:
+def _write_problems(
+    path: Path, report: IngestReport, table: FeatureTable, copies: Sequence[FeatureTable] = ()
+) -> None:
     lines = report.lines() + [f"{p}: features failed: {reason}" for p, reason in table.errors]
+    clean_errors = set(table.errors)
+    lines += [
+        f"{p}: degraded copy {k} left out of training: {reason}"
+        for k, copy in enumerate(copies, start=1)
+        for p, reason in copy.errors
+        if (p, reason) not in clean_errors
+    ]
     path.write_text("".join(line + "\n" for line in lines) if lines else "no problems\n")
