@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 
-from .spectral import _BLOCK_FRAMES, _hann
+from .spectral import windowed_spectra
 
 _EPS = 1e-10
 #: the levels below the 1-4 kHz reference at which :func:`bandwidth_khz` reads the spectrum's upper edge
@@ -55,11 +54,17 @@ def stft(y: np.ndarray, *, n_fft: int, hop_length: int) -> np.ndarray:
     if y.size < n_fft:
         y = np.pad(y, (0, n_fft - y.size))
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop_length]
-    window = _hann(n_fft)
     out = np.empty((frames.shape[0], 1 + n_fft // 2), dtype=np.complex64)
-    for start in range(0, frames.shape[0], _BLOCK_FRAMES):
-        out[start : start + _BLOCK_FRAMES] = scipy.fft.rfft(frames[start : start + _BLOCK_FRAMES] * window)
+    for start, spectrum in windowed_spectra(frames):
+        out[start : start + len(spectrum)] = spectrum
     return np.ascontiguousarray(out.T)
+
+
+def band_edges(*, n_bands: int, fmin: float, fmax: float) -> np.ndarray:
+    """The ``n_bands + 1`` log-spaced band edges (Hz) from ``fmin`` to ``fmax``."""
+    if not 0 < fmin < fmax or n_bands < 1:
+        raise ValueError(f"need 0 < fmin < fmax and n_bands >= 1, got {fmin}, {fmax}, {n_bands}")
+    return np.geomspace(fmin, fmax, n_bands + 1)
 
 
 @lru_cache(maxsize=16)
@@ -71,10 +76,8 @@ def band_filterbank(
     A band too narrow to hold an FFT bin takes the bin nearest its centre, so no band is empty; the part of
     the range above the Nyquist frequency is clipped to it.
     """
-    if not 0 < fmin < fmax or n_bands < 1:
-        raise ValueError(f"need 0 < fmin < fmax and n_bands >= 1, got {fmin}, {fmax}, {n_bands}")
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    edges = np.geomspace(fmin, min(fmax, sample_rate / 2), n_bands + 1)
+    edges = band_edges(n_bands=n_bands, fmin=fmin, fmax=min(fmax, sample_rate / 2))
     basis = np.zeros((n_bands, freqs.size), dtype=np.float32)
     for band in range(n_bands):
         inside = (freqs >= edges[band]) & (freqs < edges[band + 1])
@@ -266,7 +269,7 @@ def profile(
     expected = 5 * n_bands + N_DYNAMICS + len(BANDWIDTH_DROPS_DB)
     if fingerprint.shape[-1] != expected:
         raise ValueError(f"expected mix fingerprints of {expected} values, got {fingerprint.shape[-1]}")
-    edges = np.geomspace(fmin, fmax, n_bands + 1)
+    edges = band_edges(n_bands=n_bands, fmin=fmin, fmax=fmax)
     centres = np.sqrt(edges[:-1] * edges[1:])
     inside = (centres >= width_range_hz[0]) & (centres <= width_range_hz[1])
     side_to_mid = fingerprint[..., 2 * n_bands : 3 * n_bands]

@@ -6,6 +6,7 @@ returns arrays. Shapes follow librosa: a signal is ``(..., n)``, a spectrogram `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -38,13 +39,18 @@ def power_spectrogram(y: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512
     if n_frames <= 0:
         return np.zeros((1 + n_fft // 2, 0), dtype=np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
-    window = _hann(n_fft)
     out = np.empty((n_frames, 1 + n_fft // 2), dtype=np.float32)
-    for start in range(0, n_frames, _BLOCK_FRAMES):
-        block = frames[start : start + _BLOCK_FRAMES] * window
-        spectrum = scipy.fft.rfft(block, axis=-1)
-        out[start : start + _BLOCK_FRAMES] = spectrum.real**2 + spectrum.imag**2
+    for start, spectrum in windowed_spectra(frames):
+        out[start : start + len(spectrum)] = spectrum.real**2 + spectrum.imag**2
     return np.ascontiguousarray(out.T)
+
+
+def windowed_spectra(frames: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """Hann-windowed real FFTs of ``frames`` ``(t, n_fft)``, a block of frames at a time: yields
+    ``(first frame, spectra (block, 1 + n_fft // 2))``, so callers never hold a windowed copy of them all."""
+    window = _hann(frames.shape[-1])
+    for start in range(0, len(frames), _BLOCK_FRAMES):
+        yield start, scipy.fft.rfft(frames[start : start + _BLOCK_FRAMES] * window, axis=-1)
 
 
 @lru_cache(maxsize=16)
