@@ -58,13 +58,21 @@ def _collection(tmp_path, write_audio, rng, n=6):
     return CollectionSource(tracks, [], "label", ("album",), "test")
 
 
-def test_features_are_cached_and_not_computed_twice(tmp_path, write_audio, rng):
-    source = _collection(tmp_path, write_audio, rng)
-    config = FeatureConfig(extractor="mfcc_stats", n_windows=2, window_s=1.0)
+TWO_WINDOW_MFCC = FeatureConfig(extractor="mfcc_stats", n_windows=2, window_s=1.0)
+
+
+@pytest.fixture
+def six_track_workspace(tmp_path, write_audio, rng):
+    """An open workspace holding the six tracks of :func:`_collection` (2 labels, 3 albums)."""
     with Workspace(tmp_path / "ws") as ws:
-        build_collection(ws, source, min_duration_s=1.0, progress=False)
-        first = extract_features(ws, config, executor="serial", progress=False)
-        second = extract_features(ws, config, executor="process", workers=2, progress=False)
+        build_collection(ws, _collection(tmp_path, write_audio, rng), min_duration_s=1.0, progress=False)
+        yield ws
+
+
+def test_features_are_cached_and_not_computed_twice(six_track_workspace):
+    ws, config = six_track_workspace, TWO_WINDOW_MFCC
+    first = extract_features(ws, config, executor="serial", progress=False)
+    second = extract_features(ws, config, executor="process", workers=2, progress=False)
     assert first.computed == 6 and second.computed == 0
     np.testing.assert_array_equal(first.features, second.features)
     assert first.features.shape == (6, 2 * config.n_mfcc)
@@ -219,15 +227,12 @@ def test_a_stereo_extractor_gets_two_channels_at_its_own_rate(tmp_path, write_au
     assert all(w.shape == (22050,) for w in mono)
 
 
-def test_degraded_copies_are_cached_apart_and_deterministic(tmp_path, write_audio, rng):
-    source = _collection(tmp_path, write_audio, rng)
-    config = FeatureConfig(extractor="mfcc_stats", n_windows=2, window_s=1.0)
-    with Workspace(tmp_path / "ws") as ws:
-        build_collection(ws, source, min_duration_s=1.0, progress=False)
-        clean = extract_features(ws, config, executor="serial", progress=False)
-        copy1 = extract_features(ws, config, executor="serial", progress=False, degraded_copy=1)
-        copy2 = extract_features(ws, config, executor="serial", progress=False, degraded_copy=2)
-        again = extract_features(ws, config, executor="serial", progress=False, degraded_copy=1)
+def test_degraded_copies_are_cached_apart_and_deterministic(six_track_workspace):
+    ws, config = six_track_workspace, TWO_WINDOW_MFCC
+    clean = extract_features(ws, config, executor="serial", progress=False)
+    copy1 = extract_features(ws, config, executor="serial", progress=False, degraded_copy=1)
+    copy2 = extract_features(ws, config, executor="serial", progress=False, degraded_copy=2)
+    again = extract_features(ws, config, executor="serial", progress=False, degraded_copy=1)
     assert clean.hashes == copy1.hashes == copy2.hashes
     assert copy1.computed == len(copy1.hashes) and again.computed == 0  # cached under its own key
     assert not np.allclose(clean.features, copy1.features)

@@ -90,12 +90,13 @@ def run_deep_experiment(
         fit, check = kfold_splits([labels[i] for i in indices], inner_groups, n_folds=n_inner, seed=seed)[0]
         return indices[fit], indices[check]
 
+    def data(train: np.ndarray, val: np.ndarray) -> tuple[list[Any], np.ndarray, list[Any], np.ndarray]:
+        """The training and validation tracks and labels, as train_network and grid_search take them."""
+        return [audio[i] for i in train], y[train], [audio[i] for i in val], y[val]
+
     def fit(train: np.ndarray, val: np.ndarray, settings: Any, checkpoint_dir: Path) -> Any:
         return train_network(
-            [audio[i] for i in train],
-            y[train],
-            [audio[i] for i in val],
-            y[val],
+            *data(train, val),
             n_classes=len(names),
             sample_rate=rate,
             config=settings,
@@ -112,10 +113,7 @@ def run_deep_experiment(
             raise RuntimeError("split leak")  # guarded: every number below would be void
         if fold == 0 and config.grid_momentum and config.grid_weight_decay:
             train_config, grid_results = grid_search(
-                [audio[i] for i in train],
-                y[train],
-                [audio[i] for i in val],
-                y[val],
+                *data(train, val),
                 n_classes=len(names),
                 sample_rate=rate,
                 config=config.train,
