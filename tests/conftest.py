@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -127,3 +130,18 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
     result = run_experiment(source, config, workspace=root / "ws", out_dir=root / "run", progress=False)
     return Path(result.model_path), Path(made.queries[0][0])
+
+
+def with_albums(collection: Any, tmp_path: Path, album_of_producer: dict[str, str]) -> Any:
+    """The collection with a rewritten manifest: each producer named in ``album_of_producer`` gets that one
+    album for all of its tracks."""
+    with collection.manifest.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["album"] = album_of_producer.get(row["producer"], row["album"])
+    manifest = tmp_path / "manifest.csv"
+    with manifest.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return replace(collection, manifest=manifest)

@@ -14,6 +14,7 @@ from sonicprint.demo import generate_collection
 from sonicprint.errors import ConfigError
 from sonicprint.experiment import run_experiment
 from sonicprint.predict import UNKNOWN, predict_files
+from tests.conftest import with_albums
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +106,29 @@ def test_group_flag_holds_whole_albums_out(collection, tmp_path):
     for r in rows:
         folds_of_album.setdefault(album_of[r[0]], set()).add(r[4])
     assert all(len(f) == 1 for f in folds_of_album.values())  # each album tested in exactly one fold
+
+
+def test_a_label_with_a_single_album_is_not_scored_album_disjointly(collection, tmp_path):
+    config = replace(_config(group="album"), maps=())
+    producers = sorted({t.label for t in _source(collection, config).tracks})
+    one_album = with_albums(collection, tmp_path, {producers[0]: "the only album"})
+    m = _run(one_album, config, tmp_path).metrics
+    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    assert m["not_scored"] == {producers[0]: 8} and m["n_scored"] == m["n_tracks"] - 8 == len(rows) - 8
+    assert "8 tracks of 1 label not scored: every track of their label shares one album" in m["evaluation"]
+    scored = [r for r in rows if r[1] != producers[0]]
+    assert m["accuracy"] == pytest.approx(np.mean([r[1] == r[2] for r in scored]))
+    assert sum(r["support"] for r in m["per_label"]) == m["n_scored"]
+    assert "not scored: " + producers[0] in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_album_disjoint_splits_no_label_can_cross_are_refused(collection, tmp_path):
+    config = _config(group="album")
+    producers = sorted({t.label for t in _source(collection, config).tracks})
+    solo = with_albums(collection, tmp_path, {p: f"{p} solo" for p in producers})
+    with pytest.raises(ConfigError, match="album-disjoint splits leave no evaluated track with its label"):
+        _run(solo, config, tmp_path)
+    assert not (tmp_path / "run" / "model.pt").exists()
 
 
 def test_experiment_is_deterministic(collection, tmp_path):

@@ -269,11 +269,16 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(m, indent=2) + "\n")
     print(
         f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}, macro F1 {m['macro']['f1']:.3f} "
-        f"(chance {m['chance']['uniform']:.3f}); {m['n_tracks']} tracks, {len(m['labels'])} labels, "
+        f"(chance {m['chance']['uniform']:.3f}); {_scored_tracks(m)}, {len(m['labels'])} labels, "
         f"{m['evaluation']}; {m['n_skipped']} skipped"
     )
     print(f"report: {result.report_path}\nmodel:  {result.model_path}")
     return 0
+
+
+def _scored_tracks(metrics: dict[str, Any]) -> str:
+    n, scored = metrics["n_tracks"], metrics.get("n_scored", metrics["n_tracks"])
+    return f"{n} tracks" if scored == n else f"{scored} of {n} tracks scored"
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,16 @@ import numpy as np
 
 from .collection import CollectionSource, IngestReport
 from .config import ExperimentConfig, save_config, to_dict
-from .evaluation import crossing_groups, embedding_map, evaluate, kfold_splits, train_val_test_split
+from .evaluation import (
+    crossing_groups,
+    embedding_map,
+    evaluate,
+    kfold_splits,
+    label_seen_in_training,
+    not_scored_note,
+    require_scored_tracks,
+    train_val_test_split,
+)
 from .models import Classifier, create_model, embed_tracks, fit_tracks, predict_tracks, save_model
 from .pipeline import FeatureTable, Workspace, build_collection, extract_feature_sets, select_labels
 
@@ -56,6 +66,16 @@ def evaluation_splits(
         return [("val", train, val), *parts] if len(val) else parts
     folds = kfold_splits(table.labels, groups, n_folds=s.folds, seed=s.seed)
     return [(str(number), train, test) for number, (train, test) in enumerate(folds)]
+
+
+def label_seen_mask(table: FeatureTable, config: ExperimentConfig) -> np.ndarray:
+    """Per track: evaluated by a model whose training side held its label. False for tracks never
+    evaluated (a holdout's training tracks) and for the tracks of a label whose every track shares the
+    held-out group (an artist with one album under ``--group album``): no model could name them."""
+    seen = np.zeros(len(table.labels), dtype=bool)
+    for _, train, evaluated in evaluation_splits(table, config):
+        seen[evaluated] = label_seen_in_training(table.labels, train, evaluated)
+    return seen
 
 
 def build_model(config: ExperimentConfig, table: FeatureTable) -> Classifier:
@@ -105,7 +125,8 @@ def cross_validate(
     table: FeatureTable, config: ExperimentConfig, copies: Sequence[FeatureTable] = ()
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[dict[str, Any]]]:
     """Class probabilities for every evaluated track (NaN rows for holdout training tracks), the split part
-    of each (fold number, ``val`` or ``test``; ``""`` when not evaluated), the label set, per-part metrics.
+    of each (fold number, ``val`` or ``test``; ``""`` when not evaluated), the label set, per-part metrics
+    (accuracy over the part's tracks whose label was on its training side; None when there are none).
     ``copies``: degraded copies of the tracks (:func:`training_rows`), used on the training side only."""
     labels = sorted(set(table.labels))
     y = np.array([labels.index(lab) for lab in table.labels])
@@ -122,12 +143,16 @@ def cross_validate(
         fit_tracks(model, x_train, y_train, n_classes=len(labels), per_window=table.per_window)
         probabilities[test] = predict_tracks(model, table.features[test], per_window=table.per_window)
         fold_of[test] = number
+        scored = test[label_seen_in_training(table.labels, train, test)]
         per_fold.append(
             {
                 "part": number,
                 "n_train": len(train),
                 "n_test": len(test),
-                "accuracy": float(np.mean(probabilities[test].argmax(1) == y[test])),
+                "n_scored": len(scored),
+                "accuracy": float(np.mean(probabilities[scored].argmax(1) == y[scored]))
+                if len(scored)
+                else None,
             }
         )
     return probabilities, fold_of, labels, per_fold
@@ -187,15 +212,19 @@ def run_experiment(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
             f"found {len(set(table.labels))} (see problems.txt)"
         )
+    grouping = config.split.group or "track"
+    seen = label_seen_mask(table, config)
+    require_scored_tracks(seen, grouping)
     probabilities, part_of, labels, per_part = cross_validate(table, config, copies)
     holdout = config.split.method == "holdout"
     # k-fold: every track was predicted once; holdout: the test tracks are the verdict, val is reported too
-    scored = np.array([p == "test" if holdout else p != "" for p in part_of])
+    evaluated = np.array([p == "test" if holdout else p != "" for p in part_of])
+    scored = evaluated & seen
     reference = [lab for lab, keep in zip(table.labels, scored) if keep]
     estimate = [labels[i] for i in probabilities[scored].argmax(1)]
     metrics = evaluate(reference, estimate, labels, probabilities=probabilities[scored])
-    part_acc = [f["accuracy"] for f in per_part]
-    grouping = config.split.group or "track"
+    part_acc = [f["accuracy"] for f in per_part if f["accuracy"] is not None]
+    unscored = [lab for lab, keep in zip(table.labels, evaluated & ~seen) if keep]
     s = config.split
     evaluation = (
         f"holdout {1 - s.test_fraction - s.val_fraction:.0%}/{s.val_fraction:.0%}/{s.test_fraction:.0%} "
@@ -208,6 +237,8 @@ def run_experiment(
             f"; trained on each of {config.features.n_windows} windows, decided per track "
             "(mean window log-probability)"
         )
+    if unscored:
+        evaluation += "; " + not_scored_note(Counter(unscored), grouping)
     if config.augment_copies:
         evaluation += (
             f"; trained with {config.augment_copies} randomly degraded copies of each training track "
@@ -226,6 +257,8 @@ def run_experiment(
             "fold_accuracy_std": float(np.std(part_acc)),
             "data_hash": data_hash(table),
             "n_tracks": len(table.labels),
+            "n_scored": int(scored.sum()),
+            "not_scored": dict(sorted(Counter(unscored).items())),
             "n_skipped": len(ingest_report.skipped) + len(ingest_report.source_problems) + len(full.errors),
             "config": to_dict(config),
         }

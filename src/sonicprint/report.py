@@ -100,7 +100,18 @@ def write_report(
         f"<td>{metrics[avg]['f1']:.3f}</td></tr>"
         for avg in ("macro", "weighted", "micro")
     )
-    folds = ", ".join(f"{f['part']}: {f['accuracy']:.3f}" for f in metrics["folds"])
+    folds = ", ".join(
+        f"{f['part']}: " + ("not scored" if f["accuracy"] is None else f"{f['accuracy']:.3f}")
+        for f in metrics["folds"]
+    )
+    n_tracks, n_scored = metrics["n_tracks"], metrics.get("n_scored", metrics["n_tracks"])
+    scored_tracks = f"{n_tracks} tracks" if n_scored == n_tracks else f"{n_scored} of {n_tracks} tracks"
+    not_scored = metrics.get("not_scored") or {}
+    if not_scored:
+        scored_tracks += (
+            " (not scored: " + ", ".join(f"{e(lab)} ({n})" for lab, n in not_scored.items()) + ", whose "
+            f"tracks all share one {e(metrics['grouping'])}, so no model saw the label when they were tested)"
+        )
     profile = metrics.get("mix_profile")
     profile_html = ""
     if profile:
@@ -122,7 +133,7 @@ td:first-child,th:first-child{{text-align:left}}
 .big{{font-size:1.6em}}code{{background:#f4f4f4;padding:0 .2em}}
 img{{max-width:100%}}</style></head><body>
 <h1>{e(metrics["title"])}</h1>
-<p class="big">Accuracy <b>{metrics["accuracy"]:.1%}</b> on {metrics["n_tracks"]} tracks,
+<p class="big">Accuracy <b>{metrics["accuracy"]:.1%}</b> on {scored_tracks},
 {len(labels)} labels (chance: {metrics["chance"]["uniform"]:.1%} uniform,
 {metrics["chance"]["majority"]:.1%} majority).</p>
 <p>Model <code>{e(metrics["model"])}</code> on features <code>{e(metrics["extractor"])}</code>.

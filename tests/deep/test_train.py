@@ -177,6 +177,50 @@ def test_deep_experiment_end_to_end(tmp_path):
         assert (tmp_path / "run" / name).is_file(), name
 
 
+def test_deep_experiment_scores_only_labels_seen_in_training(tmp_path):
+    """Album-disjoint: a producer whose tracks share one album is not scored (track or clip); when no
+    producer spans two albums, the run stops before training."""
+    from sonicprint.collection import read_manifest
+    from sonicprint.config import CollectionConfig, DeepExperimentConfig, FeatureConfig, SplitConfig
+    from sonicprint.deep.experiment import run_deep_experiment
+    from sonicprint.demo import generate_collection
+    from sonicprint.errors import ConfigError
+    from tests.conftest import with_albums
+
+    made = generate_collection(
+        tmp_path / "data", seed=5, producers=3, artists=1, tracks_per_pair=4, duration_s=3.0, queries=0
+    )
+    config = DeepExperimentConfig(
+        collection=CollectionConfig(label="producer", group_columns=("album",), min_duration_s=2.0),
+        audio=FeatureConfig(extractor="logmel", sample_rate=11025, n_windows=1, window_s=3.0),
+        split=SplitConfig(folds=2, group="album"),
+        train=replace(CONFIG, clip_s=1.0, hop_s=1.0, n_mels=32, epochs=1),
+        maps=(),
+        final_model=False,
+    )
+    producers = sorted({row["producer"] for row in csv.DictReader(made.manifest.open())} - {""})
+
+    def run(collection, out):  # type: ignore[no-untyped-def]
+        source = read_manifest(
+            collection.manifest, label="producer", group_columns=["album"], audio_root=collection.audio_root
+        )
+        return run_deep_experiment(
+            source, config, workspace=tmp_path / "ws", out_dir=tmp_path / out, progress=False
+        )
+
+    metrics = run(with_albums(made, tmp_path, {producers[0]: "one album"}), "run")
+    # the one-album producer is never scored; another may also miss out if both its albums share a fold
+    assert metrics["not_scored"][producers[0]] == 4
+    n_not_scored = sum(metrics["not_scored"].values())
+    assert 0 < metrics["n_scored"] == metrics["track"]["n"] == metrics["n_tracks"] - n_not_scored
+    assert metrics["clip"]["n"] == 3 * metrics["n_scored"]  # three 1 s clips per scored track
+    assert f"{n_not_scored} tracks of {len(metrics['not_scored'])} label" in metrics["evaluation"]
+    solo = with_albums(made, tmp_path, {p: f"{p} solo" for p in producers})
+    with pytest.raises(ConfigError, match="album-disjoint splits leave no evaluated track"):
+        run(solo, "solo")
+    assert not (tmp_path / "solo" / "fold0").exists()
+
+
 def test_batch_size_halves_until_it_fits():
     from sonicprint.deep.melspec import LogMel
     from sonicprint.deep.train import _Inputs, choose_batch_size

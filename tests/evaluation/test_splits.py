@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sonicprint.errors import ConfigError
-from sonicprint.evaluation import crossing_groups, kfold_splits, train_val_test_split
+from sonicprint.evaluation import (
+    crossing_groups,
+    kfold_splits,
+    label_seen_in_training,
+    train_val_test_split,
+)
 
 
 def _collection(rng, n_labels=4, groups_per_label=5, tracks_per_group=3):
@@ -75,3 +80,18 @@ def test_crossing_groups_detects_a_leak():
     groups = ["a", "a", "b", "c"]
     assert crossing_groups(groups, np.array([0, 2]), np.array([1, 3])) == {"a"}
     assert crossing_groups(groups, np.array([0, 1]), np.array([2, 3])) == set()
+
+
+def test_a_label_held_out_with_its_only_album_is_marked_unseen():
+    # artist A has two albums, B one: album-disjoint folds can test A but never B
+    labels = ["A", "A", "A", "A", "B", "B", "C", "C", "C", "C"]
+    albums = ["a1", "a1", "a2", "a2", "b1", "b1", "c1", "c1", "c2", "c2"]
+    unseen_counts = Counter()
+    for train, test in kfold_splits(labels, albums, n_folds=2, seed=3):
+        seen = label_seen_in_training(labels, train, test)
+        assert seen.shape == test.shape and seen.dtype == bool
+        for i, ok in zip(test, seen):
+            assert ok == (labels[i] in {labels[j] for j in train})
+            unseen_counts[labels[i]] += not ok
+    assert unseen_counts["B"] == 2  # both tracks of the one-album artist, in whichever fold tests them
+    assert label_seen_in_training(labels, np.array([], dtype=int), np.arange(3)).tolist() == [False] * 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,15 @@ import numpy as np
 
 from ..collection import CollectionSource
 from ..config import DeepExperimentConfig, save_config, to_dict
-from ..evaluation import crossing_groups, embedding_map, evaluate, kfold_splits
+from ..evaluation import (
+    crossing_groups,
+    embedding_map,
+    evaluate,
+    kfold_splits,
+    label_seen_in_training,
+    not_scored_note,
+    require_scored_tracks,
+)
 from ..pipeline import Workspace, build_collection, decode_windows
 from .serialize import save_network
 from .train import ClipSet, grid_search, predict_clips, track_log_probs, train_network
@@ -22,8 +31,6 @@ def load_tracks(
     workspace: Workspace, config: DeepExperimentConfig, *, progress: bool
 ) -> tuple[list[Any], list[str], list[list[np.ndarray]], list[tuple[str, str]]]:
     """Usable tracks of labels with enough tracks, each decoded as its list of windows."""
-    from collections import Counter
-
     from tqdm import tqdm
 
     from ..collection import OK
@@ -80,6 +87,7 @@ def run_deep_experiment(
     track_lp = {cond: np.zeros((len(y), len(names))) for cond in config.robustness}
     clip_truth, clip_pred, histories, epoch_seconds, embeddings = [], [], [], [], np.zeros((len(y), 0))
     fold_of = np.full(len(y), -1)
+    seen = np.zeros(len(y), dtype=bool)  # tested by a network that trained on the track's label
     train_config = config.train
     grid_results: list[dict[str, float]] = []
     inference_s = inference_audio_s = 0.0
@@ -105,10 +113,17 @@ def run_deep_experiment(
             progress=progress,
         )
 
-    for fold, (train_val, test) in enumerate(
-        kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
-    ):
+    folds = kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
+    for train_val, test in folds:
+        seen[test] = label_seen_in_training(labels, train_val, test)
+    require_scored_tracks(seen, metrics_grouping(config))  # before the inner splits, which need 2+ groups
+    splits = []
+    for fold, (train_val, test) in enumerate(folds):
         train, val = inner_split(train_val, config.split.seed + fold)
+        splits.append((train, val, test))
+        seen[test] = label_seen_in_training(labels, train, test)  # what the network trains on
+
+    for fold, (train, val, test) in enumerate(splits):
         if crossing_groups(groups, train, val, test):
             raise RuntimeError("split leak")  # guarded: every number below would be void
         if fold == 0 and config.grid_momentum and config.grid_weight_decay:
@@ -140,8 +155,9 @@ def run_deep_experiment(
                 inference_audio_s += sum(len(seg) for i in test for seg in audio[i]) / rate
             track_lp[cond][test] = track_log_probs(lp, clips.clip_track, len(test))
             if cond == "clean":
-                clip_truth += clips.clip_labels.tolist()
-                clip_pred += lp.argmax(1).tolist()
+                scored_clips = seen[test][clips.clip_track]
+                clip_truth += clips.clip_labels[scored_clips].tolist()
+                clip_pred += lp[scored_clips].argmax(1).tolist()
                 assert emb is not None
                 if embeddings.shape[1] != emb.shape[1]:
                     embeddings = np.zeros((len(y), emb.shape[1]))
@@ -153,22 +169,30 @@ def run_deep_experiment(
         final = fit(train, val, train_config, out / "final")
         save_network(out / "model.pt", final, labels=names, audio=config.audio)
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
+    grouping = metrics_grouping(config)
+    evaluation = f"{config.split.folds}-fold cross-validation, {grouping}-disjoint; clips cut after the split"
+    not_scored = Counter(lab for lab, ok in zip(labels, seen) if not ok)
+    if not_scored:
+        evaluation += "; " + not_scored_note(not_scored, grouping)
     metrics = {
         "network": config.train.network,
-        "grouping": metrics_grouping(config),
-        "evaluation": f"{config.split.folds}-fold cross-validation, {metrics_grouping(config)}-disjoint; "
-        "clips cut after the split",
-        "track": evaluate(labels, [names[i] for i in clean.argmax(1)], names),
+        "grouping": grouping,
+        "evaluation": evaluation,
+        "track": evaluate(
+            [lab for lab, ok in zip(labels, seen) if ok], [names[i] for i in clean[seen].argmax(1)], names
+        ),
         "clip": evaluate([names[i] for i in clip_truth], [names[i] for i in clip_pred], names)
         if clip_truth
         else None,
-        "robustness": {cond: float(np.mean(lp.argmax(1) == y)) for cond, lp in track_lp.items()},
+        "robustness": {cond: float(np.mean(lp[seen].argmax(1) == y[seen])) for cond, lp in track_lp.items()},
         "epoch_seconds_mean": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
         "inference_seconds_per_30s": 30.0 * inference_s / inference_audio_s if inference_audio_s else 0.0,
         "history": histories,
         "grid_search": grid_results,
         "final_model_train_config": to_dict(train_config),
         "n_tracks": len(y),
+        "n_scored": int(seen.sum()),
+        "not_scored": dict(sorted(not_scored.items())),
         "errors": errors,
         "config": to_dict(config),
     }

@@ -11,7 +11,14 @@ from .metrics import (
     top_k_accuracy,
     validate,
 )
-from .splits import crossing_groups, kfold_splits, train_val_test_split
+from .splits import (
+    crossing_groups,
+    kfold_splits,
+    label_seen_in_training,
+    not_scored_note,
+    require_scored_tracks,
+    train_val_test_split,
+)
 
 __all__ = [
     "MAPS",
@@ -22,8 +29,11 @@ __all__ = [
     "embedding_map",
     "evaluate",
     "kfold_splits",
+    "label_seen_in_training",
+    "not_scored_note",
     "one_vs_all",
     "precision_recall_f1",
+    "require_scored_tracks",
     "top_k_accuracy",
     "train_val_test_split",
     "validate",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -86,3 +86,40 @@ def crossing_groups(groups: Sequence[str], *parts: np.ndarray) -> set[str]:
             if seen.setdefault(value, number) != number:
                 crossing.add(value)
     return crossing
+
+
+def label_seen_in_training(labels: Sequence[str], train: np.ndarray, evaluated: np.ndarray) -> np.ndarray:
+    """Whether each evaluated track's label has at least one track on the training side, shape
+    ``(len(evaluated),)``.
+
+    A grouped split puts all tracks of a label that share one group (an artist with one album under
+    ``--group album``) on the evaluated side together; no model trained on that split can name them, so
+    they are not scored.
+    """
+    seen = {labels[i] for i in np.asarray(train, dtype=int)}
+    return np.array([labels[i] in seen for i in np.asarray(evaluated, dtype=int)], dtype=bool)
+
+
+def require_scored_tracks(seen: np.ndarray, grouping: str) -> None:
+    """Fail before any training when no evaluated track can be scored (see :func:`label_seen_in_training`).
+
+    Raises
+    ------
+    ConfigError
+        When ``seen`` (one flag per track) is all False.
+    """
+    if not np.asarray(seen, dtype=bool).any():
+        raise ConfigError(
+            f"{grouping}-disjoint splits leave no evaluated track with its label on the training side: "
+            f"each label's tracks share one {grouping}, so no model could name them. Group by a column "
+            f"whose values a label spans several of, or keep labels with tracks in 2+ {grouping}s"
+        )
+
+
+def not_scored_note(not_scored: Mapping[str, int], grouping: str) -> str:
+    """How a report says which tracks were left out of the scores (``not_scored``: tracks per label)."""
+    n_labels = len(not_scored)
+    return (
+        f"{sum(not_scored.values())} tracks of {n_labels} label{'s' if n_labels != 1 else ''} not scored: "
+        f"every track of their label shares one {grouping}, so none was on the training side"
+    )
