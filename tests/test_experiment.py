@@ -93,6 +93,15 @@ def test_experiment_writes_a_complete_report(collection, tmp_path):
     assert saved["accuracy"] == m["accuracy"] and saved["config"]["split"]["folds"] == 3
     rows = (tmp_path / "run" / "predictions.csv").read_text().splitlines()
     assert len(rows) == 25 and {r.split(",")[4] for r in rows[1:]} == {"0", "1", "2"}
+    # the "unknown" table agrees with the predictions file
+    best = np.array([float(r.split(",")[3]) for r in rows[1:]])
+    right = np.array([r.split(",")[1] == r.split(",")[2] for r in rows[1:]])
+    for row in m["unknown_below"]:
+        answered = best >= row["threshold"] - 5e-5  # the file rounds to 4 decimals
+        assert row["answered"] == pytest.approx(answered.mean())
+        if answered.any():
+            assert row["accuracy"] == pytest.approx(right[answered].mean())
+    assert 'Answering "unknown"' in html and "never-heard" not in html
 
 
 def test_group_flag_holds_whole_albums_out(collection, tmp_path):
@@ -119,7 +128,13 @@ def test_a_label_with_a_single_album_is_not_scored_album_disjointly(collection, 
     scored = [r for r in rows if r[1] != producers[0]]
     assert m["accuracy"] == pytest.approx(np.mean([r[1] == r[2] for r in scored]))
     assert sum(r["support"] for r in m["per_label"]) == m["n_scored"]
-    assert "not scored: " + producers[0] in (tmp_path / "run" / "report.html").read_text()
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "not scored: " + producers[0] in html
+    unheard = [float(r[3]) for r in rows if r[1] == producers[0]]  # best probability of each
+    assert len(m["not_scored_unknown"]) == len(m["unknown_below"])
+    for share, row in zip(m["not_scored_unknown"], m["unknown_below"]):
+        assert share == pytest.approx(np.mean(np.array(unheard) < row["threshold"] - 5e-5))
+    assert "never-heard makers' tracks answered unknown" in html
 
 
 def test_album_disjoint_splits_no_label_can_cross_are_refused(collection, tmp_path):

@@ -30,6 +30,7 @@ from .evaluation import (
     not_scored_note,
     require_scored_tracks,
     train_val_test_split,
+    unknown_share,
 )
 from .models import Classifier, create_model, embed_tracks, fit_tracks, predict_tracks, save_model
 from .pipeline import FeatureTable, Workspace, build_collection, extract_feature_sets, select_labels
@@ -225,6 +226,8 @@ def run_experiment(
     metrics = evaluate(reference, estimate, labels, probabilities=probabilities[scored])
     part_acc = [f["accuracy"] for f in per_part if f["accuracy"] is not None]
     unscored = [lab for lab, keep in zip(table.labels, evaluated & ~seen) if keep]
+    if unscored:  # tracks of makers no model heard: the share an "unknown" threshold would catch
+        metrics["not_scored_unknown"] = unknown_share(probabilities[evaluated & ~seen])
     s = config.split
     evaluation = (
         f"holdout {1 - s.test_fraction - s.val_fraction:.0%}/{s.val_fraction:.0%}/{s.test_fraction:.0%} "

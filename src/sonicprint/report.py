@@ -67,6 +67,27 @@ def plot_map(points: np.ndarray, labels: Sequence[str], path: Path, *, title: st
     return path
 
 
+def unknown_table_html(metrics: dict[str, Any]) -> str:
+    """HTML: the table for choosing ``--unknown-below``: per threshold, the tracks still answered and
+    the accuracy on them, and (grouped splits) the share of never-heard makers' tracks it turns away."""
+    rows = metrics.get("unknown_below")
+    if not rows:
+        return ""
+    unheard = metrics.get("not_scored_unknown")
+    head = "<tr><th>unknown below</th><th>tracks answered</th><th>accuracy on them</th>"
+    head += "<th>never-heard makers' tracks answered unknown</th></tr>" if unheard else "</tr>"
+    body = ""
+    for i, row in enumerate(rows):
+        acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
+        body += f"<tr><td>{row['threshold']:.2f}</td><td>{row['answered']:.1%}</td><td>{acc}</td>"
+        body += f"<td>{unheard[i]:.1%}</td></tr>" if unheard else "</tr>"
+    return (
+        '<h2>Answering "unknown"</h2><p>With <code>--unknown-below T</code>, <code>predict</code> answers '
+        '"unknown" when the best probability is below T. Measured on the scored tracks above:</p>'
+        f"<table>{head}{body}</table>"
+    )
+
+
 def write_report(
     out_dir: Path, metrics: dict[str, Any], *, maps: dict[str, np.ndarray], track_labels: Sequence[str]
 ) -> Path:
@@ -112,6 +133,7 @@ def write_report(
             " (not scored: " + ", ".join(f"{e(lab)} ({n})" for lab, n in not_scored.items()) + ", whose "
             f"tracks all share one {e(metrics['grouping'])}, so no model saw the label when they were tested)"
         )
+    unknown_html = unknown_table_html(metrics)
     profile = metrics.get("mix_profile")
     profile_html = ""
     if profile:
@@ -143,6 +165,7 @@ Accuracy per part: {folds} (mean {metrics["fold_accuracy_mean"]:.3f} ± {metrics
 Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) skipped (see
 <code>problems.txt</code>).</p>
 <h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>
+{unknown_html}
 <h2>Per label (one vs all)</h2>
 <table><tr><th>label</th><th>tracks</th><th>precision</th><th>recall</th><th>F1</th><th>accuracy</th></tr>{rows}</table>
 {profile_html}

@@ -156,6 +156,9 @@ def test_deep_experiment_end_to_end(tmp_path):
     assert metrics["clip"]["n"] == 12 * 4 and metrics["track"]["n"] == 12
     assert set(metrics["robustness"]) == {"clean", "low-pass 3 kHz", "noise 20 dB SNR"}
     assert metrics["robustness"]["clean"] == metrics["track"]["accuracy"]
+    answered = [r["answered"] for r in metrics["track"]["unknown_below"]]
+    assert answered == sorted(answered, reverse=True) and 0 < answered[0] <= 1
+    assert 'Answering "unknown"' in (tmp_path / "run" / "report.html").read_text()
     assert len(metrics["history"]) == 2 and all(len(h) == 2 for h in metrics["history"])
     assert 0 < metrics["inference_seconds_per_30s"] < 30
     with (tmp_path / "run" / "predictions.csv").open() as handle:
@@ -215,6 +218,8 @@ def test_deep_experiment_scores_only_labels_seen_in_training(tmp_path):
     assert 0 < metrics["n_scored"] == metrics["track"]["n"] == metrics["n_tracks"] - n_not_scored
     assert metrics["clip"]["n"] == 3 * metrics["n_scored"]  # three 1 s clips per scored track
     assert f"{n_not_scored} tracks of {len(metrics['not_scored'])} label" in metrics["evaluation"]
+    shares = metrics["track"]["not_scored_unknown"]
+    assert len(shares) == len(metrics["track"]["unknown_below"]) and shares == sorted(shares)
     solo = with_albums(made, tmp_path, {p: f"{p} solo" for p in producers})
     with pytest.raises(ConfigError, match="album-disjoint splits leave no evaluated track"):
         run(solo, "solo")

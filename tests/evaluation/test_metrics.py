@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import precision_recall_fscore_support
 
 from sonicprint.evaluation import (
+    UNKNOWN_THRESHOLDS,
     accuracy,
+    answered_accuracy,
     chance_level,
     confusion,
     embedding_map,
@@ -13,6 +17,7 @@ from sonicprint.evaluation import (
     one_vs_all,
     precision_recall_f1,
     top_k_accuracy,
+    unknown_share,
     validate,
 )
 
@@ -51,6 +56,45 @@ def test_evaluate_bundles_everything():
     assert {"accuracy", "macro", "weighted", "micro", "chance", "per_label", "confusion", "labels"} <= set(
         out
     )
+    assert "unknown_below" not in out  # needs probabilities
+    proba = np.eye(4)[[LABELS.index(e) for e in EST]]
+    with_proba = evaluate(REF, EST, LABELS, probabilities=proba)
+    assert [r["threshold"] for r in with_proba["unknown_below"]] == list(UNKNOWN_THRESHOLDS)
+    assert with_proba["unknown_below"][0] == {"threshold": 0.5, "answered": 1.0, "accuracy": 0.6}
+
+
+def test_answered_accuracy_trades_tracks_answered_for_accuracy():
+    reference = ["a", "b", "c", "a"]
+    proba = np.array(
+        [
+            [0.95, 0.05, 0.0, 0.0],  # right, sure
+            [0.6, 0.4, 0.0, 0.0],  # wrong, unsure
+            [0.1, 0.1, 0.8, 0.0],  # right, fairly sure
+            [0.3, 0.7, 0.0, 0.0],  # wrong, unsure
+        ]
+    )
+    rows = answered_accuracy(reference, proba, LABELS, thresholds=(0.0, 0.65, 0.9, 0.99))
+    assert rows == [
+        {"threshold": 0.0, "answered": 1.0, "accuracy": 0.5},
+        {"threshold": 0.65, "answered": 0.75, "accuracy": pytest.approx(2 / 3)},
+        {"threshold": 0.9, "answered": 0.25, "accuracy": 1.0},
+        {"threshold": 0.99, "answered": 0.0, "accuracy": None},
+    ]
+    assert unknown_share(proba, thresholds=(0.0, 0.65, 0.9, 0.99)) == [0.0, 0.25, 0.75, 1.0]
+    with pytest.raises(ValueError, match="probabilities shape"):
+        answered_accuracy(reference, proba[:3], LABELS)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 40))
+def test_answered_share_falls_as_the_threshold_rises(seed, n):
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.ones(len(LABELS)), size=n)
+    reference = list(rng.choice(LABELS, size=n))
+    rows = answered_accuracy(reference, proba, LABELS)
+    answered = [r["answered"] for r in rows]
+    assert answered == sorted(answered, reverse=True)
+    assert np.allclose(np.add(answered, unknown_share(proba)), 1.0)
 
 
 @pytest.mark.parametrize(

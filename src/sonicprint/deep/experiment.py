@@ -20,6 +20,7 @@ from ..evaluation import (
     label_seen_in_training,
     not_scored_note,
     require_scored_tracks,
+    unknown_share,
 )
 from ..pipeline import Workspace, build_collection, decode_windows
 from .serialize import save_network
@@ -179,7 +180,10 @@ def run_deep_experiment(
         "grouping": grouping,
         "evaluation": evaluation,
         "track": evaluate(
-            [lab for lab, ok in zip(labels, seen) if ok], [names[i] for i in clean[seen].argmax(1)], names
+            [lab for lab, ok in zip(labels, seen) if ok],
+            [names[i] for i in clean[seen].argmax(1)],
+            names,
+            probabilities=np.exp(clean[seen]),
         ),
         "clip": evaluate([names[i] for i in clip_truth], [names[i] for i in clip_pred], names)
         if clip_truth
@@ -196,6 +200,8 @@ def run_deep_experiment(
         "errors": errors,
         "config": to_dict(config),
     }
+    if not_scored:  # tracks of makers no network heard: the share an "unknown" threshold would catch
+        metrics["track"]["not_scored_unknown"] = unknown_share(np.exp(clean[~seen]))
     maps = {}
     for method in config.maps:
         try:
@@ -250,7 +256,7 @@ def _write_predictions(
 def _write_report(out: Path, metrics: dict[str, Any], maps: dict[str, np.ndarray], labels: list[str]) -> None:
     import html
 
-    from ..report import _pyplot, plot_map
+    from ..report import _pyplot, plot_map, unknown_table_html
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -304,6 +310,7 @@ Mean training time per epoch {metrics["epoch_seconds_mean"]:.1f} s.</p>
 <table><tr><th></th><th>accuracy</th><th>macro F1</th></tr>
 <tr><td>clip</td>{clip_cells}</tr>
 <tr><td>track (mean log-probability of its clips)</td>{track_cells}</tr></table>
+{unknown_table_html(t)}
 <h2>Robustness: track accuracy under each test-time condition</h2><table>{rows}</table>
 {pictures}
 </body></html>"""

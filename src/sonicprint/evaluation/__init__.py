@@ -2,13 +2,16 @@
 
 from .maps import MAPS, embedding_map
 from .metrics import (
+    UNKNOWN_THRESHOLDS,
     accuracy,
+    answered_accuracy,
     chance_level,
     confusion,
     evaluate,
     one_vs_all,
     precision_recall_f1,
     top_k_accuracy,
+    unknown_share,
     validate,
 )
 from .splits import (
@@ -22,7 +25,9 @@ from .splits import (
 
 __all__ = [
     "MAPS",
+    "UNKNOWN_THRESHOLDS",
     "accuracy",
+    "answered_accuracy",
     "chance_level",
     "confusion",
     "crossing_groups",
@@ -36,5 +41,6 @@ __all__ = [
     "require_scored_tracks",
     "top_k_accuracy",
     "train_val_test_split",
+    "unknown_share",
     "validate",
 ]

@@ -108,6 +108,63 @@ def top_k_accuracy(
     return float(np.mean([index[r] in row for r, row in zip(reference, top)]))
 
 
+#: the ``unknown_below`` thresholds a report tabulates
+UNKNOWN_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def answered_accuracy(
+    reference: Sequence[str],
+    probabilities: np.ndarray,
+    labels: Sequence[str],
+    *,
+    thresholds: Sequence[float] = UNKNOWN_THRESHOLDS,
+) -> list[dict[str, Any]]:
+    """What an "unknown" answer below each threshold trades: the share of items still answered (best
+    probability at or above the threshold) and the accuracy on those.
+
+    Parameters
+    ----------
+    reference : sequence of str, length n
+    probabilities : np.ndarray, shape=(n, len(labels))
+    labels : sequence of str
+    thresholds : sequence of float
+
+    Returns
+    -------
+    list of dict
+        Per threshold: ``threshold``, ``answered`` (share in [0, 1]) and ``accuracy`` on the answered
+        items (None when none is answered).
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    if probabilities.shape != (len(reference), len(labels)):
+        raise ValueError(
+            f"probabilities shape {probabilities.shape}, expected {(len(reference), len(labels))}"
+        )
+    index = {lab: i for i, lab in enumerate(labels)}
+    correct = probabilities.argmax(axis=1) == np.array([index[r] for r in reference], dtype=int)
+    best = probabilities.max(axis=1)
+    rows = []
+    for threshold in thresholds:
+        answered = best >= threshold
+        rows.append(
+            {
+                "threshold": float(threshold),
+                "answered": float(answered.mean()),
+                "accuracy": float(correct[answered].mean()) if answered.any() else None,
+            }
+        )
+    return rows
+
+
+def unknown_share(
+    probabilities: np.ndarray, *, thresholds: Sequence[float] = UNKNOWN_THRESHOLDS
+) -> list[float]:
+    """Per threshold, the share of items whose best probability falls below it (answered "unknown");
+    for items of makers the model never heard, the higher the better. ``probabilities``: ``(n, n_labels)``."""
+    best = np.asarray(probabilities, dtype=float).max(axis=1)
+    return [float(np.mean(best < t)) for t in thresholds]
+
+
 def evaluate(
     reference: Sequence[str],
     estimate: Sequence[str],
@@ -115,7 +172,8 @@ def evaluate(
     *,
     probabilities: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """All metrics in one dict: accuracy, P/R/F1 (macro, weighted, micro), one-vs-all, chance, confusion."""
+    """All metrics in one dict: accuracy, P/R/F1 (macro, weighted, micro), one-vs-all, chance, confusion;
+    with ``probabilities`` ``(n, n_labels)`` also top-3 accuracy and :func:`answered_accuracy`."""
     validate(reference, estimate, labels)
     out: dict[str, Any] = {"n": len(reference), "accuracy": accuracy(reference, estimate)}
     for average in ("macro", "weighted", "micro"):
@@ -125,6 +183,8 @@ def evaluate(
     out["per_label"] = one_vs_all(reference, estimate, labels)
     out["confusion"] = confusion(reference, estimate, labels).tolist()
     out["labels"] = list(labels)
-    if probabilities is not None and len(labels) > 2:
-        out["top_3_accuracy"] = top_k_accuracy(reference, probabilities, labels, k=3)
+    if probabilities is not None:
+        out["unknown_below"] = answered_accuracy(reference, probabilities, labels)
+        if len(labels) > 2:
+            out["top_3_accuracy"] = top_k_accuracy(reference, probabilities, labels, k=3)
     return out
