@@ -20,22 +20,17 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _gamemusic import HERE, benchmark_parser, composer_source
+from gamemusic_fingerprint import LDA, MIX, MSD, STATS
 
 from sonicprint.config import ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
 from sonicprint.experiment import cross_validate, label_seen_mask
 from sonicprint.pipeline import Workspace, build_collection, extract_feature_sets, select_labels
-
-STATS = FeatureConfig()
-MIX = replace(STATS, extractor="mix_stats")
-MSD = replace(STATS, extractor="musicnn_msd_penultimate")
-LDA = {"priors": "uniform"}
 
 ROWS: list[tuple[str, tuple[FeatureConfig, ...], ModelConfig]] = [
     ("timbre statistics", (STATS,), ModelConfig("lda", LDA)),
