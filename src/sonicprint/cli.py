@@ -29,6 +29,12 @@ def _columns(text: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(",") if c.strip())
 
 
+GROUP_HELP = (
+    "column whose values must never straddle a split (default: track); a label whose tracks all share "
+    "one value cannot be scored and is listed as such"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sonicprint", description="Tell who made a recording from the audio."
@@ -65,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated group columns to read (album,artist,game)",
     )
-    exp.add_argument("--group", help="column whose values must never straddle a split (default: track)")
+    exp.add_argument("--group", help=GROUP_HELP)
     exp.add_argument("--from-tags", action="store_true", help="label files from their own tags")
     exp.add_argument("--model", help="model name (see 'sonicprint list')")
     exp.add_argument("--model-param", type=_param, action="append", default=[], metavar="KEY=VALUE")
@@ -130,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument("--label", required=True)
     cnn.add_argument("--audio-root")
     cnn.add_argument("--group-columns", type=_columns, default=())
-    cnn.add_argument("--group", help="column whose values must never straddle a split (default: track)")
+    cnn.add_argument("--group", help=GROUP_HELP)
     cnn.add_argument("--network", default="resnet", help="resnet, resnext, densenet, crnn or wavenet")
     cnn.add_argument(
         "--network-param",
