@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 
@@ -7,8 +8,8 @@ import numpy as np
 import pytest
 
 from sonicprint.cli import main
-from sonicprint.errors import FileProblem
-from sonicprint.predict import Predictor, embed_files, find_similar
+from sonicprint.errors import ConfigError, FileProblem
+from sonicprint.predict import RESULT_COLUMNS, Predictor, embed_files, find_similar, predict_to_csv
 
 
 def test_an_embedding_is_a_deterministic_vector(trained):
@@ -59,3 +60,94 @@ def test_embed_and_similar_from_the_command_line(trained, tmp_path, capsys):
     assert main(["similar", str(model), str(query), str(query), "--json"]) == 0
     ranked = json.loads(capsys.readouterr().out)
     assert ranked[0]["path"] == str(query) and ranked[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
+
+
+def _batch(trained, tmp_path):  # type: ignore[no-untyped-def]
+    """Four inputs: the two held-out queries, a file that is not audio, a copy of the first query."""
+    model, query = trained
+    queries = sorted(query.parent.iterdir())
+    bad = tmp_path / "in" / "bad.wav"
+    bad.parent.mkdir()
+    bad.write_bytes(b"not audio" * 50)
+    copy = tmp_path / "in" / "copy.flac"
+    shutil.copy(queries[0], copy)
+    return model, [str(q) for q in queries] + [str(bad), str(copy)]
+
+
+def _rows(path):  # type: ignore[no-untyped-def]
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_batch_writes_each_file_and_resumes_where_it_stopped(trained, tmp_path, monkeypatch):
+    model, files = _batch(trained, tmp_path)
+    out = tmp_path / "out" / "results.csv"
+    first = predict_to_csv(model, files[:2], out, top_k=2)
+    assert (first.predicted, first.errors, first.skipped) == (2, 0, 0)
+    before = out.read_text()
+    asked = []
+    original = Predictor.predict
+
+    def counting(self, path, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(str(path))
+        return original(self, path, **kwargs)
+
+    monkeypatch.setattr(Predictor, "predict", counting)
+    second = predict_to_csv(model, files, out, top_k=2)
+    assert asked == files[2:] and (second.predicted, second.errors, second.skipped) == (2, 1, 2)
+    assert out.read_text().startswith(before)  # nothing already done is rewritten
+    rows = _rows(out)
+    assert list(rows[0]) == list(RESULT_COLUMNS) and [r["path"] for r in rows] == files
+    bad = rows[2]
+    assert bad["verdict"] == "" and "not readable as audio" in bad["error"]
+    for row in (rows[0], rows[1], rows[3]):
+        labels = [pair.split(":")[0] for pair in row["top"].split(";")]
+        assert not row["error"] and row["verdict"] == labels[0] and len(labels) == 2
+        assert float(row["probability"]) == float(row["top"].split(";")[0].split(":")[1])
+    assert rows[3]["top"] == rows[0]["top"]  # the copy gets the same answer
+    settings = json.loads((tmp_path / "out" / "results.csv.json").read_text())
+    assert settings["top_k"] == 2 and len(settings["model_sha256"]) == 64
+
+
+def test_a_row_cut_short_by_an_interruption_is_predicted_again(trained, tmp_path):
+    model, files = _batch(trained, tmp_path)
+    out = tmp_path / "results.csv"
+    predict_to_csv(model, files[:2], out)
+    whole = out.read_text()
+    out.write_text(whole[: whole.rstrip("\n").rfind("\n") + 12])  # the last row half written, no newline
+    again = predict_to_csv(model, files[:2], out)
+    assert (again.predicted, again.skipped) == (1, 1)
+    timeless = [{k: v for k, v in r.items() if k != "seconds"} for r in _rows(out)]
+    out.write_text(whole)
+    assert timeless == [{k: v for k, v in r.items() if k != "seconds"} for r in _rows(out)]
+
+
+def test_a_batch_refuses_to_mix_settings_or_overwrite_another_file(trained, tmp_path):
+    model, files = _batch(trained, tmp_path)
+    out = tmp_path / "results.csv"
+    predict_to_csv(model, files[:1], out, unknown_below=0.5)
+    with pytest.raises(ConfigError, match=r"results\.csv was started with other settings \(unknown_below"):
+        predict_to_csv(model, files, out, unknown_below=0.9)
+    assert len(_rows(out)) == 1
+    other = tmp_path / "notes.csv"
+    other.write_text("title,artist\nx,y\n")
+    with pytest.raises(FileProblem, match=r"notes\.csv: exists but is not a results file"):
+        predict_to_csv(model, files, other)
+    assert other.read_text() == "title,artist\nx,y\n"
+
+
+def test_predict_from_the_command_line_takes_folders_and_lists(trained, tmp_path, capsys):
+    model, files = _batch(trained, tmp_path)
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# the held-out queries\n{files[0]}\n\n{files[1]}\n")
+    out = tmp_path / "r.csv"
+    code = main(
+        ["predict", str(model), str(tmp_path / "in"), "--files-from", str(listing), "--out", str(out)]
+    )
+    assert code == 1  # bad.wav failed; the others are in the file
+    assert "4 files predicted (0 unknown, 1 errors), 0 already there" in capsys.readouterr().out
+    assert sorted(r["path"] for r in _rows(out)) == sorted(files)
+    assert main(["predict", str(model), "--files-from", str(listing), "--out", str(out), "--quiet"]) == 0
+    assert "0 files predicted (0 unknown, 0 errors), 2 already there" in capsys.readouterr().out
+    assert main(["predict", str(model)]) == 2
+    assert "no input files" in capsys.readouterr().err

@@ -35,6 +35,20 @@ GROUP_HELP = (
 )
 
 
+FILES_HELP = "audio files or folders (searched recursively for audio files)"
+FILES_FROM_HELP = "also read the files to use from this text file, one path per line"
+
+
+def _files(args: argparse.Namespace) -> list[str]:
+    """The command's input files: its paths (folders expanded) and those listed in ``--files-from``."""
+    from .collection import expand_inputs
+
+    files = expand_inputs(args.files, files_from=args.files_from)
+    if not files:
+        raise ValueError("no input files: name files or folders, or pass --files-from LIST")
+    return files
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sonicprint", description="Tell who made a recording from the audio."
@@ -121,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
     pred.add_argument("model")
-    pred.add_argument("files", nargs="+")
+    pred.add_argument("files", nargs="*", help=FILES_HELP)
+    pred.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
     pred.add_argument("--top-k", type=int, default=3)
     pred.add_argument(
         "--unknown-below",
@@ -130,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer 'unknown' when the best probability is below this",
     )
     pred.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    pred.add_argument(
+        "--out",
+        metavar="CSV",
+        help="write one row per file to this CSV as each is done; run again to resume after an interruption",
+    )
+    pred.add_argument("--quiet", action="store_true", help="no progress bar (with --out)")
 
     cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
     cnn.add_argument("source", help="manifest (.csv/.parquet) or a folder ROOT/<label>/[<album>/]<file>")
@@ -173,13 +194,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     emb = sub.add_parser("embed", help="each file's embedding by a saved model, into an .npz file")
     emb.add_argument("model")
-    emb.add_argument("files", nargs="+")
+    emb.add_argument("files", nargs="*", help=FILES_HELP)
+    emb.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
     emb.add_argument("--out", required=True, help="the .npz to write (arrays 'paths' and 'embeddings')")
 
     sim = sub.add_parser("similar", help="the files that sound most like a query, to a saved model")
     sim.add_argument("model")
     sim.add_argument("query", help="the recording to match")
-    sim.add_argument("files", nargs="+", help="the recordings to search")
+    sim.add_argument("files", nargs="*", help="the recordings to search: " + FILES_HELP)
+    sim.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
     sim.add_argument("--top", type=int, default=10, help="how many to list (default: %(default)s)")
     sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -288,9 +311,24 @@ def _scored_tracks(metrics: dict[str, Any]) -> str:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .predict import predict_files
+    from .predict import predict_files, predict_to_csv
 
-    results = predict_files(args.model, args.files, top_k=args.top_k, unknown_below=args.unknown_below)
+    files = _files(args)
+    if args.out:
+        done = predict_to_csv(
+            args.model,
+            files,
+            args.out,
+            top_k=args.top_k,
+            unknown_below=args.unknown_below,
+            progress=not args.quiet,
+        )
+        print(
+            f"{done.predicted} files predicted ({done.unknown} unknown, {done.errors} errors), "
+            f"{done.skipped} already there: {done.out}"
+        )
+        return 1 if done.errors else 0
+    results = predict_files(args.model, files, top_k=args.top_k, unknown_below=args.unknown_below)
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
@@ -308,7 +346,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     from .predict import embed_files
 
-    found = embed_files(args.model, args.files)
+    found = embed_files(args.model, _files(args))
     for path, problem in found.errors:
         print(f"{path}: ERROR {problem}", file=sys.stderr)
     out = Path(args.out)
@@ -321,7 +359,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 def _cmd_similar(args: argparse.Namespace) -> int:
     from .predict import find_similar
 
-    ranked, errors = find_similar(args.model, args.query, args.files, top_n=args.top)
+    ranked, errors = find_similar(args.model, args.query, _files(args), top_n=args.top)
     for path, problem in errors:
         print(f"{path}: ERROR {problem}", file=sys.stderr)
     if args.json:

@@ -167,6 +167,120 @@ def predict_files(
     return [predictor.predict(path, top_k=top_k, unknown_below=unknown_below) for path in files]
 
 
+#: the columns of a batch's results file, one row per file
+RESULT_COLUMNS = ("path", "verdict", "probability", "top", "error", "seconds")
+
+
+@dataclass
+class BatchSummary:
+    """What :func:`predict_to_csv` did: files predicted in this run (``unknown`` and ``errors`` among
+    them) and files skipped because the results file already held them."""
+
+    out: Path
+    predicted: int
+    unknown: int
+    errors: int
+    skipped: int
+
+
+def _result_row(result: FilePrediction) -> list[str]:
+    top = ";".join(f"{label}:{p:.4f}" for label, p in result.top)
+    best = f"{result.top[0][1]:.4f}" if result.top else ""
+    return [result.path, result.verdict, best, top, result.error or "", f"{result.seconds:.3f}"]
+
+
+def _done_paths(out: Path) -> set[str]:
+    """Paths already in a results file. A last line cut short by an interruption is dropped from the
+    file, so its file is predicted again."""
+    import csv
+
+    if not out.exists() or out.stat().st_size == 0:
+        return set()
+    text = out.read_text(encoding="utf-8", errors="replace")
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+        out.write_text(text, encoding="utf-8")
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or tuple(rows[0]) != RESULT_COLUMNS:
+        raise FileProblem(
+            out, f"exists but is not a results file (expected the columns {', '.join(RESULT_COLUMNS)})"
+        )
+    return {row[0] for row in rows[1:] if len(row) == len(RESULT_COLUMNS)}
+
+
+def predict_to_csv(
+    model_path: str | Path,
+    files: Sequence[str | Path],
+    out_csv: str | Path,
+    *,
+    top_k: int = 3,
+    unknown_below: float = 0.0,
+    progress: bool = False,
+) -> BatchSummary:
+    """Predict each file and append its row to ``out_csv`` as soon as it is done (columns
+    :data:`RESULT_COLUMNS`; ``top`` is ``label:probability`` pairs joined by ``;``). A file that cannot be
+    read gets its error in the row and the others go on.
+
+    Resumable: files already in ``out_csv`` are skipped, so running the same command again after an
+    interruption goes on where it stopped. The settings are saved beside it (``<out>.json``: model and its
+    SHA-256, ``top_k``, ``unknown_below``, labels, version); a rerun with other settings is refused rather
+    than mixing two kinds of rows in one file.
+
+    Raises
+    ------
+    ConfigError
+        When ``out_csv`` was started with another model or other settings.
+    FileProblem
+        When ``out_csv`` exists but is not a results file.
+    """
+    import csv
+    import json
+
+    from tqdm import tqdm
+
+    from . import __version__
+    from .collection import content_hash
+    from .errors import ConfigError
+
+    out = Path(out_csv)
+    settings_path = out.with_name(out.name + ".json")
+    predictor = Predictor(model_path)
+    settings = {
+        "model": str(model_path),
+        "model_sha256": content_hash(model_path),
+        "top_k": top_k,
+        "unknown_below": unknown_below,
+        "labels": predictor.labels,
+        "sonicprint": __version__,
+    }
+    done = _done_paths(out)
+    if settings_path.exists():
+        before = json.loads(settings_path.read_text())
+        changed = [k for k in ("model_sha256", "top_k", "unknown_below") if before.get(k) != settings[k]]
+        if changed and done:
+            raise ConfigError(
+                f"{out} was started with other settings ({', '.join(changed)} differ; see {settings_path}); "
+                "pass a new output file, or the same settings to resume it"
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    settings_path.write_text(json.dumps(settings, indent=2) + "\n")
+    todo = [f for f in files if str(f) not in done]
+    summary = BatchSummary(out, 0, 0, 0, len(files) - len(todo))
+    with out.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        if not done:
+            handle.truncate(0)
+            writer.writerow(RESULT_COLUMNS)
+        for path in tqdm(todo, desc="predict", unit="file", disable=not progress):
+            result = predictor.predict(path, top_k=top_k, unknown_below=unknown_below)
+            writer.writerow(_result_row(result))
+            handle.flush()  # each row reaches the file before the next starts: an interruption loses one
+            summary.predicted += 1
+            summary.errors += result.error is not None
+            summary.unknown += result.verdict == UNKNOWN
+    return summary
+
+
 def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
     """Class probabilities of one file, from a classical model or a spectrogram network."""
     return _analyse(loaded, path, embed=False)[0]

@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from sonicprint.collection import open_source, read_manifest, read_tags, scan_folder, scan_tags
+from sonicprint.collection import (
+    audio_files_under,
+    expand_inputs,
+    open_source,
+    read_manifest,
+    read_tags,
+    scan_folder,
+    scan_tags,
+)
 from sonicprint.errors import ManifestError
 from tests.conftest import tone
 
@@ -92,3 +102,22 @@ def test_tags_id3_tipl_txxx_and_vorbis_producer(tmp_path, write_audio):
     assert sorted(t.label for t in source.tracks) == ["Brian", "Quincy", "Rick"]
     by_artist = scan_tags(tmp_path / "tags", label="artist")
     assert len(by_artist.problems) == 1 and "no 'artist' tag" in by_artist.problems[0].problem
+
+
+def test_inputs_expand_folders_read_lists_and_keep_missing_files(tmp_path):
+    for rel in ("b/2.flac", "b/1.wav", "b/deep/3.MP3", "b/cover.jpg", "a.ogg"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# batch 1\n{tmp_path / 'a.ogg'}\n\n  {tmp_path / 'missing.wav'}  \n")
+    files = expand_inputs([tmp_path / "b", tmp_path / "a.ogg"], files_from=listing)
+    assert files == [
+        str(tmp_path / "b" / "1.wav"),
+        str(tmp_path / "b" / "2.flac"),
+        str(tmp_path / "b" / "deep" / "3.MP3"),
+        str(tmp_path / "a.ogg"),  # listed twice, kept once
+        str(tmp_path / "missing.wav"),  # kept, so that the command names it
+    ]
+    assert audio_files_under(tmp_path / "b") == [Path(f) for f in files[:3]]
+    with pytest.raises(ManifestError, match=r"nolist\.txt: cannot read the list of files"):
+        expand_inputs([], files_from=tmp_path / "nolist.txt")

@@ -7,7 +7,7 @@ bad row is reported by name and never silently dropped.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,7 +127,7 @@ def scan_folder(root: str | Path, *, label: str = "label") -> CollectionSource:
         raise ManifestError(root, "audio folder not found")
     tracks: list[TrackSource] = []
     problems: list[SourceProblem] = []
-    for path in sorted(_walk_audio(root)):
+    for path in audio_files_under(root):
         parts = path.relative_to(root).parts
         if len(parts) < 2:
             problems.append(SourceProblem(str(path), "file directly under the root has no label folder"))
@@ -191,7 +191,7 @@ def scan_tags(
         raise ManifestError(root, "audio folder not found")
     tracks: list[TrackSource] = []
     problems: list[SourceProblem] = []
-    for path in sorted(_walk_audio(root)):
+    for path in audio_files_under(root):
         try:
             tags = read_tags(path)
         except Exception as exc:
@@ -204,8 +204,36 @@ def scan_tags(
     return CollectionSource(tracks, problems, label, tuple(group_columns), f"tags under {root}")
 
 
-def _walk_audio(root: Path) -> Iterable[Path]:
-    return (p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+def audio_files_under(root: str | Path) -> list[Path]:
+    """Every file under ``root`` with an audio suffix (:data:`AUDIO_SUFFIXES`), sorted."""
+    return sorted(p for p in Path(root).rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+
+
+def expand_inputs(paths: Sequence[str | Path], *, files_from: str | Path | None = None) -> list[str]:
+    """The files a batch command works on: each path as given, a folder's audio files (recursively,
+    sorted), then the paths listed one per line in ``files_from`` (blank lines and ``#`` comments skipped).
+    A path given twice is kept once. A file that does not exist stays in the list, so that the command
+    reports it by name.
+
+    Raises
+    ------
+    ManifestError
+        When ``files_from`` cannot be read.
+    """
+    listed: list[str | Path] = list(paths)
+    if files_from is not None:
+        try:
+            lines = Path(files_from).read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ManifestError(files_from, f"cannot read the list of files ({exc})") from exc
+        listed += [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    out: dict[str, None] = {}
+    for path in listed:
+        if Path(path).is_dir():
+            out.update((str(p), None) for p in audio_files_under(path))
+        else:
+            out[str(path)] = None
+    return list(out)
 
 
 def open_source(
