@@ -73,6 +73,7 @@ def test_experiment_writes_a_complete_report(collection, tmp_path):
     assert m["n_tracks"] == 24 and m["n_skipped"] == 2  # the damaged file and the duplicate
     assert m["accuracy"] > m["chance"]["uniform"] + 0.2
     assert m["grouping"] == "track" and "track-disjoint" in m["evaluation"]
+    assert "window" not in m  # whole-track features: no window verdicts
     assert len(m["data_hash"]) == 16
     for name in (
         "report.html",
@@ -211,6 +212,8 @@ def test_per_window_training_decides_per_track_and_predict_follows(collection, t
     m = result.metrics
     assert "trained on each of 2 windows, decided per track" in m["evaluation"]
     assert m["n"] == 24 and m["accuracy"] > 0.5  # 3 producers: chance is 1/3
+    assert m["window"]["n"] == 48 and 0.4 < m["window"]["accuracy"] <= 1  # each window judged alone
+    assert "Each window judged alone" in (tmp_path / "run" / "report.html").read_text()
     from sonicprint.models import load_model
 
     loaded = load_model(result.model_path)

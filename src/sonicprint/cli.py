@@ -296,8 +296,10 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(m, indent=2) + "\n")
+    windows = f" (each window alone {m['window']['accuracy']:.3f})" if "window" in m else ""
     print(
-        f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}, macro F1 {m['macro']['f1']:.3f} "
+        f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}{windows}, "
+        f"macro F1 {m['macro']['f1']:.3f} "
         f"(chance {m['chance']['uniform']:.3f}); {_scored_tracks(m)}, {len(m['labels'])} labels, "
         f"{m['evaluation']}; {m['n_skipped']} skipped"
     )

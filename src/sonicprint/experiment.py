@@ -32,7 +32,16 @@ from .evaluation import (
     train_val_test_split,
     unknown_share,
 )
-from .models import Classifier, create_model, embed_tracks, fit_tracks, predict_tracks, save_model
+from .models import (
+    Classifier,
+    create_model,
+    embed_tracks,
+    fit_tracks,
+    predict_tracks,
+    predict_windows,
+    save_model,
+    tracks_from_windows,
+)
 from .pipeline import FeatureTable, Workspace, build_collection, extract_feature_sets, select_labels
 
 
@@ -122,17 +131,45 @@ def training_rows(
     return np.concatenate(features), np.concatenate(labels)
 
 
+@dataclass
+class CrossValidation:
+    """Out-of-fold predictions of one cross-validation.
+
+    ``probabilities``: per track ``(n_tracks, n_labels)``, NaN rows for tracks never evaluated (a
+    holdout's training tracks); ``window_probabilities``: per window ``(n_tracks, n_windows, n_labels)``
+    for a per-window table, else None; ``part_of``: the split part that evaluated each track (fold number,
+    ``val`` or ``test``; ``""`` when none); ``labels``: the label set; ``per_part``: each part's counts and
+    accuracy (over its tracks whose label was on its training side; None when there are none).
+    """
+
+    probabilities: np.ndarray
+    window_probabilities: np.ndarray | None
+    part_of: np.ndarray
+    labels: list[str]
+    per_part: list[dict[str, Any]]
+
+
 def cross_validate(
     table: FeatureTable, config: ExperimentConfig, copies: Sequence[FeatureTable] = ()
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[dict[str, Any]]]:
     """Class probabilities for every evaluated track (NaN rows for holdout training tracks), the split part
     of each (fold number, ``val`` or ``test``; ``""`` when not evaluated), the label set, per-part metrics
     (accuracy over the part's tracks whose label was on its training side; None when there are none).
-    ``copies``: degraded copies of the tracks (:func:`training_rows`), used on the training side only."""
+    ``copies``: degraded copies of the tracks (:func:`training_rows`), used on the training side only.
+    :func:`cross_validate_windows` also gives each window's probabilities."""
+    cv = cross_validate_windows(table, config, copies)
+    return cv.probabilities, cv.part_of, cv.labels, cv.per_part
+
+
+def cross_validate_windows(
+    table: FeatureTable, config: ExperimentConfig, copies: Sequence[FeatureTable] = ()
+) -> CrossValidation:
+    """:func:`cross_validate`, keeping each window's own probabilities when the table is per window."""
     labels = sorted(set(table.labels))
     y = np.array([labels.index(lab) for lab in table.labels])
     groups = table.group_values(config.split.group)
     probabilities = np.full((len(y), len(labels)), np.nan)
+    windows = np.full((*table.features.shape[:2], len(labels)), np.nan) if table.per_window else None
     fold_of = np.full(len(y), "", dtype=object)
     per_fold = []
     for number, train, test in evaluation_splits(table, config):
@@ -142,7 +179,11 @@ def cross_validate(
         model = build_model(config, table)
         x_train, y_train = training_rows(table, copies, train, y)
         fit_tracks(model, x_train, y_train, n_classes=len(labels), per_window=table.per_window)
-        probabilities[test] = predict_tracks(model, table.features[test], per_window=table.per_window)
+        if windows is not None:
+            windows[test] = predict_windows(model, table.features[test])
+            probabilities[test] = tracks_from_windows(windows[test])
+        else:
+            probabilities[test] = predict_tracks(model, table.features[test], per_window=False)
         fold_of[test] = number
         scored = test[label_seen_in_training(table.labels, train, test)]
         per_fold.append(
@@ -156,7 +197,7 @@ def cross_validate(
                 else None,
             }
         )
-    return probabilities, fold_of, labels, per_fold
+    return CrossValidation(probabilities, windows, fold_of, labels, per_fold)
 
 
 def validate_config(config: ExperimentConfig) -> None:
@@ -216,7 +257,8 @@ def run_experiment(
     grouping = config.split.group or "track"
     seen = label_seen_mask(table, config)
     require_scored_tracks(seen, grouping)
-    probabilities, part_of, labels, per_part = cross_validate(table, config, copies)
+    cv = cross_validate_windows(table, config, copies)
+    probabilities, part_of, labels, per_part = cv.probabilities, cv.part_of, cv.labels, cv.per_part
     holdout = config.split.method == "holdout"
     # k-fold: every track was predicted once; holdout: the test tracks are the verdict, val is reported too
     evaluated = np.array([p == "test" if holdout else p != "" for p in part_of])
@@ -226,6 +268,14 @@ def run_experiment(
     metrics = evaluate(reference, estimate, labels, probabilities=probabilities[scored])
     part_acc = [f["accuracy"] for f in per_part if f["accuracy"] is not None]
     unscored = [lab for lab, keep in zip(table.labels, evaluated & ~seen) if keep]
+    if cv.window_probabilities is not None:  # each window judged on its own, beside the track verdicts
+        on_windows = cv.window_probabilities[scored]
+        n_windows = on_windows.shape[1]
+        metrics["window"] = evaluate(
+            [lab for lab in reference for _ in range(n_windows)],
+            [labels[i] for i in on_windows.reshape(-1, len(labels)).argmax(1)],
+            labels,
+        )
     if unscored:  # tracks of makers no model heard: the share an "unknown" threshold would catch
         metrics["not_scored_unknown"] = unknown_share(probabilities[evaluated & ~seen])
     s = config.split

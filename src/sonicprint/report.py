@@ -134,6 +134,14 @@ def write_report(
             f"tracks all share one {e(metrics['grouping'])}, so no model saw the label when they were tested)"
         )
     unknown_html = unknown_table_html(metrics)
+    window = metrics.get("window")
+    window_html = (
+        f"<p>Each window judged alone: accuracy <b>{window['accuracy']:.1%}</b>, macro F1 "
+        f"{window['macro']['f1']:.3f} ({window['n']} windows); the track verdicts above combine each "
+        "track's windows (mean log-probability).</p>"
+        if window
+        else ""
+    )
     profile = metrics.get("mix_profile")
     profile_html = ""
     if profile:
@@ -157,7 +165,7 @@ img{{max-width:100%}}</style></head><body>
 <h1>{e(metrics["title"])}</h1>
 <p class="big">Accuracy <b>{metrics["accuracy"]:.1%}</b> on {scored_tracks},
 {len(labels)} labels (chance: {metrics["chance"]["uniform"]:.1%} uniform,
-{metrics["chance"]["majority"]:.1%} majority).</p>
+{metrics["chance"]["majority"]:.1%} majority).</p>{window_html}
 <p>Model <code>{e(metrics["model"])}</code> on features <code>{e(metrics["extractor"])}</code>.
 Evaluation: <b>{e(metrics["evaluation"])}</b>: no {e(metrics["grouping"])} appears in both the training
 and the test side of any fold; every track is predicted once, by a model that never saw it.

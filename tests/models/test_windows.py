@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sonicprint.models import create_model, embed_tracks, fit_tracks, fuse_probabilities, predict_tracks
+from sonicprint.models import (
+    create_model,
+    embed_tracks,
+    fit_tracks,
+    fuse_probabilities,
+    predict_tracks,
+    predict_windows,
+    tracks_from_windows,
+)
 
 
 def _windows(rng, n_tracks=20, n_windows=4, dim=3):
@@ -21,6 +29,8 @@ def test_windows_are_training_rows_and_the_track_verdict_fuses_them():
     assert tracks.shape == (20, 2)
     windows = model.predict_proba(features.reshape(80, -1)).reshape(20, 4, 2)
     np.testing.assert_allclose(tracks, fuse_probabilities([windows[:, k] for k in range(4)]))
+    np.testing.assert_array_equal(predict_windows(model, features), windows)  # row k*4+j is window j
+    np.testing.assert_array_equal(tracks_from_windows(windows), tracks)
     assert np.mean(tracks.argmax(1) == labels) >= 0.9
     assert embed_tracks(model, features, per_window=True).shape[0] == 20
 

@@ -7,7 +7,7 @@ from .base import MODELS, Classifier, create_model, list_models, register_model
 from .fusion import fuse_probabilities
 from .serialize import LoadedModel, load_model, save_model
 from .similarity import cosine_similarity
-from .windows import embed_tracks, fit_tracks, predict_tracks
+from .windows import embed_tracks, fit_tracks, predict_tracks, predict_windows, tracks_from_windows
 
 __all__ = [
     "MODELS",
@@ -21,6 +21,8 @@ __all__ = [
     "list_models",
     "load_model",
     "predict_tracks",
+    "predict_windows",
     "register_model",
     "save_model",
+    "tracks_from_windows",
 ]

@@ -23,14 +23,25 @@ def fit_tracks(
     return model
 
 
+def predict_windows(model: Classifier, features: np.ndarray) -> np.ndarray:
+    """Class probabilities of each window on its own, ``(n_tracks, n_windows, n_classes)``, from
+    ``features`` shape=(n_tracks, n_windows, dim)."""
+    n_tracks, n_windows = features.shape[:2]
+    return model.predict_proba(features.reshape(n_tracks * n_windows, -1)).reshape(n_tracks, n_windows, -1)
+
+
+def tracks_from_windows(windows: np.ndarray) -> np.ndarray:
+    """Per-track probabilities ``(n_tracks, n_classes)`` from per-window ones ``(n_tracks, n_windows,
+    n_classes)``: the normalised geometric mean (the mean of the windows' log-probabilities)."""
+    return fuse_probabilities([windows[:, k] for k in range(windows.shape[1])])
+
+
 def predict_tracks(model: Classifier, features: np.ndarray, *, per_window: bool) -> np.ndarray:
     """Class probabilities per track ``(n_tracks, n_classes)``; with ``per_window`` the normalised
     geometric mean over each track's windows (the mean of their log-probabilities)."""
     if not per_window:
         return model.predict_proba(features)
-    n_tracks, n_windows = features.shape[:2]
-    windows = model.predict_proba(features.reshape(n_tracks * n_windows, -1)).reshape(n_tracks, n_windows, -1)
-    return fuse_probabilities([windows[:, k] for k in range(n_windows)])
+    return tracks_from_windows(predict_windows(model, features))
 
 
 def embed_tracks(model: Classifier, features: np.ndarray, *, per_window: bool) -> np.ndarray:
