@@ -13,7 +13,15 @@ from sonicprint.demo import generate_collection
 def test_list_shows_every_registry(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for name in ("track_stats", "knn_pca", "lda", "logreg", "process", "soundfile"):
+    for name in (
+        "track_stats",
+        "knn_pca",
+        "lda",
+        "logreg",
+        "process",
+        "soundfile",
+        "repet_sim (vocals, backing)",
+    ):
         assert name in out
 
 
@@ -157,6 +165,15 @@ def test_comma_separated_features_are_concatenated(tmp_path):
     assert late.augment_copies == 0
     robust = _experiment_config(build_parser().parse_args(["experiment", "m.csv", "--augment-copies", "3"]))
     assert robust.augment_copies == 3
+    stems = _experiment_config(
+        build_parser().parse_args(
+            ["experiment", "m.csv", "--features", "track_stats@repet_sim:vocals,track_stats"]
+        )
+    )
+    assert [(c.extractor, c.separate) for c in stems.feature_sets] == [
+        ("track_stats", "repet_sim:vocals"),
+        ("track_stats", ""),
+    ]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["experiment", "m.csv", "--fusion", "middle"])
 

@@ -252,6 +252,37 @@ def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collec
     assert "Mix fingerprint per maker" in result.report_path.read_text()
 
 
+def test_a_feature_set_on_a_separated_stem_trains_and_predict_separates_too(collection, tmp_path):
+    features = FeatureConfig(n_windows=2, window_s=3.0)
+    config = replace(
+        _config(),
+        features=replace(features, separate="hpss:percussive"),
+        extra_features=(features,),
+        model=ModelConfig("lda", fusion="late"),
+        maps=(),
+    )
+    result = _run(collection, config, tmp_path, "run")
+    assert result.metrics["extractor"] == "track_stats@hpss:percussive + track_stats"
+    assert (
+        json.loads((result.out_dir / "config.json").read_text())["features"]["separate"] == "hpss:percussive"
+    )
+    from sonicprint.models import load_model
+    from sonicprint.pipeline import compute_feature_sets
+
+    loaded = load_model(result.model_path)
+    assert [c.separate for c in loaded.feature_configs] == ["hpss:percussive", ""]
+    query = collection.queries[0][0]
+    both = compute_feature_sets(query, loaded.feature_configs)
+    percussive, full = both[:128], both[128:]
+    assert not np.allclose(percussive, full)  # the stem's statistics are not the mix's
+    out = predict_files(result.model_path, [query])
+    np.testing.assert_allclose(
+        [p for _, p in out[0].top],
+        np.sort(loaded.model.predict_proba(both[np.newaxis])[0])[::-1][:3],
+        atol=1e-4,
+    )
+
+
 def test_unknown_fusion_is_refused():
     with pytest.raises(ConfigError, match="fusion must be 'early' or 'late'"):
         ModelConfig("lda", fusion="middle")

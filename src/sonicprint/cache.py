@@ -19,7 +19,8 @@ from .features import create_extractor
 def extractor_key(config: FeatureConfig) -> str:
     """A folder name that changes whenever the extractor, its version or its config changes."""
     extractor = create_extractor(config)
-    return f"{config.extractor}-v{extractor.version}-{config_hash(config)}"
+    # the full mix keeps the key it had before a stem could be chosen, so existing caches stay valid
+    return f"{config.extractor}-v{extractor.version}-{config_hash(config, omit_if_empty=('separate',))}"
 
 
 class FeatureCache:

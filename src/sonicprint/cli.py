@@ -92,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--features",
         type=_columns,
-        help="feature extractor name(s), comma-separated to combine (see 'sonicprint list')",
+        help="feature extractor name(s), comma-separated to combine (see 'sonicprint list'); "
+        "NAME@SEPARATOR:STEM computes one on a separated stem, e.g. track_stats@repet_sim:vocals",
     )
     exp.add_argument(
         "--fusion",
@@ -176,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument("--lr", type=float, help="learning rate (default: from an LR range test)")
     cnn.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
     cnn.add_argument("--augment", choices=["none", "fast", "robust"], default="none")
+    cnn.add_argument(
+        "--stem",
+        default="",
+        metavar="SEPARATOR:STEM",
+        help="train on a separated stem, e.g. repet_sim:vocals",
+    )
     cnn.add_argument("--robustness", action="store_true", help="evaluate every test-time condition")
     cnn.add_argument("--device", default="auto", help="auto, cpu or cuda")
     cnn.add_argument(
@@ -219,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _feature_spec(base: Any, text: str) -> Any:
+    """``NAME`` or ``NAME@SEPARATOR:STEM`` -> ``base`` with that extractor (and stem)."""
+    name, _, stem = text.partition("@")
+    return replace(base, extractor=name, separate=stem)
+
+
 def _experiment_config(args: argparse.Namespace) -> Any:
     from .config import ExperimentConfig, ModelConfig, load_config_file
     from .features import seed_feature_config
@@ -241,8 +254,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         collection = replace(collection, min_duration_s=args.min_duration)
     extra = config.extra_features
     if args.features:
-        features = replace(features, extractor=args.features[0])
-        extra = tuple(replace(features, extractor=name) for name in args.features[1:])
+        specs = [_feature_spec(features, text) for text in args.features]
+        features, extra = specs[0], tuple(specs[1:])
     if args.model or args.model_param:
         model = replace(
             model, name=args.model or model.name, params={**dict(model.params), **dict(args.model_param)}
@@ -439,7 +452,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
             min_tracks_per_label=args.min_tracks,
             min_duration_s=args.min_duration,
         ),
-        audio=FeatureConfig(extractor="logmel"),
+        audio=FeatureConfig(extractor="logmel", separate=args.stem),
         split=SplitConfig(folds=args.folds, group=args.group, seed=args.seed),
         train=TrainConfig(
             network=args.network,
@@ -484,11 +497,16 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .executors import list_executors
     from .features import list_extractors
     from .models import list_models
+    from .separation import SEPARATORS
 
     print("feature extractors:", ", ".join(list_extractors()))
     print("models:            ", ", ".join(list_models()))
     print("networks:          ", ", ".join(list_networks()))
     print("executors:         ", ", ".join(list_executors()))
+    print(
+        "separators:        ",
+        ", ".join(f"{n} ({', '.join(SEPARATORS.get(n).stems)})" for n in SEPARATORS.names()),
+    )
     print("audio decoders:    ", ", ".join(n for n in DECODERS if DECODERS.get(n).available()))
     return 0
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,12 +39,24 @@ class FeatureConfig:
     n_mels: int = 128
     n_mfcc: int = 20
     mfcc_frames: int = 1280
+    #: ``"separator:stem"`` (e.g. ``"repet_sim:vocals"``): features of that stem of each window, not the
+    #: full mix (:mod:`sonicprint.separation`); empty: the full mix
+    separate: str = ""
 
     def __post_init__(self) -> None:
         if self.sample_rate <= 0 or self.n_windows <= 0 or self.window_s <= 0:
             raise ConfigError("sample_rate, n_windows and window_s must be positive")
         if self.hop_length <= 0 or self.n_fft <= 0 or self.hop_length > self.n_fft:
             raise ConfigError("need 0 < hop_length <= n_fft")
+        if self.separate and self.separate.count(":") != 1:
+            raise ConfigError(
+                f"separate is 'separator:stem' (e.g. 'repet_sim:vocals'), got {self.separate!r}"
+            )
+
+    @property
+    def spec(self) -> str:
+        """How the CLI names this feature set: ``extractor``, or ``extractor@separator:stem``."""
+        return f"{self.extractor}@{self.separate}" if self.separate else self.extractor
 
 
 @dataclass(frozen=True)
@@ -192,9 +204,14 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
-def config_hash(config: Any) -> str:
-    """A short stable hash of a config, for cache keys and reports."""
-    text = json.dumps(to_dict(config), sort_keys=True)
+def config_hash(config: Any, *, omit_if_empty: Sequence[str] = ()) -> str:
+    """A short stable hash of a config, for cache keys and reports. Fields named in ``omit_if_empty`` are
+    left out while empty, so adding such a field keeps the hashes made before it existed."""
+    data = to_dict(config)
+    for name in omit_if_empty:
+        if not data.get(name):
+            data.pop(name, None)
+    text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

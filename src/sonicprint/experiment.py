@@ -302,7 +302,7 @@ def run_experiment(
             "title": title,
             "model": config.model.name,
             "fusion": config.model.fusion if len(config.feature_sets) > 1 else "single feature set",
-            "extractor": " + ".join(c.extractor for c in config.feature_sets),
+            "extractor": " + ".join(c.spec for c in config.feature_sets),
             "evaluation": evaluation,
             "grouping": grouping,
             "folds": per_part,

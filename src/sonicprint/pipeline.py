@@ -62,16 +62,25 @@ class ExtractJob:
 
 def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
     """Decode the windows the configured extractor needs, at its rate: mono ``(n,)``, or ``(2, n)`` for a
-    stereo extractor (a mono file's channel duplicated, a multichannel file's first two kept)."""
+    stereo extractor (a mono file's channel duplicated, a multichannel file's first two kept). With
+    ``config.separate``, each window is the chosen stem of the decoded window (mono)."""
     extractor = create_extractor(config)
-    stereo = extractor.channels == 2
+    separator, stem = (None, "")
+    if config.separate:
+        from .separation import parse_stem
+
+        separator, stem = parse_stem(config.separate)
+    stereo = extractor.channels == 2 or (separator is not None and separator.channels == 2)
     windows = [
         load_audio(
             path, sample_rate=extractor.sample_rate, mono=not stereo, offset=offset, duration=length
         ).samples
         for offset, length in extractor.windows(duration_s)
     ]
-    return [as_stereo(w) for w in windows] if stereo else [w[0] for w in windows]
+    windows = [as_stereo(w) for w in windows] if stereo else [w[0] for w in windows]
+    if separator is not None:
+        windows = [separator.separate(w, sample_rate=extractor.sample_rate)[stem] for w in windows]
+    return windows
 
 
 def degrade_windows(

@@ -63,7 +63,7 @@ class Predictor:
             decides = f"{trained.config.clip_s:g} s clips, mean log-probability per file"
         else:
             kind, name = "classical", str(self.loaded.meta.get("model_name") or self.loaded.model.name)
-            extractors = " + ".join(c.extractor for c in self.loaded.feature_configs)
+            extractors = " + ".join(c.spec for c in self.loaded.feature_configs)
             per_window = ", per window, mean log-probability per file" if self.loaded.per_window else ""
             decides = f"{extractors} features{per_window}"
         return {

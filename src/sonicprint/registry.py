@@ -1,4 +1,4 @@
-"""Named registries for pluggable parts (features, models, executors, decoders).
+"""Named registries for pluggable parts (features, models, networks, separators, executors, decoders).
 
 Modelled on timm's ``register_model`` / ``create_model`` / ``list_models``: registering a name twice
 raises, and asking for an unknown name raises an error that lists the known ones.

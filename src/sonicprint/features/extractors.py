@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..config import FeatureConfig
+from ..errors import ConfigError
 from ..registry import Registry
 from . import mix, spectral
 
@@ -30,8 +31,27 @@ def register_extractor(name: str):  # type: ignore[no-untyped-def]
 
 
 def create_extractor(config: FeatureConfig) -> Extractor:
-    """The extractor named by ``config.extractor``, configured by ``config``."""
-    return EXTRACTORS.get(config.extractor)(config)
+    """The extractor named by ``config.extractor``, configured by ``config``.
+
+    Raises
+    ------
+    UnknownNameError
+        When the extractor, or the separator of ``config.separate``, is not registered.
+    ConfigError
+        When ``config.separate`` names no stem of its separator, or asks a stereo extractor to read a
+        stem (stems are mono).
+    """
+    extractor = EXTRACTORS.get(config.extractor)(config)
+    if config.separate:
+        from ..separation import parse_stem
+
+        parse_stem(config.separate)
+        if extractor.channels != 1:
+            raise ConfigError(
+                f"{config.extractor} reads stereo audio and a separated stem is mono; "
+                f"use it on the full mix (separate={config.separate!r} given)"
+            )
+    return extractor
 
 
 def list_extractors() -> list[str]:
