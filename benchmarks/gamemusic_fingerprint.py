@@ -82,6 +82,49 @@ def cv(table, model: ModelConfig, seeds: int, labels=None) -> dict:  # type: ign
     }
 
 
+def evaluate_rows(ws: Workspace, rows, *, seeds: int, workers: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Each row's repeated CV on all 8 composers and on Naev alone, printed as it finishes."""
+    results = []
+    for name, configs, model in rows:
+        began = time.perf_counter()
+        table = select_labels(
+            extract_feature_sets(ws, configs, workers=workers, progress=False, per_window=True), min_tracks=8
+        )
+        row = {
+            "method": name,
+            "features": [c.spec for c in configs],
+            "model": {"name": model.name, "params": dict(model.params), "fusion": model.fusion},
+            "all": cv(table, model, seeds),
+            "naev_alone": cv(table, model, seeds, labels=NAEV_COMPOSERS),
+            "seconds": 0.0,
+        }
+        row["seconds"] = round(time.perf_counter() - began, 1)
+        results.append(row)
+        a, n = row["all"], row["naev_alone"]
+        print(
+            f"{name}: {a['accuracy_mean']:.3f} ± {a['accuracy_std']:.3f} (F1 {a['macro_f1_mean']:.3f}; "
+            f"Naev tracks {a['naev_tracks_accuracy_mean']:.3f}; Naev alone {n['accuracy_mean']:.3f}) "
+            f"[{row['seconds']:.0f} s]",
+            flush=True,
+        )
+    return results
+
+
+def results_table(results: list[dict]) -> list[str]:
+    """The markdown table of :func:`evaluate_rows`' results."""
+    lines = [
+        "| method | track accuracy | macro F1 | Naev tracks | Naev alone (3 composers) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        a, n = r["all"], r["naev_alone"]
+        lines.append(
+            f"| {r['method']} | {a['accuracy_mean']:.1%} ± {a['accuracy_std']:.1%} | {a['macro_f1_mean']:.3f} "
+            f"| {a['naev_tracks_accuracy_mean']:.1%} | {n['accuracy_mean']:.1%} ± {n['accuracy_std']:.1%} |"
+        )
+    return lines
+
+
 def mix_seconds_per_track(paths: list[str], n: int = 10) -> dict[str, float]:
     """Median CPU seconds (this process, one thread) to decode and compute each feature set of a track."""
     from sonicprint.pipeline import compute_file_features
@@ -100,32 +143,9 @@ def mix_seconds_per_track(paths: list[str], n: int = 10) -> dict[str, float]:
 def main() -> None:
     args = benchmark_parser(__doc__).parse_args()
     source = composer_source()
-    results = []
     with Workspace(args.workspace) as ws:
         build_collection(ws, source, min_duration_s=10.0, progress=False)
-        for name, configs, model in ROWS:
-            began = time.perf_counter()
-            table = select_labels(
-                extract_feature_sets(ws, configs, workers=args.workers, progress=False, per_window=True),
-                min_tracks=8,
-            )
-            row = {
-                "method": name,
-                "features": [c.extractor for c in configs],
-                "model": {"name": model.name, "params": dict(model.params), "fusion": model.fusion},
-                "all": cv(table, model, args.seeds),
-                "naev_alone": cv(table, model, args.seeds, labels=NAEV_COMPOSERS),
-                "seconds": 0.0,
-            }
-            row["seconds"] = round(time.perf_counter() - began, 1)
-            results.append(row)
-            a, n = row["all"], row["naev_alone"]
-            print(
-                f"{name}: {a['accuracy_mean']:.3f} ± {a['accuracy_std']:.3f} (F1 {a['macro_f1_mean']:.3f}; "
-                f"Naev tracks {a['naev_tracks_accuracy_mean']:.3f}; Naev alone {n['accuracy_mean']:.3f}) "
-                f"[{row['seconds']:.0f} s]",
-                flush=True,
-            )
+        results = evaluate_rows(ws, ROWS, seeds=args.seeds, workers=args.workers)
         paths = select_labels(
             extract_feature_sets(ws, (STATS,), progress=False, per_window=True), min_tracks=8
         ).paths
@@ -138,16 +158,7 @@ def main() -> None:
     )
     out = {"protocol": protocol, "cpu_seconds_per_track": timing, "results": results}
     (HERE / "results" / "gamemusic_fingerprint.json").write_text(json.dumps(out, indent=2) + "\n")
-    lines = [
-        "| method | track accuracy | macro F1 | Naev tracks | Naev alone (3 composers) |",
-        "|---|---|---|---|---|",
-    ]
-    for r in results:
-        a, n = r["all"], r["naev_alone"]
-        lines.append(
-            f"| {r['method']} | {a['accuracy_mean']:.1%} ± {a['accuracy_std']:.1%} | {a['macro_f1_mean']:.3f} "
-            f"| {a['naev_tracks_accuracy_mean']:.1%} | {n['accuracy_mean']:.1%} ± {n['accuracy_std']:.1%} |"
-        )
+    lines = results_table(results)
     full = results[-2]["all"]
     lines += [
         "",
