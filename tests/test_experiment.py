@@ -103,6 +103,13 @@ def test_experiment_writes_a_complete_report(collection, tmp_path):
         if answered.any():
             assert row["accuracy"] == pytest.approx(right[answered].mean())
     assert 'Answering "unknown"' in html and "never-heard" not in html
+    # calibration, from the same probabilities as the predictions file
+    calibration = m["calibration"]
+    assert sum(r["n"] for r in calibration["reliability"]) == len(best)
+    assert calibration["ece"] == pytest.approx(
+        sum(r["n"] * abs(r["confidence"] - r["accuracy"]) for r in calibration["reliability"]) / len(best)
+    )
+    assert f"expected calibration error {calibration['ece']:.3f}" in html
 
 
 def test_group_flag_holds_whole_albums_out(collection, tmp_path):

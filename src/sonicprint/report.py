@@ -84,7 +84,26 @@ def unknown_table_html(metrics: dict[str, Any]) -> str:
     return (
         '<h2>Answering "unknown"</h2><p>With <code>--unknown-below T</code>, <code>predict</code> answers '
         '"unknown" when the best probability is below T. Measured on the scored tracks above:</p>'
-        f"<table>{head}{body}</table>"
+        f"<table>{head}{body}</table>{calibration_html(metrics)}"
+    )
+
+
+def calibration_html(metrics: dict[str, Any]) -> str:
+    """HTML: how far the probabilities can be taken at their word (expected calibration error, Brier
+    score) and the reliability bins behind them."""
+    calibration = metrics.get("calibration")
+    if not calibration:
+        return ""
+    body = "".join(
+        f"<tr><td>{r['low']:.1f}-{r['high']:.1f}</td><td>{r['n']}</td><td>{r['confidence']:.1%}</td>"
+        f"<td>{r['accuracy']:.1%}</td></tr>"
+        for r in calibration["reliability"]
+    )
+    return (
+        f"<p>Calibration: expected calibration error {calibration['ece']:.3f} (0 when tracks given 0.8 are "
+        f"right 80% of the time), Brier score {calibration['brier']:.3f} (0 to 2, lower is better).</p>"
+        "<table><tr><th>best probability</th><th>tracks</th><th>mean best probability</th>"
+        f"<th>accuracy</th></tr>{body}</table>"
     )
 
 

@@ -10,12 +10,15 @@ from sonicprint.evaluation import (
     UNKNOWN_THRESHOLDS,
     accuracy,
     answered_accuracy,
+    brier_score,
     chance_level,
     confusion,
     embedding_map,
     evaluate,
+    expected_calibration_error,
     one_vs_all,
     precision_recall_f1,
+    reliability,
     top_k_accuracy,
     unknown_share,
     validate,
@@ -87,7 +90,8 @@ def test_answered_accuracy_trades_tracks_answered_for_accuracy():
 
 @settings(max_examples=50, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), n=st.integers(1, 40))
-def test_answered_share_falls_as_the_threshold_rises(seed, n):
+def test_probability_metrics_hold_their_invariants(seed, n):
+    """The answered share falls as the threshold rises; calibration stays in range, 0 when sure and right."""
     rng = np.random.default_rng(seed)
     proba = rng.dirichlet(np.ones(len(LABELS)), size=n)
     reference = list(rng.choice(LABELS, size=n))
@@ -95,6 +99,14 @@ def test_answered_share_falls_as_the_threshold_rises(seed, n):
     answered = [r["answered"] for r in rows]
     assert answered == sorted(answered, reverse=True)
     assert np.allclose(np.add(answered, unknown_share(proba)), 1.0)
+    bins = reliability(reference, proba, LABELS)
+    assert sum(b["n"] for b in bins) == n
+    assert all(b["low"] <= b["confidence"] <= b["high"] for b in bins)
+    assert 0.0 <= expected_calibration_error(reference, proba, LABELS) <= 1.0
+    assert 0.0 <= brier_score(reference, proba, LABELS) <= 2.0
+    one_hot_right = np.eye(len(LABELS))[[LABELS.index(r) for r in reference]]
+    assert expected_calibration_error(reference, one_hot_right, LABELS) == 0.0
+    assert brier_score(reference, one_hot_right, LABELS) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -119,3 +131,50 @@ def test_maps_are_2d_and_deterministic(method, rng):
     np.testing.assert_allclose(a, embedding_map(x, method=method, seed=0), atol=1e-6)
     with pytest.raises(ValueError, match="at least 4 points"):
         embedding_map(x[:3], method=method)
+
+
+def test_reliability_bins_confidence_against_accuracy():
+    reference = ["a", "b", "c", "a", "a"]
+    proba = np.array(
+        [
+            [0.95, 0.05, 0.0, 0.0],  # right, in [0.9, 1]
+            [1.0, 0.0, 0.0, 0.0],  # wrong, exactly 1: the last bin
+            [0.1, 0.1, 0.8, 0.0],  # right, in [0.8, 0.9)
+            [0.35, 0.3, 0.3, 0.05],  # right, in [0.3, 0.4)
+            [0.3, 0.4, 0.3, 0.0],  # wrong, in [0.4, 0.5)
+        ]
+    )
+    rows = reliability(reference, proba, LABELS)
+    assert [(r["low"], r["n"]) for r in rows] == [
+        (pytest.approx(0.3), 1),
+        (pytest.approx(0.4), 1),
+        (pytest.approx(0.8), 1),
+        (pytest.approx(0.9), 2),
+    ]
+    assert [r["accuracy"] for r in rows] == [1.0, 0.0, 1.0, 0.5]
+    assert rows[-1]["confidence"] == pytest.approx(0.975)
+    gaps = [0.65 * 1, 0.4 * 1, 0.2 * 1, 0.475 * 2]
+    assert expected_calibration_error(reference, proba, LABELS) == pytest.approx(sum(gaps) / 5)
+    # Brier: squared distances to one-hot truth, item by item
+    expected = [
+        0.05**2 * 2,
+        2.0,
+        0.1**2 * 2 + 0.2**2,
+        0.65**2 + 0.3**2 * 2 + 0.05**2,
+        0.7**2 + 0.4**2 + 0.3**2,
+    ]
+    assert brier_score(reference, proba, LABELS) == pytest.approx(np.mean(expected))
+    with pytest.raises(ValueError, match="probabilities shape"):
+        brier_score(reference, proba[:, :3], LABELS)
+
+
+def test_a_calibrated_model_has_a_small_calibration_error():
+    """Truth drawn from the model's own probabilities: confidence matches accuracy up to sampling noise;
+    the same probabilities sharpened towards their best class are overconfident."""
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.full(len(LABELS), 0.7), size=20000)
+    reference = [LABELS[rng.choice(len(LABELS), p=p)] for p in proba]
+    assert expected_calibration_error(reference, proba, LABELS) < 0.02
+    sharp = proba**4 / (proba**4).sum(axis=1, keepdims=True)
+    assert expected_calibration_error(reference, sharp, LABELS) > 0.1
+    assert brier_score(reference, sharp, LABELS) > brier_score(reference, proba, LABELS)

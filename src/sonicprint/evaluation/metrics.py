@@ -108,6 +108,19 @@ def top_k_accuracy(
     return float(np.mean([index[r] in row for r, row in zip(reference, top)]))
 
 
+def _probability_rows(
+    reference: Sequence[str], probabilities: np.ndarray, labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``probabilities`` as floats, checked against ``reference`` and ``labels``; each item's true column."""
+    probabilities = np.asarray(probabilities, dtype=float)
+    if probabilities.shape != (len(reference), len(labels)):
+        raise ValueError(
+            f"probabilities shape {probabilities.shape}, expected {(len(reference), len(labels))}"
+        )
+    index = {lab: i for i, lab in enumerate(labels)}
+    return probabilities, np.array([index[r] for r in reference], dtype=int)
+
+
 #: the ``unknown_below`` thresholds a report tabulates
 UNKNOWN_THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 
@@ -135,13 +148,8 @@ def answered_accuracy(
         Per threshold: ``threshold``, ``answered`` (share in [0, 1]) and ``accuracy`` on the answered
         items (None when none is answered).
     """
-    probabilities = np.asarray(probabilities, dtype=float)
-    if probabilities.shape != (len(reference), len(labels)):
-        raise ValueError(
-            f"probabilities shape {probabilities.shape}, expected {(len(reference), len(labels))}"
-        )
-    index = {lab: i for i, lab in enumerate(labels)}
-    correct = probabilities.argmax(axis=1) == np.array([index[r] for r in reference], dtype=int)
+    probabilities, truth = _probability_rows(reference, probabilities, labels)
+    correct = probabilities.argmax(axis=1) == truth
     best = probabilities.max(axis=1)
     rows = []
     for threshold in thresholds:
@@ -165,6 +173,65 @@ def unknown_share(
     return [float(np.mean(best < t)) for t in thresholds]
 
 
+def reliability(
+    reference: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], *, n_bins: int = 10
+) -> list[dict[str, Any]]:
+    """Confidence against accuracy: items binned by their best probability into ``n_bins`` equal-width bins.
+
+    Parameters
+    ----------
+    reference : sequence of str, length n
+    probabilities : np.ndarray, shape=(n, len(labels))
+    labels : sequence of str
+    n_bins : int
+
+    Returns
+    -------
+    list of dict
+        One per non-empty bin, in order: ``low`` and ``high`` (the bin's edges), ``n`` (items),
+        ``confidence`` (their mean best probability) and ``accuracy`` (share of them predicted right).
+    """
+    probabilities, truth = _probability_rows(reference, probabilities, labels)
+    best = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == truth
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # a best probability of exactly 1 belongs to the last bin, every other value to [low, high)
+    which = np.minimum(np.searchsorted(edges, best, side="right") - 1, n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        members = which == b
+        if members.any():
+            rows.append(
+                {
+                    "low": float(edges[b]),
+                    "high": float(edges[b + 1]),
+                    "n": int(members.sum()),
+                    "confidence": float(best[members].mean()),
+                    "accuracy": float(correct[members].mean()),
+                }
+            )
+    return rows
+
+
+def expected_calibration_error(
+    reference: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], *, n_bins: int = 10
+) -> float:
+    """Mean gap between confidence and accuracy over the :func:`reliability` bins, weighted by their items:
+    0 when a model right 80% of the time says 0.8, up to 1."""
+    rows = reliability(reference, probabilities, labels, n_bins=n_bins)
+    n = sum(r["n"] for r in rows)
+    return float(sum(r["n"] * abs(r["confidence"] - r["accuracy"]) for r in rows) / n)
+
+
+def brier_score(reference: Sequence[str], probabilities: np.ndarray, labels: Sequence[str]) -> float:
+    """Mean squared distance between each item's probabilities and its one-hot truth, in [0, 2]; lower is
+    better, and only a model both right and honest about its doubt scores low."""
+    probabilities, truth = _probability_rows(reference, probabilities, labels)
+    one_hot = np.zeros_like(probabilities)
+    one_hot[np.arange(len(truth)), truth] = 1.0
+    return float(np.mean(np.sum((probabilities - one_hot) ** 2, axis=1)))
+
+
 def evaluate(
     reference: Sequence[str],
     estimate: Sequence[str],
@@ -173,7 +240,8 @@ def evaluate(
     probabilities: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """All metrics in one dict: accuracy, P/R/F1 (macro, weighted, micro), one-vs-all, chance, confusion;
-    with ``probabilities`` ``(n, n_labels)`` also top-3 accuracy and :func:`answered_accuracy`."""
+    with ``probabilities`` ``(n, n_labels)`` also top-3 accuracy, :func:`answered_accuracy` and calibration
+    (:func:`expected_calibration_error`, :func:`brier_score`, :func:`reliability`)."""
     validate(reference, estimate, labels)
     out: dict[str, Any] = {"n": len(reference), "accuracy": accuracy(reference, estimate)}
     for average in ("macro", "weighted", "micro"):
@@ -185,6 +253,11 @@ def evaluate(
     out["labels"] = list(labels)
     if probabilities is not None:
         out["unknown_below"] = answered_accuracy(reference, probabilities, labels)
+        out["calibration"] = {
+            "ece": expected_calibration_error(reference, probabilities, labels),
+            "brier": brier_score(reference, probabilities, labels),
+            "reliability": reliability(reference, probabilities, labels),
+        }
         if len(labels) > 2:
             out["top_3_accuracy"] = top_k_accuracy(reference, probabilities, labels, k=3)
     return out
