@@ -194,7 +194,7 @@ def reliability(
     probabilities, truth = _probability_rows(reference, probabilities, labels)
     best = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == truth
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    edges = np.round(np.linspace(0.0, 1.0, n_bins + 1), 12)  # 0.6, not 0.6000000000000001
     # a best probability of exactly 1 belongs to the last bin, every other value to [low, high)
     which = np.minimum(np.searchsorted(edges, best, side="right") - 1, n_bins - 1)
     rows = []
