@@ -230,6 +230,14 @@ def test_per_window_training_decides_per_track_and_predict_follows(collection, t
     assert sum(p.verdict == q[1] for p, q in zip(out, collection.queries)) >= 2
 
 
+def test_window_metrics_count_a_short_tracks_repeated_window_once(collection, tmp_path):
+    # 8 s tracks, 10 s windows: each track is one window, repeated to fill its 3 rows
+    config = replace(_config(), per_window=True, features=FeatureConfig(n_windows=3, window_s=10.0), maps=())
+    m = _run(collection, config, tmp_path, "run").metrics
+    assert m["n"] == 24 and m["window"]["n"] == 24
+    assert m["window"]["accuracy"] == m["accuracy"]  # one window per track: the same verdicts
+
+
 def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collection, tmp_path):
     """Per window with the stereo mix fingerprint: each set's model sees only its own columns."""
     features = FeatureConfig(n_windows=2, window_s=3.0)

@@ -35,6 +35,7 @@ from .evaluation import (
 from .models import (
     Classifier,
     create_model,
+    distinct_windows,
     embed_tracks,
     fit_tracks,
     predict_tracks,
@@ -269,11 +270,10 @@ def run_experiment(
     part_acc = [f["accuracy"] for f in per_part if f["accuracy"] is not None]
     unscored = [lab for lab, keep in zip(table.labels, evaluated & ~seen) if keep]
     if cv.window_probabilities is not None:  # each window judged on its own, beside the track verdicts
-        on_windows = cv.window_probabilities[scored]
-        n_windows = on_windows.shape[1]
+        distinct = distinct_windows(table.features[scored])  # a short track's repeated window counts once
         metrics["window"] = evaluate(
-            [lab for lab in reference for _ in range(n_windows)],
-            [labels[i] for i in on_windows.reshape(-1, len(labels)).argmax(1)],
+            [lab for lab, row in zip(reference, distinct) for keep in row if keep],
+            [labels[i] for i in cv.window_probabilities[scored][distinct].argmax(1)],
             labels,
         )
     if unscored:  # tracks of makers no model heard: the share an "unknown" threshold would catch

@@ -156,8 +156,8 @@ def write_report(
     window = metrics.get("window")
     window_html = (
         f"<p>Each window judged alone: accuracy <b>{window['accuracy']:.1%}</b>, macro F1 "
-        f"{window['macro']['f1']:.3f} ({window['n']} windows); the track verdicts above combine each "
-        "track's windows (mean log-probability).</p>"
+        f"{window['macro']['f1']:.3f} ({window['n']} distinct windows: a track shorter than a window counts "
+        "it once); the track verdicts above combine each track's windows (mean log-probability).</p>"
         if window
         else ""
     )

@@ -6,6 +6,7 @@ import numpy as np
 
 from sonicprint.models import (
     create_model,
+    distinct_windows,
     embed_tracks,
     fit_tracks,
     fuse_probabilities,
@@ -41,3 +42,14 @@ def test_whole_track_features_pass_straight_through():
     flat = features.mean(axis=1)
     model = fit_tracks(create_model("lda"), flat, labels, n_classes=2, per_window=False)
     np.testing.assert_array_equal(predict_tracks(model, flat, per_window=False), model.predict_proba(flat))
+
+
+def test_a_repeated_window_counts_once():
+    features = np.random.default_rng(2).standard_normal((3, 4, 2, 3))  # windows of any shape
+    features[0, 1:] = features[0, 0]  # a short track: one window filling every row
+    features[1, 3] = features[1, 1]  # a copy further on
+    keep = distinct_windows(features)
+    assert keep.dtype == bool and keep.shape == (3, 4)
+    np.testing.assert_array_equal(
+        keep, [[True, False, False, False], [True, True, True, False], [True, True, True, True]]
+    )

@@ -7,7 +7,14 @@ from .base import MODELS, Classifier, create_model, list_models, register_model
 from .fusion import fuse_probabilities
 from .serialize import LoadedModel, load_model, save_model
 from .similarity import cosine_similarity
-from .windows import embed_tracks, fit_tracks, predict_tracks, predict_windows, tracks_from_windows
+from .windows import (
+    distinct_windows,
+    embed_tracks,
+    fit_tracks,
+    predict_tracks,
+    predict_windows,
+    tracks_from_windows,
+)
 
 __all__ = [
     "MODELS",
@@ -15,6 +22,7 @@ __all__ = [
     "LoadedModel",
     "cosine_similarity",
     "create_model",
+    "distinct_windows",
     "embed_tracks",
     "fit_tracks",
     "fuse_probabilities",

@@ -30,6 +30,22 @@ def predict_windows(model: Classifier, features: np.ndarray) -> np.ndarray:
     return model.predict_proba(features.reshape(n_tracks * n_windows, -1)).reshape(n_tracks, n_windows, -1)
 
 
+def distinct_windows(features: np.ndarray) -> np.ndarray:
+    """Which windows are not a copy of an earlier window of the same track, ``(n_tracks, n_windows)`` bool.
+
+    A track no longer than one window repeats that window to fill its rows (so that every track weighs the
+    same in training); counted once per track, such windows do not inflate a window-level metric.
+    ``features``: shape=(n_tracks, n_windows, ...).
+    """
+    n_tracks, n_windows = features.shape[:2]
+    flat = features.reshape(n_tracks, n_windows, -1)
+    keep = np.ones((n_tracks, n_windows), dtype=bool)
+    for k in range(1, n_windows):
+        copies = [np.all(flat[:, k] == flat[:, j], axis=1) for j in range(k)]
+        keep[:, k] = ~np.any(copies, axis=0)
+    return keep
+
+
 def tracks_from_windows(windows: np.ndarray) -> np.ndarray:
     """Per-track probabilities ``(n_tracks, n_classes)`` from per-window ones ``(n_tracks, n_windows,
     n_classes)``: the normalised geometric mean (the mean of the windows' log-probabilities)."""
