@@ -21,6 +21,7 @@ from sonicprint.features.extractors import MfccStats
 from sonicprint.pipeline import (
     Workspace,
     build_collection,
+    compute_feature_sets,
     compute_file_features,
     decode_windows,
     extract_feature_sets,
@@ -242,3 +243,31 @@ def test_degraded_copies_are_cached_apart_and_deterministic(six_track_workspace)
     np.testing.assert_allclose(direct, copy1.features[0], rtol=1e-5)  # same copy, same degradation
     with pytest.raises(ValueError, match="content hash"):
         compute_file_features(path, config, degraded_copy=1)
+
+
+def test_stems_of_one_separation_are_separated_once(six_track_workspace, monkeypatch):
+    from sonicprint.separation import Hpss
+
+    windows_separated = []
+    separate = Hpss.separate
+
+    def counting(self, y, *, sample_rate):  # type: ignore[no-untyped-def]
+        windows_separated.append(len(y))
+        return separate(self, y, sample_rate=sample_rate)
+
+    monkeypatch.setattr(Hpss, "separate", counting)
+    harmonic, percussive = (
+        replace(TWO_WINDOW_MFCC, separate=f"hpss:{s}") for s in ("harmonic", "percussive")
+    )
+    configs = (harmonic, TWO_WINDOW_MFCC, percussive)  # the full mix between: never shares a separation
+    table = extract_feature_sets(
+        six_track_workspace, configs, executor="serial", progress=False, per_window=True
+    )
+    assert len(windows_separated) == 6 * 2  # six tracks of two windows, each window separated once
+    assert table.computed == 6 + 6  # the percussive pass found every track cached
+    before = len(windows_separated)
+    for row, path in zip(table.features, table.paths):  # predict's path: one file, every set at once
+        np.testing.assert_allclose(row, compute_feature_sets(path, configs, per_window=True), rtol=1e-5)
+    assert len(windows_separated) == before + 6 * 2
+    alone = compute_file_features(table.paths[0], percussive, per_window=True)  # no sharing at all
+    np.testing.assert_allclose(table.features[0, :, -table.block_sizes[-1] :], alone, rtol=1e-5)

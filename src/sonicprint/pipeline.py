@@ -6,6 +6,7 @@ that was interrupted (even by ``kill -9``) finishes the rest when started again.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -58,18 +59,22 @@ class ExtractJob:
     per_window: bool = False
     #: 0: the track as it is; k > 0: its k-th degraded copy (see :func:`degrade_windows`)
     degraded_copy: int = 0
+    #: (config, cache key) of other stems of the same separation (:func:`shares_separation`), computed from
+    #: the one decoding and separation and cached beside the requested features
+    siblings: tuple[tuple[FeatureConfig, str], ...] = ()
 
 
-def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
-    """Decode the windows the configured extractor needs, at its rate: mono ``(n,)``, or ``(2, n)`` for a
-    stereo extractor (a mono file's channel duplicated, a multichannel file's first two kept). With
-    ``config.separate``, each window is the chosen stem of the decoded window (mono)."""
+def decode_stems(path: str | Path, config: FeatureConfig, duration_s: float) -> dict[str, list[np.ndarray]]:
+    """Decode the windows the configured extractor needs, at its rate, and with ``config.separate`` split
+    each into every stem of that separator: ``{stem: windows}`` (``{"": windows}`` without separation).
+    Windows are mono ``(n,)``, or ``(2, n)`` for a stereo extractor (a mono file's channel duplicated, a
+    multichannel file's first two kept); stems are mono."""
     extractor = create_extractor(config)
-    separator, stem = (None, "")
+    separator = None
     if config.separate:
         from .separation import parse_stem
 
-        separator, stem = parse_stem(config.separate)
+        separator, _ = parse_stem(config.separate)
     stereo = extractor.channels == 2 or (separator is not None and separator.channels == 2)
     windows = [
         load_audio(
@@ -78,9 +83,27 @@ def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -
         for offset, length in extractor.windows(duration_s)
     ]
     windows = [as_stereo(w) for w in windows] if stereo else [w[0] for w in windows]
-    if separator is not None:
-        windows = [separator.separate(w, sample_rate=extractor.sample_rate)[stem] for w in windows]
-    return windows
+    if separator is None:
+        return {"": windows}
+    separated = [separator.separate(w, sample_rate=extractor.sample_rate) for w in windows]
+    return {stem: [parts[stem] for parts in separated] for stem in separator.stems}
+
+
+def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
+    """:func:`decode_stems`' windows of the stem ``config.separate`` names (the decoded windows without)."""
+    return decode_stems(path, config, duration_s)[config.separate.partition(":")[2]]
+
+
+def shares_separation(config: FeatureConfig, other: FeatureConfig) -> bool:
+    """Whether ``other`` reads another stem of the very separation ``config`` reads (same windows, rate and
+    separator; only the stem differs), so one decoding and separation can serve both."""
+    return (
+        bool(config.separate)
+        and bool(other.separate)
+        and config.separate != other.separate
+        and config.separate.partition(":")[0] == other.separate.partition(":")[0]
+        and replace(config, separate=other.separate) == other
+    )
 
 
 def degrade_windows(
@@ -115,8 +138,28 @@ def compute_file_features(
     """
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
+    return features_from_windows(
+        path,
+        decode_windows(path, config, duration_s),
+        config,
+        per_window=per_window,
+        degraded_copy=degraded_copy,
+        content_hash=content_hash,
+    )
+
+
+def features_from_windows(
+    path: str | Path,
+    windows: Sequence[np.ndarray],
+    config: FeatureConfig,
+    *,
+    per_window: bool = False,
+    degraded_copy: int = 0,
+    content_hash: str = "",
+) -> np.ndarray:
+    """The features :func:`compute_file_features` gives, from the file's decoded windows (``path`` names
+    the file in errors)."""
     extractor = create_extractor(config)
-    windows = decode_windows(path, config, duration_s)
     if degraded_copy:
         if not content_hash:
             raise ValueError("a degraded copy needs the file's content hash (it seeds the degradation)")
@@ -147,35 +190,43 @@ def compute_feature_sets(
     path: str | Path, configs: Sequence[FeatureConfig], *, per_window: bool = False
 ) -> np.ndarray:
     """Several feature sets of one file, each flattened, concatenated in order: ``(sum of sizes,)``, or
-    with ``per_window`` ``(n_windows, sum of sizes)``."""
+    with ``per_window`` ``(n_windows, sum of sizes)``. Stems of one separation are separated once."""
     duration_s = probe_audio(path).duration_s
-    if per_window:
-        n = _check_same_windows(configs)
-        return np.concatenate(
-            [
-                compute_file_features(path, c, duration_s=duration_s, per_window=True).reshape(n, -1)
-                for c in configs
-            ],
-            axis=1,
-        )
-    return np.concatenate(
-        [compute_file_features(path, c, duration_s=duration_s).reshape(-1) for c in configs]
-    )
+    n = _check_same_windows(configs) if per_window else 1
+    decoded: dict[tuple[FeatureConfig, str], dict[str, list[np.ndarray]]] = {}
+
+    def features(config: FeatureConfig) -> np.ndarray:
+        separator, _, stem = config.separate.partition(":")
+        key = (replace(config, separate=""), separator)
+        if key not in decoded:
+            decoded[key] = decode_stems(path, config, duration_s)
+        array = features_from_windows(path, decoded[key][stem], config, per_window=per_window)
+        return array.reshape(n, -1) if per_window else array.reshape(-1)
+
+    return np.concatenate([features(c) for c in configs], axis=-1)
 
 
 def extract_track(job: ExtractJob) -> str:
     """Worker: compute one track's features and store them in the cache; returns the content hash."""
     if job.extractor_module:
         importlib.import_module(job.extractor_module)
-    array = compute_file_features(
-        job.path,
-        job.config,
-        duration_s=job.duration_s,
-        per_window=job.per_window,
-        degraded_copy=job.degraded_copy,
-        content_hash=job.content_hash,
-    )
-    FeatureCache(job.cache_root).put(job.key, job.content_hash, array)
+    stems = decode_stems(job.path, job.config, job.duration_s)
+    cache = FeatureCache(job.cache_root)
+
+    def compute(config: FeatureConfig) -> np.ndarray:
+        return features_from_windows(
+            job.path,
+            stems[config.separate.partition(":")[2]],
+            config,
+            per_window=job.per_window,
+            degraded_copy=job.degraded_copy,
+            content_hash=job.content_hash,
+        )
+
+    cache.put(job.key, job.content_hash, compute(job.config))
+    for config, key in job.siblings:
+        with contextlib.suppress(Exception):  # a failing sibling is retried, and reported, in its own pass
+            cache.put(key, job.content_hash, compute(config))
     return job.content_hash
 
 
@@ -212,16 +263,18 @@ def extract_features(
     executor_options: dict[str, object] | None = None,
     per_window: bool = False,
     degraded_copy: int = 0,
+    siblings: Sequence[FeatureConfig] = (),
 ) -> FeatureTable:
     """Compute (or read from the cache) the features of every usable track in the workspace.
 
     A track whose features fail is reported with its reason and left out; the others go on. With
     ``per_window`` each window is summarised on its own (cached apart from the whole-track features).
     ``degraded_copy`` > 0: the features of each track's degraded copy number ``degraded_copy`` (cached apart).
+    ``siblings``: configs reading other stems of the same separation (:func:`shares_separation`); their
+    features are computed from the same separated windows and cached, so their own pass finds them there.
     """
-    key = extractor_key(config) + ("-per-window" if per_window else "")
-    if degraded_copy:
-        key += f"-degraded{degraded_copy}"
+    key = _cache_key(config, per_window, degraded_copy)
+    shared = [(c, _cache_key(c, per_window, degraded_copy)) for c in siblings if shares_separation(config, c)]
     tracks = workspace.store.tracks(status=OK)
     todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
     module = type(create_extractor(config)).__module__
@@ -236,6 +289,7 @@ def extract_features(
             module,
             per_window,
             degraded_copy,
+            tuple((c, k) for c, k in shared if not workspace.cache.has(k, t.content_hash or "")),
         )
         for t in todo
     ]
@@ -303,8 +357,9 @@ def extract_feature_sets(
             progress=progress,
             per_window=per_window,
             degraded_copy=degraded_copy,
+            siblings=configs[i + 1 :],  # a later stem of the same separation is computed alongside
         )
-        for c in configs
+        for i, c in enumerate(configs)
     ]
     if len(tables) == 1:
         return replace(tables[0], block_sizes=(_row_width(tables[0]),))
@@ -325,6 +380,11 @@ def extract_feature_sets(
         per_window=per_window,
         block_sizes=tuple(_row_width(t) for t in tables),
     )
+
+
+def _cache_key(config: FeatureConfig, per_window: bool, degraded_copy: int) -> str:
+    key = extractor_key(config) + ("-per-window" if per_window else "")
+    return key + (f"-degraded{degraded_copy}" if degraded_copy else "")
 
 
 def _row_width(table: FeatureTable) -> int:
