@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sonicprint.cli import main
@@ -86,6 +87,15 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     query = str(made.queries[0][0])
     assert main(["similar", str(tmp_path / "run" / "model.pt"), query, query, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
+    # "sounds like this producer": the network keeps each producer's direction in its embedding space
+    assert (
+        main(["similar", str(tmp_path / "run" / "model.pt"), query, "--maker", "Producer B", "--json"]) == 0
+    )
+    assert -1 <= json.loads(capsys.readouterr().out)[0]["similarity"] <= 1
+    from sonicprint.models import load_model
+
+    centroids = load_model(tmp_path / "run" / "model.pt").maker_centroids  # type: ignore[union-attr]
+    assert centroids is not None and centroids.shape[0] == 2 and np.all(np.isfinite(centroids))
 
 
 def test_errors_are_one_clear_line(tmp_path, capsys):

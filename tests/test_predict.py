@@ -9,7 +9,14 @@ import pytest
 
 from sonicprint.cli import main
 from sonicprint.errors import ConfigError, FileProblem
-from sonicprint.predict import RESULT_COLUMNS, Predictor, embed_files, find_similar, predict_to_csv
+from sonicprint.predict import (
+    RESULT_COLUMNS,
+    Predictor,
+    embed_files,
+    find_like_maker,
+    find_similar,
+    predict_to_csv,
+)
 
 
 def test_an_embedding_is_a_deterministic_vector(trained):
@@ -60,6 +67,64 @@ def test_embed_and_similar_from_the_command_line(trained, tmp_path, capsys):
     assert main(["similar", str(model), str(query), str(query), "--json"]) == 0
     ranked = json.loads(capsys.readouterr().out)
     assert ranked[0]["path"] == str(query) and ranked[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
+
+
+def _training_tracks(model):  # type: ignore[no-untyped-def]
+    """(path, producer) of the tracks the ``trained`` model learnt from (the damaged file and the
+    duplicate the generator plants are left out, as the experiment left them out)."""
+    data = model.parent.parent / "data"
+    with (data / "manifest.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        (data / "audio" / r["path"], r["producer"])
+        for r in rows
+        if r["path"] != "damaged.flac" and "copy_of_" not in r["path"]
+    ]
+
+
+def test_a_makers_centroid_is_the_mean_direction_of_their_training_tracks(trained):
+    model, _ = trained
+    predictor = Predictor(model)
+    tracks = _training_tracks(model)
+    for maker in predictor.labels:
+        own = np.stack([predictor.embed(path) for path, producer in tracks if producer == maker])
+        unit = own / np.linalg.norm(own, axis=1, keepdims=True)
+        np.testing.assert_allclose(predictor.maker_centroid(maker), unit.mean(axis=0), rtol=1e-4, atol=1e-5)
+
+
+def test_search_by_maker_ranks_their_recordings_first(trained):
+    model, _ = trained
+    tracks = _training_tracks(model)
+    maker = tracks[0][1]
+    ranked, errors = find_like_maker(model, maker, [path for path, _ in tracks], top_n=len(tracks))
+    assert not errors and len(ranked) == len(tracks)
+    producer = {str(path): p for path, p in tracks}
+    n_own = sum(p == maker for _, p in tracks)
+    assert all(producer[path] == maker for path, _ in ranked[:n_own])  # theirs first, then the rest
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+    with pytest.raises(ConfigError, match=r"knows no maker 'Nobody'; it knows: Producer A, Producer B"):
+        find_like_maker(model, "Nobody", [tracks[0][0]])
+
+
+def test_a_model_saved_without_centroids_asks_to_be_trained_again(trained, tmp_path):
+    import torch
+
+    payload = torch.load(trained[0], weights_only=True)
+    del payload["maker_centroids"]
+    old = tmp_path / "old.pt"
+    torch.save(payload, old)
+    assert Predictor(old).predict(trained[1]).error is None  # everything else still works
+    with pytest.raises(ConfigError, match=r"old\.pt was saved without maker centroids"):
+        find_like_maker(old, "Producer A", [trained[1]])
+
+
+def test_similar_by_maker_from_the_command_line(trained, capsys):
+    model, query = trained
+    assert main(["similar", str(model), str(query), "--maker", "Producer A", "--json"]) == 0
+    ranked = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in ranked] == [str(query)] and -1 <= ranked[0]["similarity"] <= 1
+    assert main(["similar", str(model)]) == 2
+    assert "similar needs a query recording, or --maker NAME" in capsys.readouterr().err
 
 
 def _batch(trained, tmp_path):  # type: ignore[no-untyped-def]

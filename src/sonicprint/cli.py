@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import SonicprintError
+from .errors import ConfigError, SonicprintError
 from .registry import UnknownNameError
 
 
@@ -205,11 +205,21 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
     emb.add_argument("--out", required=True, help="the .npz to write (arrays 'paths' and 'embeddings')")
 
-    sim = sub.add_parser("similar", help="the files that sound most like a query, to a saved model")
+    sim = sub.add_parser(
+        "similar", help="the files that sound most like a query recording, or a maker, to a saved model"
+    )
     sim.add_argument("model")
-    sim.add_argument("query", help="the recording to match")
+    sim.add_argument(
+        "query", nargs="?", help="the recording to match (with --maker: the first recording to search)"
+    )
     sim.add_argument("files", nargs="*", help="the recordings to search: " + FILES_HELP)
     sim.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
+    sim.add_argument(
+        "--maker",
+        metavar="NAME",
+        help="rank by how much each recording sounds like this maker (one the model knows: its training "
+        "tracks' direction in the embedding space) instead of like a query recording",
+    )
     sim.add_argument("--top", type=int, default=10, help="how many to list (default: %(default)s)")
     sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -372,9 +382,15 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:
-    from .predict import find_similar
+    from .predict import find_like_maker, find_similar
 
-    ranked, errors = find_similar(args.model, args.query, _files(args), top_n=args.top)
+    if args.maker:
+        args.files = [args.query, *args.files] if args.query else args.files
+        ranked, errors = find_like_maker(args.model, args.maker, _files(args), top_n=args.top)
+    elif args.query:
+        ranked, errors = find_similar(args.model, args.query, _files(args), top_n=args.top)
+    else:
+        raise ConfigError("similar needs a query recording, or --maker NAME")
     for path, problem in errors:
         print(f"{path}: ERROR {problem}", file=sys.stderr)
     if args.json:

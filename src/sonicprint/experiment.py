@@ -38,6 +38,7 @@ from .models import (
     distinct_windows,
     embed_tracks,
     fit_tracks,
+    maker_centroids,
     predict_tracks,
     predict_windows,
     save_model,
@@ -320,6 +321,7 @@ def run_experiment(
     y_all = np.array([labels.index(lab) for lab in table.labels])
     x_all, y_all = training_rows(table, copies, np.arange(len(y_all)), y_all)
     fit_tracks(final, x_all, y_all, n_classes=len(labels), per_window=table.per_window)
+    embedding = embed_tracks(final, table.features, per_window=table.per_window)
     model_path = save_model(
         out / "model.pt",
         final,
@@ -327,9 +329,9 @@ def run_experiment(
         feature_configs=config.feature_sets,
         extra={"data_hash": metrics["data_hash"], "grouping": grouping},
         per_window=table.per_window,
+        maker_centroids=maker_centroids(embedding, table.labels, labels),
     )
     maps = {}
-    embedding = embed_tracks(final, table.features, per_window=table.per_window)
     for method in config.maps:
         try:
             maps[method] = embedding_map(embedding, method=method, seed=config.split.seed)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FileProblem
+from .errors import ConfigError, FileProblem
 from .models import load_model
 from .pipeline import compute_feature_sets
 
@@ -106,6 +106,26 @@ class Predictor:
         assert embedding is not None
         return np.asarray(embedding, dtype=np.float32)
 
+    def maker_centroid(self, maker: str) -> np.ndarray:
+        """``maker``'s direction in the model's embedding space ``(dim,)``: the mean of their training
+        tracks' unit-length embeddings, the query of "sounds like this maker".
+
+        Raises
+        ------
+        ConfigError
+            When the model does not know ``maker`` (the error lists the makers it knows), or was saved
+            without maker centroids (by an older version).
+        """
+        centroids = getattr(self.loaded, "maker_centroids", None)
+        if maker not in self.labels:
+            raise ConfigError(f"the model knows no maker {maker!r}; it knows: {', '.join(self.labels)}")
+        if centroids is None:
+            raise ConfigError(
+                f"{self.model_path} was saved without maker centroids (an older version made it); "
+                "train it again to search by maker"
+            )
+        return np.asarray(centroids[self.labels.index(maker)], dtype=np.float32)
+
 
 @dataclass
 class Embeddings:
@@ -146,10 +166,31 @@ def find_similar(
     FileProblem
         When the query itself cannot be read.
     """
+    predictor = Predictor(model_path)
+    return _rank_by_similarity(predictor, predictor.embed(query), files, top_n)
+
+
+def find_like_maker(
+    model_path: str | Path, maker: str, files: Sequence[str | Path], *, top_n: int = 10
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+    """The ``top_n`` files that sound most like ``maker`` to the model (cosine similarity of each file's
+    embedding to the maker's centroid, :meth:`Predictor.maker_centroid`), best first, and the files that
+    could not be read.
+
+    Raises
+    ------
+    ConfigError
+        When the model does not know ``maker`` or holds no maker centroids.
+    """
+    predictor = Predictor(model_path)
+    return _rank_by_similarity(predictor, predictor.maker_centroid(maker), files, top_n)
+
+
+def _rank_by_similarity(
+    predictor: Predictor, target: np.ndarray, files: Sequence[str | Path], top_n: int
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
     from .models import cosine_similarity
 
-    predictor = Predictor(model_path)
-    target = predictor.embed(query)
     found = _embed_all(predictor, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
     similarity = cosine_similarity(target, found.vectors)
     order = np.argsort(-similarity, kind="stable")[:top_n]
@@ -240,7 +281,6 @@ def predict_to_csv(
 
     from . import __version__
     from .collection import content_hash
-    from .errors import ConfigError
 
     out = Path(out_csv)
     settings_path = out.with_name(out.name + ".json")

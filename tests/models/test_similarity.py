@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sonicprint.models import cosine_similarity
+from sonicprint.models import cosine_similarity, maker_centroids
 
 # entries far enough from the subnormal range that scaling the query by 0.01 cannot flush it to zero
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False).filter(
@@ -35,3 +36,14 @@ def test_orthogonal_opposite_and_zero_vectors():
     candidates = np.array([[0.0, 2.0], [-3.0, 0.0], [0.0, 0.0], [5.0, 0.0]])
     np.testing.assert_allclose(cosine_similarity(query, candidates), [0.0, -1.0, 0.0, 1.0])
     assert cosine_similarity(query, np.zeros((0, 2))).shape == (0,)
+
+
+def test_maker_centroids_average_unit_directions():
+    embeddings = np.array([[3.0, 0.0], [0.0, 0.5], [10.0, 0.0], [0.0, 0.0]])
+    centroids = maker_centroids(embeddings, ["a", "a", "b", "b"], ["b", "a"])
+    assert centroids.dtype == np.float32 and centroids.shape == (2, 2)
+    np.testing.assert_allclose(centroids, [[0.5, 0.0], [0.5, 0.5]])  # a zero vector points nowhere
+    with pytest.raises(ValueError, match=r"no track of \['c'\]"):
+        maker_centroids(embeddings, ["a", "a", "b", "b"], ["a", "c"])
+    with pytest.raises(ValueError, match="3 labels for embeddings of shape"):
+        maker_centroids(embeddings, ["a", "a", "b"], ["a"])

@@ -22,9 +22,17 @@ from ..evaluation import (
     require_scored_tracks,
     unknown_share,
 )
+from ..models import maker_centroids
 from ..pipeline import Workspace, build_collection, decode_windows
 from .serialize import save_network
-from .train import ClipSet, grid_search, predict_clips, track_log_probs, train_network
+from .train import (
+    ClipSet,
+    grid_search,
+    predict_clips,
+    track_embeddings,
+    track_log_probs,
+    train_network,
+)
 from .transforms import CONDITIONS
 
 
@@ -162,13 +170,21 @@ def run_deep_experiment(
                 assert emb is not None
                 if embeddings.shape[1] != emb.shape[1]:
                     embeddings = np.zeros((len(y), emb.shape[1]))
-                per_track = np.zeros((len(test), emb.shape[1]))
-                np.add.at(per_track, clips.clip_track, emb)
-                embeddings[test] = per_track / np.bincount(clips.clip_track, minlength=len(test))[:, None]
+                embeddings[test] = track_embeddings(emb, clips.clip_track, len(test))
     if config.final_model:
         train, val = inner_split(np.arange(len(y)), config.split.seed + 1000)
         final = fit(train, val, train_config, out / "final")
-        save_network(out / "model.pt", final, labels=names, audio=config.audio)
+        every_clip = ClipSet.cut(audio, y, clip_samples=clip_n, hop_samples=hop_n)
+        _, emb = predict_clips(final, every_clip, embeddings=True)
+        assert emb is not None
+        on_tracks = track_embeddings(emb, every_clip.clip_track, len(y))
+        save_network(
+            out / "model.pt",
+            final,
+            labels=names,
+            audio=config.audio,
+            maker_centroids=maker_centroids(on_tracks, labels, names),
+        )
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     grouping = metrics_grouping(config)
     evaluation = f"{config.split.folds}-fold cross-validation, {grouping}-disjoint; clips cut after the split"

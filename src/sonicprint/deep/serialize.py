@@ -12,7 +12,12 @@ import torch
 
 from ..config import FeatureConfig, TrainConfig, from_dict, to_dict
 from ..errors import ModelFormatError
-from ..models.serialize import atomic_torch_save, software_versions
+from ..models.serialize import (
+    atomic_torch_save,
+    centroids_from_payload,
+    centroids_tensor,
+    software_versions,
+)
 from .networks import create_network
 from .train import TrainedNetwork
 
@@ -26,10 +31,17 @@ class LoadedNetwork:
     labels: list[str]
     audio: FeatureConfig
     meta: dict[str, Any]
+    #: each maker's direction in the penultimate-layer space (``models.maker_centroids``), or None
+    maker_centroids: np.ndarray | None = None
 
 
 def save_network(
-    path: str | Path, trained: TrainedNetwork, *, labels: Sequence[str], audio: FeatureConfig
+    path: str | Path,
+    trained: TrainedNetwork,
+    *,
+    labels: Sequence[str],
+    audio: FeatureConfig,
+    maker_centroids: np.ndarray | None = None,
 ) -> Path:
     payload = {
         "format": FORMAT,
@@ -44,6 +56,8 @@ def save_network(
         "history": trained.history,
         "versions": software_versions(),
     }
+    if maker_centroids is not None:
+        payload["maker_centroids"] = centroids_tensor(maker_centroids, len(labels))
     return atomic_torch_save(payload, path)
 
 
@@ -73,4 +87,6 @@ def network_from_payload(path: Path, payload: dict[str, Any]) -> LoadedNetwork:
         payload["norm_std"].numpy(),
         list(payload["history"]),
     )
-    return LoadedNetwork(trained, labels, audio, {"versions": payload.get("versions")})
+    return LoadedNetwork(
+        trained, labels, audio, {"versions": payload.get("versions")}, centroids_from_payload(payload)
+    )

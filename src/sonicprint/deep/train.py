@@ -281,6 +281,13 @@ def predict_clips(
     return np.concatenate(out), (np.concatenate(emb) if embeddings else None)
 
 
+def track_embeddings(clip_embeddings: np.ndarray, clip_track: np.ndarray, n_tracks: int) -> np.ndarray:
+    """Each track's embedding, the mean of its clips': ``(n_tracks, dim)`` (zeros for a track with none)."""
+    out = np.zeros((n_tracks, clip_embeddings.shape[1]))
+    np.add.at(out, clip_track, clip_embeddings)
+    return out / np.maximum(np.bincount(clip_track, minlength=n_tracks), 1)[:, None]
+
+
 def track_log_probs(clip_log_probs: np.ndarray, clip_track: np.ndarray, n_tracks: int) -> np.ndarray:
     """Track verdicts: the mean clip log-probability of each track, renormalised ``(n_tracks, n_classes)``."""
     out = np.zeros((n_tracks, clip_log_probs.shape[1]))

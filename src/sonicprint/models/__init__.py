@@ -6,7 +6,7 @@ from . import head as _head  # noqa: F401  (registers the MLP head)
 from .base import MODELS, Classifier, create_model, list_models, register_model
 from .fusion import fuse_probabilities
 from .serialize import LoadedModel, load_model, save_model
-from .similarity import cosine_similarity
+from .similarity import cosine_similarity, maker_centroids
 from .windows import (
     distinct_windows,
     embed_tracks,
@@ -28,6 +28,7 @@ __all__ = [
     "fuse_probabilities",
     "list_models",
     "load_model",
+    "maker_centroids",
     "predict_tracks",
     "predict_windows",
     "register_model",

@@ -37,6 +37,9 @@ class LoadedModel:
     meta: dict[str, Any]
     #: trained on windows: a file's verdict combines its windows' (see ``models.predict_tracks``)
     per_window: bool = False
+    #: ``(len(labels), dim)``: each maker's direction in the embedding space (``models.maker_centroids``);
+    #: None for a model saved without them
+    maker_centroids: np.ndarray | None = None
 
 
 def software_versions() -> dict[str, str]:
@@ -60,6 +63,7 @@ def save_model(
     feature_configs: Sequence[FeatureConfig],
     extra: dict[str, Any] | None = None,
     per_window: bool = False,
+    maker_centroids: np.ndarray | None = None,
 ) -> Path:
     import torch
 
@@ -76,7 +80,24 @@ def save_model(
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "extra": dict(extra or {}),
     }
+    if maker_centroids is not None:
+        payload["maker_centroids"] = centroids_tensor(maker_centroids, len(labels))
     return atomic_torch_save(payload, path)
+
+
+def centroids_tensor(maker_centroids: np.ndarray, n_labels: int) -> Any:
+    """The makers' centroids as a tensor for a model file, one row per label."""
+    import torch
+
+    centroids = np.asarray(maker_centroids, dtype=np.float32)
+    if centroids.ndim != 2 or len(centroids) != n_labels:
+        raise ValueError(f"maker centroids of shape {centroids.shape} for {n_labels} labels")
+    return torch.from_numpy(np.ascontiguousarray(centroids))
+
+
+def centroids_from_payload(payload: dict[str, Any]) -> np.ndarray | None:
+    centroids = payload.get("maker_centroids")
+    return None if centroids is None else centroids.numpy()
 
 
 def atomic_torch_save(payload: dict[str, Any], path: str | Path) -> Path:
@@ -134,5 +155,10 @@ def load_model(path: str | Path) -> LoadedModel:
         raise ModelFormatError(path, f"incompatible model contents ({exc})") from exc
     meta = {k: payload.get(k) for k in ("model_name", "model_args", "versions", "created", "extra")}
     return LoadedModel(
-        model, list(payload["labels"]), feature_configs, meta, bool(payload.get("per_window", False))
+        model,
+        list(payload["labels"]),
+        feature_configs,
+        meta,
+        bool(payload.get("per_window", False)),
+        centroids_from_payload(payload),
     )

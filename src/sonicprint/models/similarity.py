@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -30,3 +32,35 @@ def _unit_rows(rows: np.ndarray) -> np.ndarray:
     scaled = np.divide(rows, peak, out=np.zeros_like(rows), where=peak > 0)
     norm = np.linalg.norm(scaled, axis=1, keepdims=True)
     return np.divide(scaled, norm, out=np.zeros_like(scaled), where=norm > 0)
+
+
+def maker_centroids(embeddings: np.ndarray, labels: Sequence[str], makers: Sequence[str]) -> np.ndarray:
+    """Each maker's direction in the embedding space: the mean of their tracks' unit-length embeddings, for
+    "sounds like this maker" search (cosine similarity to it).
+
+    Parameters
+    ----------
+    embeddings : np.ndarray, shape=(n_tracks, dim)
+    labels : sequence of str, length n_tracks
+        The maker of each track.
+    makers : sequence of str
+        The makers to describe, in the order of the rows returned.
+
+    Returns
+    -------
+    np.ndarray, shape=(len(makers), dim), float32
+
+    Raises
+    ------
+    ValueError
+        When the lengths differ or a maker has no track.
+    """
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    if embeddings.ndim != 2 or len(embeddings) != len(labels):
+        raise ValueError(f"{len(labels)} labels for embeddings of shape {embeddings.shape}")
+    unit = _unit_rows(embeddings)
+    owner = np.asarray(labels, dtype=object)
+    missing = [m for m in makers if not np.any(owner == m)]
+    if missing:
+        raise ValueError(f"no track of {missing[:3]} to describe them by")
+    return np.stack([unit[owner == m].mean(axis=0) for m in makers]).astype(np.float32)
