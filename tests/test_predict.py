@@ -104,6 +104,14 @@ def test_search_by_maker_ranks_their_recordings_first(trained):
     assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
     with pytest.raises(ConfigError, match=r"knows no maker 'Nobody'; it knows: Producer A, Producer B"):
         find_like_maker(model, "Nobody", [tracks[0][0]])
+    by_probability, _ = find_like_maker(
+        model, maker, [path for path, _ in tracks], top_n=len(tracks), rank_by="probability"
+    )
+    assert all(producer[path] == maker for path, _ in by_probability[:n_own])
+    assert all(0 <= p <= 1 for _, p in by_probability)
+    assert [p for _, p in by_probability] == sorted((p for _, p in by_probability), reverse=True)
+    with pytest.raises(ConfigError, match="unknown ranking 'loudness'; known: similarity, probability"):
+        find_like_maker(model, maker, [tracks[0][0]], rank_by="loudness")
 
 
 def test_a_model_saved_without_centroids_asks_to_be_trained_again(trained, tmp_path):
@@ -123,6 +131,9 @@ def test_similar_by_maker_from_the_command_line(trained, capsys):
     assert main(["similar", str(model), str(query), "--maker", "Producer A", "--json"]) == 0
     ranked = json.loads(capsys.readouterr().out)
     assert [r["path"] for r in ranked] == [str(query)] and -1 <= ranked[0]["similarity"] <= 1
+    args = ["similar", str(model), str(query), "--maker", "Producer A", "--rank-by", "probability", "--json"]
+    assert main(args) == 0
+    assert 0 <= json.loads(capsys.readouterr().out)[0]["probability"] <= 1
     assert main(["similar", str(model)]) == 2
     assert "similar needs a query recording, or --maker NAME" in capsys.readouterr().err
 

@@ -220,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="rank by how much each recording sounds like this maker (one the model knows: its training "
         "tracks' direction in the embedding space) instead of like a query recording",
     )
+    sim.add_argument(
+        "--rank-by",
+        choices=["similarity", "probability"],
+        default="similarity",
+        help="with --maker: cosine similarity to the maker's direction (also finds makers who sound alike), "
+        "or the model's probability that the maker made it (finds their own recordings better); "
+        "default: %(default)s",
+    )
     sim.add_argument("--top", type=int, default=10, help="how many to list (default: %(default)s)")
     sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -386,18 +394,25 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
     if args.maker:
         args.files = [args.query, *args.files] if args.query else args.files
-        ranked, errors = find_like_maker(args.model, args.maker, _files(args), top_n=args.top)
+        ranked, errors = find_like_maker(
+            args.model, args.maker, _files(args), top_n=args.top, rank_by=args.rank_by
+        )
     elif args.query:
         ranked, errors = find_similar(args.model, args.query, _files(args), top_n=args.top)
     else:
         raise ConfigError("similar needs a query recording, or --maker NAME")
     for path, problem in errors:
         print(f"{path}: ERROR {problem}", file=sys.stderr)
+    score = "probability" if args.maker and args.rank_by == "probability" else "similarity"
     if args.json:
-        print(json.dumps([{"path": p, "similarity": round(s, 4)} for p, s in ranked], indent=2))
+        print(json.dumps([{"path": p, score: round(s, 4)} for p, s in ranked], indent=2))
     else:
-        for rank, (path, similarity) in enumerate(ranked, 1):
-            print(f"{rank:3d}. {similarity:+.3f}  {path}")
+        for rank, (path, value) in enumerate(ranked, 1):
+            print(
+                f"{rank:3d}. {value:+.3f}  {path}"
+                if score == "similarity"
+                else f"{rank:3d}. {value:.3f}  {path}"
+            )
     return 1 if errors else 0
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +106,12 @@ class Predictor:
         assert embedding is not None
         return np.asarray(embedding, dtype=np.float32)
 
+    def known_maker(self, maker: str) -> str:
+        """``maker``, checked: a ConfigError listing the makers the model knows when it is not one."""
+        if maker not in self.labels:
+            raise ConfigError(f"the model knows no maker {maker!r}; it knows: {', '.join(self.labels)}")
+        return maker
+
     def maker_centroid(self, maker: str) -> np.ndarray:
         """``maker``'s direction in the model's embedding space ``(dim,)``: the mean of their training
         tracks' unit-length embeddings, the query of "sounds like this maker".
@@ -117,8 +123,7 @@ class Predictor:
             without maker centroids (by an older version).
         """
         centroids = getattr(self.loaded, "maker_centroids", None)
-        if maker not in self.labels:
-            raise ConfigError(f"the model knows no maker {maker!r}; it knows: {', '.join(self.labels)}")
+        self.known_maker(maker)
         if centroids is None:
             raise ConfigError(
                 f"{self.model_path} was saved without maker centroids (an older version made it); "
@@ -143,16 +148,24 @@ def embed_files(model_path: str | Path, files: Sequence[str | Path]) -> Embeddin
 
 
 def _embed_all(predictor: Predictor, files: Sequence[str | Path]) -> Embeddings:
-    paths, vectors, errors = [], [], []
+    paths, vectors, errors = _each_file(files, predictor.embed)
+    dim = vectors[0].shape[0] if vectors else 0
+    return Embeddings(paths, np.stack(vectors) if vectors else np.zeros((0, dim), np.float32), errors)
+
+
+def _each_file(
+    files: Sequence[str | Path], compute: Callable[[str | Path], np.ndarray]
+) -> tuple[list[str], list[np.ndarray], list[tuple[str, str]]]:
+    """``compute`` of each file: the paths it worked for, their results, and (path, problem) for the rest."""
+    paths, results, errors = [], [], []
     for path in files:
         try:
-            vectors.append(predictor.embed(path))
+            results.append(compute(path))
         except FileProblem as exc:
             errors.append((str(path), exc.problem))
             continue
         paths.append(str(path))
-    dim = vectors[0].shape[0] if vectors else 0
-    return Embeddings(paths, np.stack(vectors) if vectors else np.zeros((0, dim), np.float32), errors)
+    return paths, results, errors
 
 
 def find_similar(
@@ -170,20 +183,39 @@ def find_similar(
     return _rank_by_similarity(predictor, predictor.embed(query), files, top_n)
 
 
+#: how ``similar --maker`` can rank recordings
+MAKER_RANKINGS = ("similarity", "probability")
+
+
 def find_like_maker(
-    model_path: str | Path, maker: str, files: Sequence[str | Path], *, top_n: int = 10
+    model_path: str | Path,
+    maker: str,
+    files: Sequence[str | Path],
+    *,
+    top_n: int = 10,
+    rank_by: str = "similarity",
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
-    """The ``top_n`` files that sound most like ``maker`` to the model (cosine similarity of each file's
-    embedding to the maker's centroid, :meth:`Predictor.maker_centroid`), best first, and the files that
-    could not be read.
+    """The ``top_n`` files that sound most like ``maker`` to the model, best first, and the files that
+    could not be read. ``rank_by="similarity"``: cosine similarity of each file's embedding to the maker's
+    centroid (:meth:`Predictor.maker_centroid`), which also finds other makers who sound alike;
+    ``"probability"``: the model's probability that ``maker`` made the file, the better way to find a
+    maker's own recordings.
 
     Raises
     ------
     ConfigError
-        When the model does not know ``maker`` or holds no maker centroids.
+        When the model does not know ``maker``, holds no maker centroids (``similarity``), or ``rank_by``
+        is unknown.
     """
+    if rank_by not in MAKER_RANKINGS:
+        raise ConfigError(f"unknown ranking {rank_by!r}; known: {', '.join(MAKER_RANKINGS)}")
     predictor = Predictor(model_path)
-    return _rank_by_similarity(predictor, predictor.maker_centroid(maker), files, top_n)
+    if rank_by == "similarity":
+        return _rank_by_similarity(predictor, predictor.maker_centroid(maker), files, top_n)
+    column = predictor.labels.index(predictor.known_maker(maker))
+    paths, scores, errors = _each_file(files, lambda path: _probabilities(predictor.loaded, path)[column])
+    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:top_n]
+    return [(paths[i], float(scores[i])) for i in order], errors
 
 
 def _rank_by_similarity(
