@@ -135,10 +135,20 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def with_albums(collection: Any, tmp_path: Path, album_of_producer: dict[str, str]) -> Any:
     """The collection with a rewritten manifest: each producer named in ``album_of_producer`` gets that one
     album for all of its tracks."""
+    return _rewritten(collection, tmp_path, "album", lambda row: album_of_producer.get(row["producer"]))
+
+
+def relabelled(collection: Any, tmp_path: Path, producer_of: dict[str, str]) -> Any:
+    """The collection with a rewritten manifest: each producer named in ``producer_of`` renamed to its
+    value (several may share one, e.g. a background label)."""
+    return _rewritten(collection, tmp_path, "producer", lambda row: producer_of.get(row["producer"]))
+
+
+def _rewritten(collection: Any, tmp_path: Path, column: str, new_value: Any) -> Any:
     with collection.manifest.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        row["album"] = album_of_producer.get(row["producer"], row["album"])
+        row[column] = new_value(row) or row[column]
     manifest = tmp_path / "manifest.csv"
     with manifest.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))

@@ -8,13 +8,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from sonicprint.cli import main
 from sonicprint.collection import read_manifest
 from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
 from sonicprint.demo import generate_collection
 from sonicprint.errors import ConfigError
 from sonicprint.experiment import run_experiment
-from sonicprint.predict import UNKNOWN, predict_files
-from tests.conftest import with_albums
+from sonicprint.predict import UNKNOWN, Predictor, predict_files
+from tests.conftest import relabelled, with_albums
 
 
 @pytest.fixture(scope="module")
@@ -347,3 +348,32 @@ def test_a_failed_degraded_copy_is_reported_and_training_goes_on(collection, tmp
     problems = (result.out_dir / "problems.txt").read_text()
     assert problems.count("degraded copy 1 left out of training") >= 24  # every copy broke; all named
     assert result.metrics["n"] == 24 and result.model_path.is_file()
+
+
+def test_a_background_label_is_learnt_and_answered_unknown(collection, tmp_path):
+    others = relabelled(collection, tmp_path, {"Producer C": "other"})
+    args = ["experiment", str(others.manifest), "--label", "producer", "--audio-root", str(others.audio_root)]
+    args += ["--background", "other", "--group-columns", "album,artist", "--model", "lda", "--folds", "3"]
+    args += ["--min-duration", "2", "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run")]
+    assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    summary = metrics["background"]
+    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    background = [r for r in rows if r[1] == "other"]
+    makers = [r for r in rows if r[1] != "other"]
+    assert summary["background_tracks"] == len(background) == 8 and summary["known_tracks"] == len(makers)
+    assert summary["background_turned_away"] == pytest.approx(np.mean([r[2] == "other" for r in background]))
+    assert summary["known_answered"] == pytest.approx(np.mean([r[2] != "other" for r in makers]))
+    assert summary["background_turned_away"] > 0.5  # a producer's sound is learnable as "not ours"
+    assert "Background class <b>other</b>" in (tmp_path / "run" / "report.html").read_text()
+    predictor = Predictor(tmp_path / "run" / "model.pt")
+    assert predictor.describe()["background"] == "other"
+    for result in [predictor.predict(q[0]) for q in collection.queries]:
+        assert (result.verdict == "unknown") == (result.top[0][0] == "other")
+
+
+def test_a_background_label_without_tracks_is_refused(collection, tmp_path):
+    config = _config()
+    config = replace(config, collection=replace(config.collection, background="Nobody"))
+    with pytest.raises(ConfigError, match=r"background label 'Nobody' has no usable track; labels found: "):
+        _run(collection, config, tmp_path)

@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--seed", type=int)
     exp.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks")
+    exp.add_argument(
+        "--background",
+        metavar="LABEL",
+        help="the label value of tracks by none of the makers (e.g. other): learnt as one more class, "
+        "so the saved model answers 'unknown' for music like theirs; group them by their real maker "
+        "(--group) to measure it on makers it never heard",
+    )
     exp.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds)")
     exp.add_argument("--config", help="TOML or JSON config file; flags override it")
     exp.add_argument("--workspace", default=".sonicprint", help="collection database and feature cache")
@@ -270,6 +277,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         collection = replace(collection, min_tracks_per_label=args.min_tracks)
     if args.min_duration is not None:
         collection = replace(collection, min_duration_s=args.min_duration)
+    if args.background:
+        collection = replace(collection, background=args.background)
     extra = config.extra_features
     if args.features:
         specs = [_feature_spec(features, text) for text in args.features]

@@ -68,6 +68,9 @@ class CollectionConfig:
     group_columns: tuple[str, ...] = ()
     min_duration_s: float = 10.0
     min_tracks_per_label: int = 1
+    #: a label value meaning "none of the makers" (tracks by others): learnt as one more class, and a
+    #: saved model answers "unknown" where it wins; empty: every label is a maker
+    background: str = ""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ import numpy as np
 
 from .collection import CollectionSource, IngestReport
 from .config import ExperimentConfig, save_config, to_dict
+from .errors import ConfigError
 from .evaluation import (
+    background_summary,
     crossing_groups,
     embedding_map,
     evaluate,
@@ -256,6 +258,12 @@ def run_experiment(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
             f"found {len(set(table.labels))} (see problems.txt)"
         )
+    background = config.collection.background
+    if background and background not in table.labels:
+        raise ConfigError(
+            f"the background label {background!r} has no usable track; labels found: "
+            f"{', '.join(sorted(set(table.labels)))}"
+        )
     grouping = config.split.group or "track"
     seen = label_seen_mask(table, config)
     require_scored_tracks(seen, grouping)
@@ -276,6 +284,10 @@ def run_experiment(
             [lab for lab, row in zip(reference, distinct) for keep in row if keep],
             [labels[i] for i in cv.window_probabilities[scored][distinct].argmax(1)],
             labels,
+        )
+    if background:  # makers' tracks named against others' tracks turned away
+        metrics["background"] = background_summary(
+            reference, probabilities[scored], labels, background=background
         )
     if unscored:  # tracks of makers no model heard: the share an "unknown" threshold would catch
         metrics["not_scored_unknown"] = unknown_share(probabilities[evaluated & ~seen])
@@ -327,7 +339,7 @@ def run_experiment(
         final,
         labels=labels,
         feature_configs=config.feature_sets,
-        extra={"data_hash": metrics["data_hash"], "grouping": grouping},
+        extra={"data_hash": metrics["data_hash"], "grouping": grouping, "background": background},
         per_window=table.per_window,
         maker_centroids=maker_centroids(embedding, table.labels, labels),
     )

@@ -48,6 +48,9 @@ class Predictor:
     def __init__(self, model_path: str | Path) -> None:
         self.model_path = Path(model_path)
         self.loaded = load_model(model_path)
+        extra = getattr(self.loaded, "meta", {}).get("extra") or {}
+        #: the label meaning "none of the makers" (answered "unknown"); empty when the model has none
+        self.background: str = str(extra.get("background") or "")
 
     @property
     def labels(self) -> list[str]:
@@ -71,6 +74,7 @@ class Predictor:
             "kind": kind,
             "name": name,
             "labels": self.labels,
+            "background": self.background,
             "decides": decides,
         }
 
@@ -90,7 +94,8 @@ class Predictor:
             return FilePrediction(shown, error=exc.problem, seconds=time.perf_counter() - started)
         order = np.argsort(-proba)[: max(top_k, 1)]
         top = [(self.loaded.labels[i], float(proba[i])) for i in order]
-        verdict = top[0][0] if top[0][1] >= unknown_below else UNKNOWN
+        sure = top[0][1] >= unknown_below and top[0][0] != self.background
+        verdict = top[0][0] if sure else UNKNOWN
         return FilePrediction(shown, top, verdict, None, time.perf_counter() - started)
 
     def embed(self, path: str | Path) -> np.ndarray:

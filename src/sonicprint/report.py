@@ -84,7 +84,25 @@ def unknown_table_html(metrics: dict[str, Any]) -> str:
     return (
         '<h2>Answering "unknown"</h2><p>With <code>--unknown-below T</code>, <code>predict</code> answers '
         '"unknown" when the best probability is below T. Measured on the scored tracks above:</p>'
-        f"<table>{head}{body}</table>{calibration_html(metrics)}"
+        f"<table>{head}{body}</table>{background_html(metrics)}{calibration_html(metrics)}"
+    )
+
+
+def background_html(metrics: dict[str, Any]) -> str:
+    """HTML: what the background class (tracks by none of the makers) does, when the run has one."""
+    summary = metrics.get("background")
+    if not summary:
+        return ""
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    return (
+        f"<p>Background class <b>{html.escape(summary['background'])}</b> (answered \"unknown\" by "
+        f"<code>predict</code>): {share(summary['background_turned_away'])} of its "
+        f"{summary['background_tracks']} tracks were turned away; the makers' {summary['known_tracks']} "
+        f"tracks were given a maker {share(summary['known_answered'])} of the time, the right one in "
+        f"{share(summary['known_accuracy_on_answered'])} of those.</p>"
     )
 
 

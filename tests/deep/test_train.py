@@ -127,6 +127,19 @@ def test_lr_range_test_and_augmentation_run(data):
     assert finder["lr"] == sorted(finder["lr"]) and trained.lr == finder["suggestion"][0] > 0
 
 
+def test_a_network_refuses_a_background_label_before_any_work(tmp_path):
+    from sonicprint.collection.sources import CollectionSource
+    from sonicprint.config import CollectionConfig, DeepExperimentConfig
+    from sonicprint.deep.experiment import run_deep_experiment
+    from sonicprint.errors import ConfigError
+
+    config = DeepExperimentConfig(collection=CollectionConfig(label="producer", background="other"))
+    nothing = CollectionSource([], [], "producer", (), "none")
+    with pytest.raises(ConfigError, match="background label is supported by 'experiment'"):
+        run_deep_experiment(nothing, config, workspace=tmp_path / "ws", out_dir=tmp_path / "run")
+    assert not (tmp_path / "ws").exists()
+
+
 def test_deep_experiment_end_to_end(tmp_path):
     """Clips after the split, clip and track metrics, a robustness row per condition, curves and report."""
     from sonicprint.collection import read_manifest

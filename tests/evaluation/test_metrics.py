@@ -10,6 +10,7 @@ from sonicprint.evaluation import (
     UNKNOWN_THRESHOLDS,
     accuracy,
     answered_accuracy,
+    background_summary,
     brier_score,
     chance_level,
     confusion,
@@ -178,3 +179,21 @@ def test_a_calibrated_model_has_a_small_calibration_error():
     sharp = proba**4 / (proba**4).sum(axis=1, keepdims=True)
     assert expected_calibration_error(reference, sharp, LABELS) > 0.1
     assert brier_score(reference, sharp, LABELS) > brier_score(reference, proba, LABELS)
+
+
+def test_background_summary_separates_makers_from_others():
+    labels = ["a", "b", "other"]
+    reference = ["a", "a", "b", "other", "other", "other"]
+    guesses = ["a", "other", "a", "other", "other", "b"]
+    proba = np.array([[0.9 if g == lab else 0.05 for lab in labels] for g in guesses])
+    summary = background_summary(reference, proba, labels, background="other")
+    assert summary == {
+        "background": "other",
+        "known_tracks": 3,
+        "background_tracks": 3,
+        "known_answered": pytest.approx(2 / 3),  # one of a's tracks was taken for someone else's
+        "known_accuracy_on_answered": 0.5,  # of the two given a maker, one got the right one
+        "background_turned_away": pytest.approx(2 / 3),
+    }
+    with pytest.raises(ValueError, match="background label 'none' is not in the label set"):
+        background_summary(reference, proba, labels, background="none")

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..collection import CollectionSource
 from ..config import DeepExperimentConfig, save_config, to_dict
+from ..errors import ConfigError
 from ..evaluation import (
     crossing_groups,
     embedding_map,
@@ -74,6 +75,10 @@ def run_deep_experiment(
     ``training_curves.png`` and a checkpoint folder per fold (``resume=True`` continues interrupted folds)."""
     for name in config.robustness:
         CONDITIONS.get(name)
+    if config.collection.background:
+        raise ConfigError(
+            "a background label is supported by 'experiment' (the classical models), not by networks yet"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.json")

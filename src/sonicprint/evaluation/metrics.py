@@ -173,6 +173,46 @@ def unknown_share(
     return [float(np.mean(best < t)) for t in thresholds]
 
 
+def background_summary(
+    reference: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], *, background: str
+) -> dict[str, Any]:
+    """How a model with a ``background`` class (tracks by none of the makers) splits makers from others.
+
+    Parameters
+    ----------
+    reference : sequence of str, length n
+    probabilities : np.ndarray, shape=(n, len(labels))
+    labels : sequence of str
+        The label set, ``background`` among them.
+    background : str
+
+    Returns
+    -------
+    dict
+        ``known_tracks`` and ``background_tracks`` (counts); ``known_answered``: share of makers' tracks
+        given a maker rather than the background; ``known_accuracy_on_answered``: the share of those given
+        the right maker (None when none); ``background_turned_away``: share of background tracks given the
+        background (answered "unknown").
+    """
+    if background not in labels:
+        raise ValueError(f"background label {background!r} is not in the label set")
+    probabilities, truth = _probability_rows(reference, probabilities, labels)
+    guess = probabilities.argmax(axis=1)
+    other = list(labels).index(background)
+    known = truth != other
+    answered = known & (guess != other)
+    return {
+        "background": background,
+        "known_tracks": int(known.sum()),
+        "background_tracks": int((~known).sum()),
+        "known_answered": float(answered.sum() / known.sum()) if known.any() else None,
+        "known_accuracy_on_answered": float(np.mean(guess[answered] == truth[answered]))
+        if answered.any()
+        else None,
+        "background_turned_away": float(np.mean(guess[~known] == other)) if (~known).any() else None,
+    }
+
+
 def reliability(
     reference: Sequence[str], probabilities: np.ndarray, labels: Sequence[str], *, n_bins: int = 10
 ) -> list[dict[str, Any]]:
