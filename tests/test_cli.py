@@ -76,14 +76,17 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     args += ["--folds", "2", "--epochs", "1", "--clip", "2", "--hop", "2"]
     args += ["--lr", "0.01", "--batch-size", "4", "--device", "cpu", "--min-duration", "2"]
     args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run"), "--quiet"]
-    assert main(args) == 0
+    assert main([*args, "--background", "Producer B"]) == 0  # B's tracks: music by none of the makers
     out = capsys.readouterr().out
     assert "wavenet: clip accuracy" in out and "track-disjoint" in out
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["train"]["batch_size"] == 4 and config["train"]["network"] == "wavenet"
     assert config["train"]["network_params"] == {"pooling": "mean_std"}
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["verdict"] in ("Producer A", "Producer B")
+    verdict = json.loads(capsys.readouterr().out)[0]
+    assert verdict["verdict"] == ("unknown" if verdict["top"][0]["label"] == "Producer B" else "Producer A")
+    background = json.loads((tmp_path / "run" / "metrics.json").read_text())["track"]["background"]
+    assert background["background"] == "Producer B" and background["background_tracks"] == 6
     query = str(made.queries[0][0])
     assert main(["similar", str(tmp_path / "run" / "model.pt"), query, query, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["similarity"] == pytest.approx(1.0, abs=1e-4)

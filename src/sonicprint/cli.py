@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cnn.add_argument("--folds", type=int, default=5)
     cnn.add_argument("--min-tracks", type=int, default=1)
+    cnn.add_argument(
+        "--background", metavar="LABEL", default="", help="as for 'experiment': tracks by none of the makers"
+    )
     cnn.add_argument("--min-duration", type=float, default=10.0, help="skip files shorter than this (s)")
     cnn.add_argument("--clip", type=float, default=10.0, help="clip length in seconds (default: %(default)s)")
     cnn.add_argument("--hop", type=float, default=5.0, help="clip hop in seconds (default: %(default)s)")
@@ -491,6 +494,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
             group_columns=group_columns,
             min_tracks_per_label=args.min_tracks,
             min_duration_s=args.min_duration,
+            background=args.background,
         ),
         audio=FeatureConfig(extractor="logmel", separate=args.stem),
         split=SplitConfig(folds=args.folds, group=args.group, seed=args.seed),

@@ -98,7 +98,7 @@ def background_html(metrics: dict[str, Any]) -> str:
         return "-" if value is None else f"{value:.1%}"
 
     return (
-        f"<p>Background class <b>{html.escape(summary['background'])}</b> (answered \"unknown\" by "
+        f'<p>Background class <b>{html.escape(summary["background"])}</b> (answered "unknown" by '
         f"<code>predict</code>): {share(summary['background_turned_away'])} of its "
         f"{summary['background_tracks']} tracks were turned away; the makers' {summary['known_tracks']} "
         f"tracks were given a maker {share(summary['known_answered'])} of the time, the right one in "

@@ -127,17 +127,28 @@ def test_lr_range_test_and_augmentation_run(data):
     assert finder["lr"] == sorted(finder["lr"]) and trained.lr == finder["suggestion"][0] > 0
 
 
-def test_a_network_refuses_a_background_label_before_any_work(tmp_path):
-    from sonicprint.collection.sources import CollectionSource
-    from sonicprint.config import CollectionConfig, DeepExperimentConfig
+def test_a_network_refuses_a_background_label_without_tracks_before_any_training(tmp_path):
+    from sonicprint.collection import read_manifest
+    from sonicprint.config import CollectionConfig, DeepExperimentConfig, FeatureConfig
     from sonicprint.deep.experiment import run_deep_experiment
+    from sonicprint.demo import generate_collection
     from sonicprint.errors import ConfigError
 
-    config = DeepExperimentConfig(collection=CollectionConfig(label="producer", background="other"))
-    nothing = CollectionSource([], [], "producer", (), "none")
-    with pytest.raises(ConfigError, match="background label is supported by 'experiment'"):
-        run_deep_experiment(nothing, config, workspace=tmp_path / "ws", out_dir=tmp_path / "run")
-    assert not (tmp_path / "ws").exists()
+    made = generate_collection(
+        tmp_path / "data", seed=5, producers=2, artists=1, tracks_per_pair=2, duration_s=2.0, queries=0
+    )
+    config = DeepExperimentConfig(
+        collection=CollectionConfig(label="producer", min_duration_s=1.0, background="other"),
+        audio=FeatureConfig(extractor="logmel", sample_rate=11025, n_windows=1, window_s=2.0),
+    )
+    source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
+    with pytest.raises(
+        ConfigError, match=r"background label 'other' has no usable track; labels found: Prod"
+    ):
+        run_deep_experiment(
+            source, config, workspace=tmp_path / "ws", out_dir=tmp_path / "run", progress=False
+        )
+    assert not (tmp_path / "run" / "fold0").exists()
 
 
 def test_deep_experiment_end_to_end(tmp_path):

@@ -14,6 +14,7 @@ from ..collection import CollectionSource
 from ..config import DeepExperimentConfig, save_config, to_dict
 from ..errors import ConfigError
 from ..evaluation import (
+    background_summary,
     crossing_groups,
     embedding_map,
     evaluate,
@@ -75,10 +76,6 @@ def run_deep_experiment(
     ``training_curves.png`` and a checkpoint folder per fold (``resume=True`` continues interrupted folds)."""
     for name in config.robustness:
         CONDITIONS.get(name)
-    if config.collection.background:
-        raise ConfigError(
-            "a background label is supported by 'experiment' (the classical models), not by networks yet"
-        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.json")
@@ -89,6 +86,12 @@ def run_deep_experiment(
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks, found "
             f"{len(set(labels))} in {len(labels)} usable tracks (too short, unreadable or filtered out?)"
+        )
+    background = config.collection.background
+    if background and background not in labels:
+        raise ConfigError(
+            f"the background label {background!r} has no usable track; labels found: "
+            f"{', '.join(sorted(set(labels)))}"
         )
     names = sorted(set(labels))
     y = np.array([names.index(lab) for lab in labels])
@@ -189,6 +192,7 @@ def run_deep_experiment(
             labels=names,
             audio=config.audio,
             maker_centroids=maker_centroids(on_tracks, labels, names),
+            extra={"background": background},
         )
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     grouping = metrics_grouping(config)
@@ -223,6 +227,10 @@ def run_deep_experiment(
     }
     if not_scored:  # tracks of makers no network heard: the share an "unknown" threshold would catch
         metrics["track"]["not_scored_unknown"] = unknown_share(np.exp(clean[~seen]))
+    if background:
+        metrics["track"]["background"] = background_summary(
+            [lab for lab, ok in zip(labels, seen) if ok], np.exp(clean[seen]), names, background=background
+        )
     maps = {}
     for method in config.maps:
         try:

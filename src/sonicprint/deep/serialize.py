@@ -42,6 +42,7 @@ def save_network(
     labels: Sequence[str],
     audio: FeatureConfig,
     maker_centroids: np.ndarray | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
     payload = {
         "format": FORMAT,
@@ -55,6 +56,7 @@ def save_network(
         "state": {k: v.detach().cpu() for k, v in trained.network.state_dict().items()},
         "history": trained.history,
         "versions": software_versions(),
+        "extra": dict(extra or {}),
     }
     if maker_centroids is not None:
         payload["maker_centroids"] = centroids_tensor(maker_centroids, len(labels))
@@ -88,5 +90,9 @@ def network_from_payload(path: Path, payload: dict[str, Any]) -> LoadedNetwork:
         list(payload["history"]),
     )
     return LoadedNetwork(
-        trained, labels, audio, {"versions": payload.get("versions")}, centroids_from_payload(payload)
+        trained,
+        labels,
+        audio,
+        {"versions": payload.get("versions"), "extra": payload.get("extra") or {}},
+        centroids_from_payload(payload),
     )
