@@ -21,7 +21,6 @@ import numpy as np
 
 from .collection import CollectionSource, IngestReport
 from .config import ExperimentConfig, save_config, to_dict
-from .errors import ConfigError
 from .evaluation import (
     background_summary,
     crossing_groups,
@@ -30,6 +29,7 @@ from .evaluation import (
     kfold_splits,
     label_seen_in_training,
     not_scored_note,
+    require_background_tracks,
     require_scored_tracks,
     train_val_test_split,
     unknown_share,
@@ -259,11 +259,7 @@ def run_experiment(
             f"found {len(set(table.labels))} (see problems.txt)"
         )
     background = config.collection.background
-    if background and background not in table.labels:
-        raise ConfigError(
-            f"the background label {background!r} has no usable track; labels found: "
-            f"{', '.join(sorted(set(table.labels)))}"
-        )
+    require_background_tracks(table.labels, background)
     grouping = config.split.group or "track"
     seen = label_seen_mask(table, config)
     require_scored_tracks(seen, grouping)

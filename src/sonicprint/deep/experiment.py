@@ -12,7 +12,6 @@ import numpy as np
 
 from ..collection import CollectionSource
 from ..config import DeepExperimentConfig, save_config, to_dict
-from ..errors import ConfigError
 from ..evaluation import (
     background_summary,
     crossing_groups,
@@ -21,6 +20,7 @@ from ..evaluation import (
     kfold_splits,
     label_seen_in_training,
     not_scored_note,
+    require_background_tracks,
     require_scored_tracks,
     unknown_share,
 )
@@ -88,11 +88,7 @@ def run_deep_experiment(
             f"{len(set(labels))} in {len(labels)} usable tracks (too short, unreadable or filtered out?)"
         )
     background = config.collection.background
-    if background and background not in labels:
-        raise ConfigError(
-            f"the background label {background!r} has no usable track; labels found: "
-            f"{', '.join(sorted(set(labels)))}"
-        )
+    require_background_tracks(labels, background)
     names = sorted(set(labels))
     y = np.array([names.index(lab) for lab in labels])
     groups = [

@@ -23,6 +23,7 @@ from .splits import (
     kfold_splits,
     label_seen_in_training,
     not_scored_note,
+    require_background_tracks,
     require_scored_tracks,
     train_val_test_split,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "one_vs_all",
     "precision_recall_f1",
     "reliability",
+    "require_background_tracks",
     "require_scored_tracks",
     "top_k_accuracy",
     "train_val_test_split",

@@ -123,3 +123,18 @@ def not_scored_note(not_scored: Mapping[str, int], grouping: str) -> str:
         f"{sum(not_scored.values())} tracks of {n_labels} label{'s' if n_labels != 1 else ''} not scored: "
         f"every track of their label shares one {grouping}, so none was on the training side"
     )
+
+
+def require_background_tracks(labels: Sequence[str], background: str) -> None:
+    """Fail before any training when a background label is asked for but no usable track carries it.
+
+    Raises
+    ------
+    ConfigError
+        When ``background`` is not empty and not among ``labels``.
+    """
+    if background and background not in labels:
+        raise ConfigError(
+            f"the background label {background!r} has no usable track; labels found: "
+            f"{', '.join(sorted(set(labels)))}"
+        )
