@@ -48,7 +48,7 @@ class Predictor:
     def __init__(self, model_path: str | Path) -> None:
         self.model_path = Path(model_path)
         self.loaded = load_model(model_path)
-        extra = getattr(self.loaded, "meta", {}).get("extra") or {}
+        extra = self.loaded.meta.get("extra") or {}
         #: the label meaning "none of the makers" (answered "unknown"); empty when the model has none
         self.background: str = str(extra.get("background") or "")
 
@@ -127,7 +127,7 @@ class Predictor:
             When the model does not know ``maker`` (the error lists the makers it knows), or was saved
             without maker centroids (by an older version).
         """
-        centroids = getattr(self.loaded, "maker_centroids", None)
+        centroids = self.loaded.maker_centroids
         self.known_maker(maker)
         if centroids is None:
             raise ConfigError(
@@ -219,8 +219,7 @@ def find_like_maker(
         return _rank_by_similarity(predictor, predictor.maker_centroid(maker), files, top_n)
     column = predictor.labels.index(predictor.known_maker(maker))
     paths, scores, errors = _each_file(files, lambda path: _probabilities(predictor.loaded, path)[column])
-    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:top_n]
-    return [(paths[i], float(scores[i])) for i in order], errors
+    return _best(paths, np.asarray(scores, dtype=float), top_n), errors
 
 
 def _rank_by_similarity(
@@ -229,9 +228,13 @@ def _rank_by_similarity(
     from .models import cosine_similarity
 
     found = _embed_all(predictor, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
-    similarity = cosine_similarity(target, found.vectors)
-    order = np.argsort(-similarity, kind="stable")[:top_n]
-    return [(found.paths[i], float(similarity[i])) for i in order], found.errors
+    return _best(found.paths, cosine_similarity(target, found.vectors), top_n), found.errors
+
+
+def _best(paths: Sequence[str], scores: np.ndarray, top_n: int) -> list[tuple[str, float]]:
+    """The ``top_n`` (path, score) pairs, highest score first (ties keep the input order)."""
+    order = np.argsort(-scores, kind="stable")[:top_n]
+    return [(paths[i], float(scores[i])) for i in order]
 
 
 def predict_files(
