@@ -8,8 +8,8 @@ Run once, in a throwaway environment (TensorFlow is never a dependency of Sonicp
     /tmp/tfenv/bin/python scripts/make_musicnn_reference.py
 
 It synthesises 6 s of deterministic audio at 16 kHz (tones, a chirp, clicks and noise), computes the
-musicnn input exactly as musicnn's ``batch_data`` does but in float32, runs both MSD_musicnn and
-MTT_musicnn through musicnn's own graph (``musicnn.models.define_model``) restored from the packaged
+musicnn input exactly as musicnn's ``batch_data`` does but in float32, runs MSD_musicnn, MTT_musicnn,
+MSD_vgg and MTT_vgg through musicnn's own graph (``musicnn.models.define_model``) restored from the packaged
 checkpoints, and stores the audio (int16), the input patches and every output the torch port must match.
 """
 
@@ -66,6 +66,21 @@ def main() -> None:
             )
         for name, value in zip(("tags", "penultimate", "mean_pool", "max_pool"), out):
             result[f"{variant}/{name}"] = np.asarray(value, dtype=np.float32)
+    for variant in ("MSD_vgg", "MTT_vgg"):
+        tf.compat.v1.reset_default_graph()
+        with tf.name_scope("model"):
+            x = tf.compat.v1.placeholder(tf.float32, [None, n_frames, config.N_MELS])
+            is_training = tf.compat.v1.placeholder(tf.bool)
+            y_, *pools = models.define_model(x, is_training, variant, 50)
+            tags = tf.nn.sigmoid(y_)
+        with tf.compat.v1.Session() as sess:
+            tf.compat.v1.train.Saver().restore(sess, os.path.join(str(package), variant) + "/")
+            out = sess.run([tags, *pools], feed_dict={x: patches, is_training: False})
+        result[f"{variant}/tags"] = np.asarray(out[0], dtype=np.float32)
+        # each pooling averaged over time and frequency, and the flattened last one (the tag layer's input)
+        pooled = np.concatenate([p.mean(axis=(1, 2)) for p in out[1:]], axis=1)
+        result[f"{variant}/pooled"] = pooled.astype(np.float32)
+        result[f"{variant}/pool5"] = out[-1].reshape(len(patches), -1).astype(np.float32)
     result["versions"] = np.array(
         f"tensorflow {tf.__version__}; librosa {librosa.__version__}; numpy {np.__version__}"
     )

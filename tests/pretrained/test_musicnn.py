@@ -11,13 +11,25 @@ import torch
 
 from sonicprint.config import FeatureConfig
 from sonicprint.features import create_extractor
-from sonicprint.pretrained.musicnn import PATCH_FRAMES, VARIANTS, embed_patches, load_musicnn, musicnn_input
+from sonicprint.pretrained.musicnn import (
+    PATCH_FRAMES,
+    VARIANTS,
+    VGG_VARIANTS,
+    MusicVGG,
+    embed_patches,
+    load_musicnn,
+    musicnn_input,
+)
 
 REFERENCE = np.load(Path(__file__).parent.parent / "fixtures" / "musicnn_reference.npz")
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("output", ["tags", "penultimate", "mean_pool", "max_pool"])
+PORTED_OUTPUTS = [(v, o) for v in VARIANTS for o in ("tags", "penultimate", "mean_pool", "max_pool")] + [
+    (v, o) for v in VGG_VARIANTS for o in ("tags", "pooled", "pool5")
+]
+
+
+@pytest.mark.parametrize(("variant", "output"), PORTED_OUTPUTS)
 def test_torch_port_matches_tensorflow(variant, output):
     with torch.inference_mode():
         ours = load_musicnn(variant)(torch.from_numpy(REFERENCE["patches"]))[output].numpy()
@@ -55,17 +67,31 @@ def test_loud_audio_overflows_the_original_float16_formula_but_not_ours():
     assert np.isinf(original).any()  # the bug this guards against is real for this input
     patches = musicnn_input(audio)
     assert np.all(np.isfinite(patches))
-    for variant in VARIANTS:
+    for variant in VARIANTS + VGG_VARIANTS:
         outputs = embed_patches(patches, variant=variant)
         assert all(np.all(np.isfinite(v)) for v in outputs.values())
 
 
+def test_vgg_variants_load_as_the_vgg_architecture():
+    assert all(isinstance(load_musicnn(variant), MusicVGG) for variant in VGG_VARIANTS)
+
+
 @pytest.mark.parametrize(
-    "name", ["musicnn_msd_penultimate", "musicnn_mtt_penultimate", "musicnn_msd_pool", "musicnn_mtt_pool"]
+    ("name", "dims"),
+    [
+        ("musicnn_msd_penultimate", 400),
+        ("musicnn_mtt_penultimate", 400),
+        ("musicnn_msd_pool", 1506),
+        ("musicnn_mtt_pool", 1506),
+        ("musicnn_msd_vgg_pool5", 512),
+        ("musicnn_mtt_vgg_pool5", 512),
+        ("musicnn_msd_vgg_pooled", 1280),
+        ("musicnn_mtt_vgg_pooled", 1280),
+    ],
 )
-def test_extractors_summarise_patches_per_track(name):
+def test_extractors_summarise_patches_per_track(name, dims):
     extractor = create_extractor(FeatureConfig(extractor=name))
     assert extractor.sample_rate == 16000
     out = extractor.compute([loud_audio(), loud_audio()[:48000]])
-    assert out.shape == ((400,) if name.endswith("penultimate") else (1506,))
+    assert out.shape == (dims,)
     assert np.all(np.isfinite(out))

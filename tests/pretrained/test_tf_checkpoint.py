@@ -85,5 +85,5 @@ def test_package_not_installed_gives_the_install_command(monkeypatch):
     )
     with pytest.raises(CheckpointError, match=r"pip install --no-deps musicnn==0\.1\.0"):
         musicnn.checkpoint_prefix("MSD_musicnn")
-    with pytest.raises(ValueError, match="known: MSD_musicnn, MTT_musicnn"):
-        musicnn.checkpoint_prefix("MSD_vgg")
+    with pytest.raises(ValueError, match="known: MSD_musicnn, MTT_musicnn, MSD_vgg, MTT_vgg"):
+        musicnn.checkpoint_prefix("MSD_musicnn_big")  # a model the package does not ship

@@ -232,6 +232,37 @@ class MusicnnMttPool(_Musicnn):
     variant, layer = "MTT_musicnn", "mean_pool"
 
 
+@register_extractor("musicnn_msd_vgg_pool5")
+class MusicnnMsdVggPool5(_Musicnn):
+    """The musicnn package's MSD_vgg: its flattened last pooling (256-d, the tag layer's input), mean and
+    std over 3 s patches: ``(512,)``."""
+
+    variant, layer = "MSD_vgg", "pool5"
+
+
+@register_extractor("musicnn_mtt_vgg_pool5")
+class MusicnnMttVggPool5(_Musicnn):
+    """MTT_vgg's flattened last pooling (256-d), mean and std over 3 s patches: ``(512,)``."""
+
+    variant, layer = "MTT_vgg", "pool5"
+
+
+@register_extractor("musicnn_msd_vgg_pooled")
+class MusicnnMsdVggPooled(_Musicnn):
+    """MSD_vgg's five pooled maps, each averaged over time and frequency (640-d), mean and std over 3 s
+    patches: ``(1280,)``."""
+
+    variant, layer = "MSD_vgg", "pooled"
+
+
+@register_extractor("musicnn_mtt_vgg_pooled")
+class MusicnnMttVggPooled(_Musicnn):
+    """MTT_vgg's five pooled maps, each averaged over time and frequency (640-d), mean and std over 3 s
+    patches: ``(1280,)``."""
+
+    variant, layer = "MTT_vgg", "pooled"
+
+
 def seed_feature_config(**overrides: object) -> FeatureConfig:
     """The first study's setting: one centred 30 s window, MFCC matrix (use with model ``knn_pca``)."""
     base = FeatureConfig(extractor="mfcc_matrix", n_windows=1, window_s=30.0, n_mfcc=20)

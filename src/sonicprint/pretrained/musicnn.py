@@ -4,7 +4,9 @@ The package (ISC licence) holds TensorFlow 1 checkpoints; they are read with our
 so TensorFlow is never imported. Architecture (``build_musicnn`` in musicnn/models.py): a front end of
 timbral (7x38, 7x67) and temporal (128x1, 64x1, 32x1) convolutions, each max-pooled over frequency; a mid
 end of three 7-tap convolutions with residual connections; a back end of max and mean pooling over time,
-a 200-unit dense layer (the penultimate embedding) and the 50-tag output.
+a 200-unit dense layer (the penultimate embedding) and the 50-tag output. The package also ships the
+authors' VGG-style baselines (``vgg`` in musicnn/models.py): five 3x3 convolutions of 128 filters, each
+batch-normalised and max-pooled, then the 50-tag output on the flattened last pooling (256 values).
 
 Input: log-compressed mel spectrograms, 96 bands, 16 kHz, n_fft 512, hop 256, in patches of 187 frames
 (3 s). The original computes ``log10(10000 * mel + 1)`` in float16, which overflows to infinity for mel
@@ -32,6 +34,7 @@ HOP = 256
 N_MELS = 96
 PATCH_FRAMES = 187  # librosa.time_to_frames(3, sr=16000, n_fft=512, hop_length=256) + 1
 VARIANTS = ("MSD_musicnn", "MTT_musicnn")
+VGG_VARIANTS = ("MSD_vgg", "MTT_vgg")
 _BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization default
 
 INSTALL_HINT = "install the weights with: pip install --no-deps musicnn==0.1.0"
@@ -123,6 +126,39 @@ class MusiCNN(nn.Module):
         }
 
 
+class MusicVGG(nn.Module):
+    """The musicnn package's VGG tagger. ``forward`` takes ``(batch, 187, 96)`` log-mel patches and returns
+    a dict: ``tags`` (sigmoid, 50), ``logits``, ``pool5`` (the flattened last pooling, 256, the input of the
+    tag layer) and ``pooled`` (each of the five pooled maps averaged over time and frequency, 640)."""
+
+    # (time, frequency) pooling size and stride of each block, as in musicnn/models.py
+    POOLS = (((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4)))
+
+    def __init__(self, n_classes: int = 50, filters: int = 128) -> None:
+        super().__init__()
+        self.bn_input = _BatchNorm(1)
+        self.convs = nn.ModuleList(
+            [nn.Conv2d(1 if i == 0 else filters, filters, 3, padding=1) for i in range(len(self.POOLS))]
+        )
+        self.bns = nn.ModuleList([_BatchNorm(filters) for _ in self.POOLS])
+        self.output = nn.Linear(2 * filters, n_classes)
+
+    def forward(self, patches: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = self.bn_input(patches.unsqueeze(1))  # (batch, 1, time, mel)
+        means = []
+        for conv, bn, (size, stride) in zip(self.convs, self.bns, self.POOLS):
+            x = F.max_pool2d(bn(F.relu(conv(x))), size, stride)
+            means.append(x.mean(dim=(2, 3)))
+        pool5 = x.permute(0, 2, 3, 1).flatten(1)  # TensorFlow's NHWC flatten order
+        logits = self.output(pool5)
+        return {
+            "logits": logits,
+            "tags": torch.sigmoid(logits),
+            "pool5": pool5,
+            "pooled": torch.cat(means, dim=1),
+        }
+
+
 def _conv2d_weight(kernel: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))  # HWIO -> OIHW
 
@@ -133,8 +169,9 @@ def _conv1d_weight(kernel: np.ndarray) -> torch.Tensor:
 
 def checkpoint_prefix(variant: str) -> str:
     """Where the installed ``musicnn`` package keeps ``variant``'s checkpoint (found without importing it)."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown musicnn variant {variant!r}; known: {', '.join(VARIANTS)}")
+    if variant not in VARIANTS + VGG_VARIANTS:
+        known = ", ".join(VARIANTS + VGG_VARIANTS)
+        raise ValueError(f"unknown musicnn variant {variant!r}; known: {known}")
     spec = importlib.util.find_spec("musicnn")
     if spec is None or not spec.submodule_search_locations:
         raise CheckpointError("musicnn", f"the musicnn package is not installed; {INSTALL_HINT}")
@@ -176,10 +213,30 @@ def load_weights(model: MusiCNN, checkpoint: TFCheckpoint) -> MusiCNN:
     return model.eval()
 
 
+def load_vgg_weights(model: MusicVGG, checkpoint: TFCheckpoint) -> MusicVGG:
+    """Copy a VGG checkpoint's variables into ``model`` (convolutions named ``1CNN`` to ``5CNN``)."""
+    t = checkpoint.tensor
+    norms = [model.bn_input, *model.bns]
+    with torch.no_grad():
+        for index, module in enumerate(norms):
+            name = "batch_normalization" + (f"_{index}" if index else "")
+            for field in ("gamma", "beta", "moving_mean", "moving_variance"):
+                getattr(module, field).copy_(torch.from_numpy(t(f"{name}/{field}")))
+        for index, layer in enumerate(model.convs, start=1):
+            layer.weight.copy_(_conv2d_weight(t(f"{index}CNN/kernel")))
+            layer.bias.copy_(torch.from_numpy(t(f"{index}CNN/bias")))
+        model.output.weight.copy_(torch.from_numpy(t("dense/kernel").T.copy()))
+        model.output.bias.copy_(torch.from_numpy(t("dense/bias")))
+    return model.eval()
+
+
 @lru_cache(maxsize=4)
-def load_musicnn(variant: str = "MSD_musicnn", prefix: str | None = None) -> MusiCNN:
-    """The pretrained network ``variant`` (cached per process); ``prefix`` overrides the checkpoint path."""
+def load_musicnn(variant: str = "MSD_musicnn", prefix: str | None = None) -> MusiCNN | MusicVGG:
+    """The pretrained network ``variant`` (cached per process): a :class:`MusiCNN` or, for the ``*_vgg``
+    variants, a :class:`MusicVGG`; ``prefix`` overrides the checkpoint path."""
     checkpoint = TFCheckpoint(prefix if prefix is not None else checkpoint_prefix(variant))
+    if variant in VGG_VARIANTS:
+        return load_vgg_weights(MusicVGG(), checkpoint)
     return load_weights(MusiCNN(), checkpoint)
 
 
