@@ -10,12 +10,15 @@ statistics (downmix, 22.05 kHz) and the mix fingerprint (stereo, 44.1 kHz) are c
 tracks, or with augmentation on those plus three transformed copies of each training track (each copy one
 `sonicprint.deep.transforms.random_degradation`: tempo x0.85-1.15, pitch -2.5..+2.5 semitones, low-pass
 2-8 kHz, high-pass 100-500 Hz, noise 15-35 dB SNR, a room of 0.3-1.2 s, MP3 at 48-128 kbit/s, as
-`sonicprint experiment --augment-copies 3` does); the test tracks are never seen in any form. Track-disjoint 5-fold CV over the 8 composers with 8+ tracks, 5 fold seeds.
-musicnn is left out: its features under ten conditions would take hours of CPU here.
+`sonicprint experiment --augment-copies 3` does); the test tracks are never seen in any form. Track-disjoint
+5-fold CV over the 8 composers with 8+ tracks, 5 fold seeds. The MSD_musicnn penultimate embedding (downmix,
+16 kHz) of the same transformed windows completes the full recipe (statistics, mix, musicnn, late fusion);
+its features under the thirteen versions of each track take about 40 minutes on 2 cores the first time.
 
     python benchmarks/gamemusic_fingerprint_robustness.py [--workspace DIR] [--seeds 5] [--workers 2]
 
-Transformed features are cached per track in the workspace (`robustness/`), so an interrupted run resumes.
+Transformed features are cached per track in the workspace (`robustness/`: `<hash>.npz` for the statistics
+and mix fingerprint, `<hash>.musicnn.npz` for musicnn), so an interrupted run resumes.
 Writes benchmarks/results/gamemusic_fingerprint_robustness.{json,md}.
 """
 
@@ -28,6 +31,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _gamemusic import HERE, NAEV_COMPOSERS, benchmark_parser, composer_source
@@ -43,23 +47,36 @@ from sonicprint.pipeline import Workspace, build_collection, extract_features, s
 
 STATS = FeatureConfig()
 MIX = FeatureConfig(extractor="mix_stats")
+MSD = FeatureConfig(extractor="musicnn_msd_penultimate")
+#: the feature families of each cache file: the statistics and mix fingerprint (the file of earlier runs)
+#: and musicnn, kept apart so that either can be computed without the other
+CACHE_FILES = {"": ("stats", "mix"), ".musicnn": ("musicnn",)}
 RATE = 44100
 N_AUGMENTED = 3
 
 
-def features_of(windows: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """Per-window statistics ``(6, 128)`` and mix fingerprint ``(6, 169)`` of stereo 44.1 kHz windows."""
-    stats, fingerprint = create_extractor(STATS), create_extractor(MIX)
-    mono = [resample(downmix(w), orig_rate=RATE, target_rate=STATS.sample_rate) for w in windows]
-    return {
-        "stats": np.stack([stats.compute([m]) for m in mono]),
-        "mix": np.stack([fingerprint.compute([w]) for w in windows]),
-    }
+def features_of(windows: list[np.ndarray], families: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per-window features of stereo 44.1 kHz windows: statistics ``(6, 128)``, mix fingerprint
+    ``(6, 169)``, musicnn ``(6, 400)``, those of ``families``."""
+    out = {}
+    for family in families:
+        if family == "mix":
+            fingerprint = create_extractor(MIX)
+            out[family] = np.stack([fingerprint.compute([w]) for w in windows])
+            continue
+        config = STATS if family == "stats" else MSD
+        extractor = create_extractor(config)
+        mono = [resample(downmix(w), orig_rate=RATE, target_rate=extractor.sample_rate) for w in windows]
+        out[family] = np.stack([extractor.compute([m]) for m in mono])
+    return out
 
 
-def track_versions(path: str, key: str, cache: Path) -> dict[str, np.ndarray]:
-    """Features of one track under every test condition and its augmented copies (cached by content hash)."""
-    target = cache / f"{key}.npz"
+def track_versions(path: str, key: str, cache: Path, suffix: str = "") -> dict[str, np.ndarray]:
+    """Features of one track under every test condition and its augmented copies (cached by content hash),
+    for the families of ``CACHE_FILES[suffix]``."""
+    torch.set_num_threads(1)  # one track per worker process, one core each
+    families = CACHE_FILES[suffix]
+    target = cache / f"{key}{suffix}.npz"
     if target.is_file():
         with np.load(target) as stored:
             return dict(stored)
@@ -75,15 +92,15 @@ def track_versions(path: str, key: str, cache: Path) -> dict[str, np.ndarray]:
         apply = transforms.CONDITIONS.get(condition)
         rng = np.random.default_rng([seed, 1])
         changed = [transforms.apply_per_channel(apply, w, sample_rate=RATE, rng=rng) for w in windows]
-        for name, array in features_of(changed).items():
+        for name, array in features_of(changed, families).items():
             out[f"{condition}/{name}"] = array
     draw = np.random.default_rng([seed, 2])
     for copy in range(N_AUGMENTED):
         _, apply = transforms.random_degradation(draw)
         changed = [transforms.apply_per_channel(apply, w, sample_rate=RATE, rng=draw) for w in windows]
-        for name, array in features_of(changed).items():
+        for name, array in features_of(changed, families).items():
             out[f"augmented{copy}/{name}"] = array
-    tmp = target.with_suffix(".partial.npz")
+    tmp = target.with_name(f"{target.stem}.partial.npz")
     np.savez(tmp, **out)
     tmp.replace(target)
     return out
@@ -110,8 +127,13 @@ def main() -> None:
     cache = Path(args.workspace) / "robustness"
     cache.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    n = len(table.paths)
+    versions: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
     with ProcessPoolExecutor(args.workers) as pool:
-        versions = list(pool.map(track_versions, table.paths, table.hashes, [cache] * len(table.paths)))
+        for suffix in CACHE_FILES:
+            parts = pool.map(track_versions, table.paths, table.hashes, [cache] * n, [suffix] * n)
+            for merged, part in zip(versions, parts):
+                merged.update(part)
     print(
         f"features of {len(versions)} tracks under every condition in {time.perf_counter() - started:.0f} s"
     )
@@ -128,6 +150,8 @@ def main() -> None:
         "statistics": ("stats",),
         "mix fingerprint": ("mix",),
         "statistics, mix: late fusion": ("stats", "mix"),
+        "musicnn": ("musicnn",),
+        "statistics, mix, musicnn: late fusion": ("stats", "mix", "musicnn"),
     }
     accuracy = {(m, aug, c): [] for m in models for aug in (False, True) for c in conditions}
     naev_accuracy = {key: [] for key in accuracy}
@@ -136,7 +160,7 @@ def main() -> None:
             for augmented in (False, True):
                 copies = ["clean", *(f"augmented{k}" for k in range(N_AUGMENTED))] if augmented else ["clean"]
                 verdicts = {}
-                for family in ("stats", "mix"):
+                for family in ("stats", "mix", "musicnn"):
                     train_x = [stack(f"{c}/{family}", train) for c in copies]
                     tests = [stack(f"{c}/{family}", test) for c in conditions]
                     verdicts[family] = fit_predict(train_x, y[train], tests)
