@@ -204,63 +204,25 @@ class _Musicnn(Extractor):
         return np.concatenate([per_patch.mean(axis=0), per_patch.std(axis=0)]).astype(np.float32)
 
 
-@register_extractor("musicnn_msd_penultimate")
-class MusicnnMsdPenultimate(_Musicnn):
-    """MSD_musicnn's 200-d penultimate embedding, mean and std over 3 s patches: ``(400,)``."""
+#: extractor name -> (network, layer, what the layer is, its width); each is summarised as mean and std
+#: over 3 s patches, so the feature is twice that width
+_MUSICNN_LAYERS = {
+    "musicnn_msd_penultimate": ("MSD_musicnn", "penultimate", "penultimate embedding", 200),
+    "musicnn_msd_pool": ("MSD_musicnn", "mean_pool", "mean-pooled features", 753),
+    "musicnn_mtt_penultimate": ("MTT_musicnn", "penultimate", "penultimate embedding", 200),
+    "musicnn_mtt_pool": ("MTT_musicnn", "mean_pool", "mean-pooled features", 753),
+    "musicnn_msd_vgg_pool5": ("MSD_vgg", "pool5", "flattened last pooling (the tag layer's input)", 256),
+    "musicnn_mtt_vgg_pool5": ("MTT_vgg", "pool5", "flattened last pooling (the tag layer's input)", 256),
+    "musicnn_msd_vgg_pooled": ("MSD_vgg", "pooled", "five pooled maps, each averaged", 640),
+    "musicnn_mtt_vgg_pooled": ("MTT_vgg", "pooled", "five pooled maps, each averaged", 640),
+}
 
-    variant, layer = "MSD_musicnn", "penultimate"
-
-
-@register_extractor("musicnn_msd_pool")
-class MusicnnMsdPool(_Musicnn):
-    """MSD_musicnn's 753-d mean-pooled features, mean and std over 3 s patches: ``(1506,)``."""
-
-    variant, layer = "MSD_musicnn", "mean_pool"
-
-
-@register_extractor("musicnn_mtt_penultimate")
-class MusicnnMttPenultimate(_Musicnn):
-    """MTT_musicnn's 200-d penultimate embedding, mean and std over 3 s patches: ``(400,)``."""
-
-    variant, layer = "MTT_musicnn", "penultimate"
-
-
-@register_extractor("musicnn_mtt_pool")
-class MusicnnMttPool(_Musicnn):
-    """MTT_musicnn's 753-d mean-pooled features, mean and std over 3 s patches: ``(1506,)``."""
-
-    variant, layer = "MTT_musicnn", "mean_pool"
-
-
-@register_extractor("musicnn_msd_vgg_pool5")
-class MusicnnMsdVggPool5(_Musicnn):
-    """The musicnn package's MSD_vgg: its flattened last pooling (256-d, the tag layer's input), mean and
-    std over 3 s patches: ``(512,)``."""
-
-    variant, layer = "MSD_vgg", "pool5"
-
-
-@register_extractor("musicnn_mtt_vgg_pool5")
-class MusicnnMttVggPool5(_Musicnn):
-    """MTT_vgg's flattened last pooling (256-d), mean and std over 3 s patches: ``(512,)``."""
-
-    variant, layer = "MTT_vgg", "pool5"
-
-
-@register_extractor("musicnn_msd_vgg_pooled")
-class MusicnnMsdVggPooled(_Musicnn):
-    """MSD_vgg's five pooled maps, each averaged over time and frequency (640-d), mean and std over 3 s
-    patches: ``(1280,)``."""
-
-    variant, layer = "MSD_vgg", "pooled"
-
-
-@register_extractor("musicnn_mtt_vgg_pooled")
-class MusicnnMttVggPooled(_Musicnn):
-    """MTT_vgg's five pooled maps, each averaged over time and frequency (640-d), mean and std over 3 s
-    patches: ``(1280,)``."""
-
-    variant, layer = "MTT_vgg", "pooled"
+for _name, (_variant, _layer, _what, _width) in _MUSICNN_LAYERS.items():
+    _doc = f"{_variant}'s {_width}-d {_what}, mean and std over 3 s patches: ``({2 * _width},)``."
+    _class_name = "".join(part.capitalize() for part in _name.split("_"))
+    register_extractor(_name)(
+        type(_class_name, (_Musicnn,), {"variant": _variant, "layer": _layer, "__doc__": _doc})
+    )
 
 
 def seed_feature_config(**overrides: object) -> FeatureConfig:
