@@ -367,7 +367,12 @@ def extract_feature_sets(
     rows = [{h: i for i, h in enumerate(t.hashes)} for t in tables]
     keep = [i for i, h in enumerate(first.hashes) if all(h in r for r in rows)]
     shape = (len(keep), n_windows, -1) if per_window else (len(keep), -1)
-    blocks = [t.features[[r[first.hashes[i]] for i in keep]].reshape(shape) for t, r in zip(tables, rows)]
+    # no track usable in every set (all missing or broken): an empty table, so the caller's clear error shows
+    blocks = (
+        [t.features[[r[first.hashes[i]] for i in keep]].reshape(shape) for t, r in zip(tables, rows)]
+        if keep
+        else []
+    )
     errors = list(dict.fromkeys(e for t in tables for e in t.errors))
     return FeatureTable(
         paths=[first.paths[i] for i in keep],
