@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from sonicprint.cli import main
 from sonicprint.demo import generate_collection
@@ -85,6 +86,12 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)[0]
     assert verdict["verdict"] == ("unknown" if verdict["top"][0]["label"] == "Producer B" else "Producer A")
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(16000 * 3, dtype=np.float32), 16000)
+    assert main(["predict", str(tmp_path / "run" / "model.pt"), str(silent), "--json"]) == 1  # a file failed
+    assert json.loads(capsys.readouterr().out)[0]["error"].startswith(
+        "silent: "
+    )  # the network path checks too
     background = json.loads((tmp_path / "run" / "metrics.json").read_text())["track"]["background"]
     assert background["background"] == "Producer B" and background["background_tracks"] == 6
     query = str(made.queries[0][0])

@@ -15,7 +15,7 @@ import pytest
 from sonicprint.cache import extractor_key
 from sonicprint.collection.sources import CollectionSource, TrackSource
 from sonicprint.config import FeatureConfig
-from sonicprint.errors import ConfigError
+from sonicprint.errors import ConfigError, FileProblem
 from sonicprint.features import EXTRACTORS, Extractor, register_extractor
 from sonicprint.features.extractors import MfccStats
 from sonicprint.pipeline import (
@@ -26,6 +26,7 @@ from sonicprint.pipeline import (
     decode_windows,
     extract_feature_sets,
     extract_features,
+    require_sound,
     select_labels,
 )
 from tests.conftest import noise, tone
@@ -271,3 +272,10 @@ def test_stems_of_one_separation_are_separated_once(six_track_workspace, monkeyp
     assert len(windows_separated) == before + 6 * 2
     alone = compute_file_features(table.paths[0], percussive, per_window=True)  # no sharing at all
     np.testing.assert_allclose(table.features[0, :, -table.block_sizes[-1] :], alone, rtol=1e-5)
+
+
+def test_require_sound_names_a_silent_file_and_lets_quiet_audio_through():
+    quiet = np.full(100, 1e-3, dtype=np.float32)  # -60 dBFS: quiet, not silent
+    require_sound("quiet.wav", [np.zeros(10, np.float32), quiet])
+    with pytest.raises(FileProblem, match=r"^gap\.wav: silent"):
+        require_sound("gap.wav", [np.zeros(10, np.float32), np.full(10, 1e-6, np.float32), np.zeros(0)])

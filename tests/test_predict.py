@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from sonicprint.cli import main
 from sonicprint.errors import ConfigError, FileProblem
@@ -17,6 +18,22 @@ from sonicprint.predict import (
     find_similar,
     predict_to_csv,
 )
+
+
+def test_silent_or_too_short_files_get_an_error_not_a_verdict(trained, tmp_path):
+    model, query = trained
+    predictor = Predictor(model)
+    silent, short = tmp_path / "silent.wav", tmp_path / "blip.wav"
+    sf.write(silent, np.zeros(22050 * 3, dtype=np.float32), 22050)
+    sf.write(short, 0.5 * np.ones(2000, dtype=np.float32), 22050)  # 0.09 s, loud
+    results = [predictor.predict(path) for path in (silent, short, query)]
+    assert not results[0].verdict and results[0].error.startswith("silent: no sound above -100 dBFS")
+    assert not results[1].verdict and results[1].error == (
+        "too short: 0.09 s of audio, at least 1 s needed to attribute"
+    )
+    assert results[2].error is None and results[2].verdict  # the batch goes on
+    with pytest.raises(FileProblem, match=r"silent\.wav: silent"):
+        predictor.embed(silent)
 
 
 def test_an_embedding_is_a_deterministic_vector(trained):

@@ -186,12 +186,32 @@ def _check_same_windows(configs: Sequence[FeatureConfig]) -> int:
     return counts.pop()
 
 
+#: the peak below which decoded audio counts as silence (-100 dBFS: digital silence or a dither floor)
+SILENCE_PEAK = 1e-5
+
+
+def require_sound(path: str | Path, windows: Sequence[np.ndarray]) -> None:
+    """Raise a FileProblem naming ``path`` when every one of its decoded ``windows`` is silent."""
+    if all(w.size == 0 or float(np.max(np.abs(w))) < SILENCE_PEAK for w in windows):
+        raise FileProblem(
+            path, "silent: no sound above -100 dBFS in the analysed audio, nothing to attribute"
+        )
+
+
 def compute_feature_sets(
-    path: str | Path, configs: Sequence[FeatureConfig], *, per_window: bool = False
+    path: str | Path,
+    configs: Sequence[FeatureConfig],
+    *,
+    per_window: bool = False,
+    duration_s: float | None = None,
+    reject_silence: bool = False,
 ) -> np.ndarray:
     """Several feature sets of one file, each flattened, concatenated in order: ``(sum of sizes,)``, or
-    with ``per_window`` ``(n_windows, sum of sizes)``. Stems of one separation are separated once."""
-    duration_s = probe_audio(path).duration_s
+    with ``per_window`` ``(n_windows, sum of sizes)``. Stems of one separation are separated once.
+    ``duration_s``: the file's, when already probed. ``reject_silence``: a file whose analysed audio is
+    silent is a FileProblem (:func:`require_sound`) rather than features of nothing."""
+    if duration_s is None:
+        duration_s = probe_audio(path).duration_s
     n = _check_same_windows(configs) if per_window else 1
     decoded: dict[tuple[FeatureConfig, str], dict[str, list[np.ndarray]]] = {}
 
@@ -200,6 +220,8 @@ def compute_feature_sets(
         key = (replace(config, separate=""), separator)
         if key not in decoded:
             decoded[key] = decode_stems(path, config, duration_s)
+            if reject_silence:
+                require_sound(path, [w for windows in decoded[key].values() for w in windows])
         array = features_from_windows(path, decoded[key][stem], config, per_window=per_window)
         return array.reshape(n, -1) if per_window else array.reshape(-1)
 

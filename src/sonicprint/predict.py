@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, FileProblem
+from .audio import probe_audio
+from .errors import AudioTooShortError, ConfigError, FileProblem
 from .models import load_model
-from .pipeline import compute_feature_sets
+from .pipeline import compute_feature_sets, require_sound
 
 UNKNOWN = "unknown"
+#: a file shorter than this is an error, not a verdict: under a second holds too little timbre or mix
+MIN_DURATION_S = 1.0
 
 
 @dataclass
@@ -371,13 +374,18 @@ def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarr
     its clips or windows where the model works on them)."""
     from .deep.serialize import LoadedNetwork
 
+    duration_s = probe_audio(path).duration_s
+    if duration_s < MIN_DURATION_S:
+        raise AudioTooShortError(
+            path, f"too short: {duration_s:.2f} s of audio, at least {MIN_DURATION_S:g} s needed to attribute"
+        )
     if isinstance(loaded, LoadedNetwork):
-        from .audio import probe_audio
         from .deep.train import ClipSet, predict_clips, track_log_probs
         from .pipeline import decode_windows
 
         trained = loaded.trained
-        segments = decode_windows(path, loaded.audio, probe_audio(path).duration_s)
+        segments = decode_windows(path, loaded.audio, duration_s)
+        require_sound(path, segments)
         clip_n = int(trained.config.clip_s * trained.sample_rate)
         clips = ClipSet.cut(
             [segments], [0], clip_samples=clip_n, hop_samples=int(trained.config.hop_s * trained.sample_rate)
@@ -388,7 +396,13 @@ def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarr
     from .models import embed_tracks, predict_tracks
 
     per_window = loaded.per_window  # type: ignore[attr-defined]
-    features = compute_feature_sets(path, loaded.feature_configs, per_window=per_window)[np.newaxis]  # type: ignore[attr-defined]
+    features = compute_feature_sets(
+        path,
+        loaded.feature_configs,  # type: ignore[attr-defined]
+        per_window=per_window,
+        duration_s=duration_s,
+        reject_silence=True,
+    )[np.newaxis]
     proba = predict_tracks(loaded.model, features, per_window=per_window)[0]  # type: ignore[attr-defined]
     embedding = embed_tracks(loaded.model, features, per_window=per_window)[0] if embed else None  # type: ignore[attr-defined]
     return proba, embedding
