@@ -27,6 +27,15 @@ def test_list_shows_every_registry(capsys):
         assert name in out
 
 
+def test_list_verbose_says_what_each_part_is(capsys):
+    assert main(["list", "--verbose"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "feature extractors:" in lines and "separators:" in lines
+    vgg = next(line for line in lines if line.strip().startswith("musicnn_mtt_vgg_pool5 "))
+    assert "MTT_vgg's flattened last pooling (the tag layer's input) (256-d)" in vgg and "(512,)" in vgg
+    assert any(line.split()[:2] == ["lda", "Standardize"] for line in lines)
+
+
 def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
     made = generate_collection(
         tmp_path / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=2

@@ -25,3 +25,36 @@ def test_duplicate_and_unknown_names():
         registry.add("x", 2)
     with pytest.raises(UnknownNameError, match=r"unknown widget 'y'; known: x"):
         registry.get("y")
+
+
+def test_describe_gives_the_first_sentence_of_the_docstring_as_plain_text():
+    registry: Registry[object] = Registry("thing")
+
+    @registry.register("documented")
+    def documented() -> None:
+        """Standardize -> :func:`~sonicprint.models.fuse_probabilities` of ``(n, d)``
+        inputs. More detail here.
+
+        Parameters follow."""
+
+    registry.add("bare", lambda: None)
+    assert registry.describe("documented") == "Standardize -> fuse_probabilities of (n, d) inputs."
+    assert registry.describe("bare") == ""
+
+
+def _every_registry():  # type: ignore[no-untyped-def]
+    from sonicprint.deep.networks import NETWORKS
+    from sonicprint.executors import EXECUTORS
+    from sonicprint.features import EXTRACTORS
+    from sonicprint.models import MODELS
+    from sonicprint.separation import SEPARATORS
+
+    return [EXTRACTORS, MODELS, NETWORKS, EXECUTORS, SEPARATORS]
+
+
+@pytest.mark.parametrize("registry", _every_registry(), ids=lambda r: r.kind)
+def test_every_registered_part_says_what_it_is(registry):
+    for name in registry.names():
+        description = registry.describe(name)
+        assert description.endswith((".", ")")) and len(description) > 20, (name, description)
+        assert "``" not in description and ":func:" not in description

@@ -250,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     web.add_argument("--quiet", action="store_true", help="do not log each request")
 
-    sub.add_parser("list", help="registered feature extractors, models, executors and decoders")
+    listing = sub.add_parser("list", help="registered feature extractors, models, executors and decoders")
+    listing.add_argument("-v", "--verbose", action="store_true", help="one line on what each one is")
     return parser
 
 
@@ -543,6 +544,25 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .models import list_models
     from .separation import SEPARATORS
 
+    if args.verbose:
+        from .deep.networks import NETWORKS
+        from .executors import EXECUTORS
+        from .features import EXTRACTORS
+        from .models import MODELS
+
+        for title, registry in (
+            ("feature extractors", EXTRACTORS),
+            ("models", MODELS),
+            ("networks", NETWORKS),
+            ("executors", EXECUTORS),
+            ("separators", SEPARATORS),
+        ):
+            print(f"{title}:")
+            width = max(map(len, registry.names()))
+            for name in registry.names():
+                print(f"  {name:<{width}}  {registry.describe(name)}")
+        print("audio decoders available:", ", ".join(n for n in DECODERS if DECODERS.get(n).available()))
+        return 0
     print("feature extractors:", ", ".join(list_extractors()))
     print("models:            ", ", ".join(list_models()))
     print("networks:          ", ", ".join(list_networks()))

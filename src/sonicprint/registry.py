@@ -6,6 +6,8 @@ raises, and asking for an unknown name raises an error that lists the known ones
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
@@ -59,6 +61,15 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         return sorted(self._entries)
+
+    def describe(self, name: str) -> str:
+        """The first sentence of ``name``'s docstring, on one line ("" when it has none)."""
+        doc = inspect.getdoc(self.get(name)) or ""
+        paragraph = " ".join(doc.split("\n\n", 1)[0].split())
+        # reStructuredText roles and literals read as plain text on a terminal
+        paragraph = re.sub(r":\w+:`~?(?:[\w.]*\.)?([^`]+)`", r"\1", paragraph).replace("``", "")
+        sentence, dot, _ = paragraph.partition(". ")
+        return sentence + ("." if dot else "")
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries

@@ -213,12 +213,22 @@ _MUSICNN_LAYERS = {
     "musicnn_mtt_pool": ("MTT_musicnn", "mean_pool", "mean-pooled features", 753),
     "musicnn_msd_vgg_pool5": ("MSD_vgg", "pool5", "flattened last pooling (the tag layer's input)", 256),
     "musicnn_mtt_vgg_pool5": ("MTT_vgg", "pool5", "flattened last pooling (the tag layer's input)", 256),
-    "musicnn_msd_vgg_pooled": ("MSD_vgg", "pooled", "five pooled maps, each averaged", 640),
-    "musicnn_mtt_vgg_pooled": ("MTT_vgg", "pooled", "five pooled maps, each averaged", 640),
+    "musicnn_msd_vgg_pooled": (
+        "MSD_vgg",
+        "pooled",
+        "five pooled maps, each averaged over time and frequency",
+        640,
+    ),
+    "musicnn_mtt_vgg_pooled": (
+        "MTT_vgg",
+        "pooled",
+        "five pooled maps, each averaged over time and frequency",
+        640,
+    ),
 }
 
 for _name, (_variant, _layer, _what, _width) in _MUSICNN_LAYERS.items():
-    _doc = f"{_variant}'s {_width}-d {_what}, mean and std over 3 s patches: ``({2 * _width},)``."
+    _doc = f"{_variant}'s {_what} ({_width}-d), mean and std over 3 s patches: ``({2 * _width},)``."
     _class_name = "".join(part.capitalize() for part in _name.split("_"))
     register_extractor(_name)(
         type(_class_name, (_Musicnn,), {"variant": _variant, "layer": _layer, "__doc__": _doc})
