@@ -32,7 +32,7 @@ def test_list_verbose_says_what_each_part_is(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert "feature extractors:" in lines and "separators:" in lines
     vgg = next(line for line in lines if line.strip().startswith("musicnn_mtt_vgg_pool5 "))
-    assert "MTT_vgg's flattened last pooling (the tag layer's input) (256-d)" in vgg and "(512,)" in vgg
+    assert "MTT_vgg's flattened last pooling, the tag layer's input (256-d)" in vgg and "(512,)" in vgg
     assert any(line.split()[:2] == ["lda", "Standardize"] for line in lines)
 
 
