@@ -250,7 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     web.add_argument("--quiet", action="store_true", help="do not log each request")
 
-    listing = sub.add_parser("list", help="registered feature extractors, models, executors and decoders")
+    listing = sub.add_parser(
+        "list", help="registered extractors, models, networks, executors, separators, decoders"
+    )
     listing.add_argument("-v", "--verbose", action="store_true", help="one line on what each one is")
     return parser
 
@@ -538,40 +540,34 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from .audio import DECODERS
-    from .deep.networks import list_networks
-    from .executors import list_executors
-    from .features import list_extractors
-    from .models import list_models
+    from .deep.networks import NETWORKS
+    from .executors import EXECUTORS
+    from .features import EXTRACTORS
+    from .models import MODELS
     from .separation import SEPARATORS
 
+    registries = {
+        "feature extractors": EXTRACTORS,
+        "models": MODELS,
+        "networks": NETWORKS,
+        "executors": EXECUTORS,
+        "separators": SEPARATORS,
+    }
+    decoders = ", ".join(n for n in DECODERS if DECODERS.get(n).available())
     if args.verbose:
-        from .deep.networks import NETWORKS
-        from .executors import EXECUTORS
-        from .features import EXTRACTORS
-        from .models import MODELS
-
-        for title, registry in (
-            ("feature extractors", EXTRACTORS),
-            ("models", MODELS),
-            ("networks", NETWORKS),
-            ("executors", EXECUTORS),
-            ("separators", SEPARATORS),
-        ):
+        for title, registry in registries.items():
             print(f"{title}:")
             width = max(map(len, registry.names()))
             for name in registry.names():
                 print(f"  {name:<{width}}  {registry.describe(name)}")
-        print("audio decoders available:", ", ".join(n for n in DECODERS if DECODERS.get(n).available()))
+        print("audio decoders available:", decoders)
         return 0
-    print("feature extractors:", ", ".join(list_extractors()))
-    print("models:            ", ", ".join(list_models()))
-    print("networks:          ", ", ".join(list_networks()))
-    print("executors:         ", ", ".join(list_executors()))
-    print(
-        "separators:        ",
-        ", ".join(f"{n} ({', '.join(SEPARATORS.get(n).stems)})" for n in SEPARATORS.names()),
-    )
-    print("audio decoders:    ", ", ".join(n for n in DECODERS if DECODERS.get(n).available()))
+    for title, registry in registries.items():
+        names = registry.names()
+        if registry is SEPARATORS:  # each with the stems it gives
+            names = [f"{n} ({', '.join(SEPARATORS.get(n).stems)})" for n in names]
+        print(f"{title + ':':<19}", ", ".join(names))
+    print(f"{'audio decoders:':<19}", decoders)
     return 0
 
 
