@@ -179,35 +179,37 @@ def checkpoint_prefix(variant: str) -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / variant) + "/"
 
 
+def _copy_batch_norm(module: _BatchNorm, checkpoint: TFCheckpoint, index: int) -> None:
+    """Copy TensorFlow's ``index``-th batch normalisation (in creation order) into ``module``."""
+    name = "batch_normalization" + (f"_{index}" if index else "")
+    for field in ("gamma", "beta", "moving_mean", "moving_variance"):
+        getattr(module, field).copy_(torch.from_numpy(checkpoint.tensor(f"{name}/{field}")))
+
+
 def load_weights(model: MusiCNN, checkpoint: TFCheckpoint) -> MusiCNN:
     """Copy the checkpoint's variables into ``model`` (layer names follow TensorFlow's creation order)."""
     t = checkpoint.tensor
-
-    def bn(module: _BatchNorm, index: int) -> None:
-        name = "batch_normalization" + (f"_{index}" if index else "")
-        for field in ("gamma", "beta", "moving_mean", "moving_variance"):
-            getattr(module, field).copy_(torch.from_numpy(t(f"{name}/{field}")))
 
     def conv(index: int) -> tuple[np.ndarray, np.ndarray]:
         name = "conv2d" + (f"_{index}" if index else "")
         return t(f"{name}/kernel"), t(f"{name}/bias")
 
     with torch.no_grad():
-        bn(model.bn_input, 0)
+        _copy_batch_norm(model.bn_input, checkpoint, 0)
         for i, layer in enumerate([*model.timbral, *model.temporal]):
             kernel, bias = conv(i)
             layer.weight.copy_(_conv2d_weight(kernel))
             layer.bias.copy_(torch.from_numpy(bias))
-            bn(model.front_bn[i], i + 1)
+            _copy_batch_norm(model.front_bn[i], checkpoint, i + 1)
         for i, layer in enumerate(model.mid):
             kernel, bias = conv(5 + i)
             layer.weight.copy_(_conv1d_weight(kernel))
             layer.bias.copy_(torch.from_numpy(bias))
-            bn(model.mid_bn[i], 6 + i)
-        bn(model.pool_bn, 9)
+            _copy_batch_norm(model.mid_bn[i], checkpoint, 6 + i)
+        _copy_batch_norm(model.pool_bn, checkpoint, 9)
         model.dense.weight.copy_(torch.from_numpy(t("dense/kernel").T.copy()))
         model.dense.bias.copy_(torch.from_numpy(t("dense/bias")))
-        bn(model.dense_bn, 10)
+        _copy_batch_norm(model.dense_bn, checkpoint, 10)
         model.output.weight.copy_(torch.from_numpy(t("dense_1/kernel").T.copy()))
         model.output.bias.copy_(torch.from_numpy(t("dense_1/bias")))
     return model.eval()
@@ -216,12 +218,9 @@ def load_weights(model: MusiCNN, checkpoint: TFCheckpoint) -> MusiCNN:
 def load_vgg_weights(model: MusicVGG, checkpoint: TFCheckpoint) -> MusicVGG:
     """Copy a VGG checkpoint's variables into ``model`` (convolutions named ``1CNN`` to ``5CNN``)."""
     t = checkpoint.tensor
-    norms = [model.bn_input, *model.bns]
     with torch.no_grad():
-        for index, module in enumerate(norms):
-            name = "batch_normalization" + (f"_{index}" if index else "")
-            for field in ("gamma", "beta", "moving_mean", "moving_variance"):
-                getattr(module, field).copy_(torch.from_numpy(t(f"{name}/{field}")))
+        for index, module in enumerate([model.bn_input, *model.bns]):
+            _copy_batch_norm(module, checkpoint, index)
         for index, layer in enumerate(model.convs, start=1):
             layer.weight.copy_(_conv2d_weight(t(f"{index}CNN/kernel")))
             layer.bias.copy_(torch.from_numpy(t(f"{index}CNN/bias")))
