@@ -94,6 +94,29 @@ def test_failure_lists_each_backend_tried(bad_files):
     assert "soundfile:" in str(info.value) and "pyav:" in str(info.value)
 
 
+def test_text_named_mp3_is_refused_without_decoder_noise_on_stderr(bad_files, capfd):
+    # libsndfile hands any .mp3 to mpg123, which prints resync notes straight to the process's stderr
+    with pytest.raises(AudioDecodeError, match=r"notes\.mp3.*soundfile: no ID3 tag or MPEG audio frame"):
+        probe_audio(bad_files["not_audio"])
+    assert "MPEG" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["tagless.mp3", "tagged.mp3", "renamed_wav.mp3"])
+def test_real_mpeg_streams_and_renamed_formats_still_reach_libsndfile(write_audio, tmp_path, name):
+    data = tone(440, 1.0, 44100, channels=2)
+    if name == "renamed_wav.mp3":
+        (tmp_path / name).write_bytes(write_audio("x.wav", data, 44100).read_bytes())
+    else:
+        path = write_audio(name, data, 44100)
+        if name == "tagged.mp3":  # an ID3v2 tag in front (header, then one empty-text TIT2 frame)
+            frame = b"TIT2" + (2).to_bytes(4, "big") + b"\x00\x00" + b"\x03\x00"
+            header = b"ID3\x04\x00\x00" + bytes([0, 0, 0, len(frame)])
+            path.write_bytes(header + frame + path.read_bytes())
+    audio = load_audio(tmp_path / name)
+    assert audio.backend == "soundfile"
+    assert audio.duration_s == pytest.approx(1.0, abs=0.1)
+
+
 def test_downmix_is_the_channel_mean():
     x = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]], dtype=np.float32)
     np.testing.assert_allclose(downmix(x), [2.0, 2.0, 2.0])

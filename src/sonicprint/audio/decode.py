@@ -8,6 +8,7 @@ by seeking where the format allows, never by decoding the whole file.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -60,9 +61,31 @@ DEFAULT_CHAIN: tuple[str, ...] = ("soundfile", "pyav", "ffmpeg")
 # --- soundfile (libsndfile): wav, flac, ogg/vorbis, opus, mp3 -------------------------------------------
 
 
+#: how far into a file named .mp3 an MPEG frame must start for libsndfile to be asked to read it
+_MPEG_SNIFF_BYTES = 64 * 1024
+
+
+def _require_mpeg_stream(path: Path) -> None:
+    """Refuse a file named .mp3 that holds no ID3 tag, no MPEG frame sync in its first 64 KiB and no header
+    libsndfile knows by content (text, HTML, a web page saved under the song's name). libsndfile picks its
+    MP3 decoder by the name alone, and mpg123 then prints resync notes on the process's stderr; PyAV and
+    ffmpeg still get their turn."""
+    if path.suffix.lower() != ".mp3":
+        return
+    with path.open("rb") as handle:
+        head = handle.read(_MPEG_SNIFF_BYTES)
+    if head.startswith((b"ID3", b"RIFF", b"RF64", b"fLaC", b"OggS", b"FORM")):  # a tag, or a format renamed
+        return
+    # an MPEG audio frame header starts with 11 set bits: 0xFF, then a byte whose top three bits are set
+    if re.search(rb"\xff[\xe0-\xff]", head):
+        return
+    raise ValueError(f"no ID3 tag or MPEG audio frame in the first {_MPEG_SNIFF_BYTES // 1024} KiB")
+
+
 def _sf_probe(path: Path) -> AudioInfo:
     import soundfile as sf
 
+    _require_mpeg_stream(path)
     info = sf.info(str(path))
     if info.frames <= 0 or info.samplerate <= 0:
         raise ValueError("no audio frames")
@@ -75,6 +98,7 @@ _LOSSY_PREROLL_S = 0.5  # lossy decoders need a few frames of history after a se
 def _sf_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
+    _require_mpeg_stream(path)
     with sf.SoundFile(str(path)) as f:
         rate = int(f.samplerate)
         start = min(int(round(offset * rate)), f.frames)
