@@ -55,6 +55,10 @@ def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
         "C=0.5",
         "--folds",
         "3",
+        "--seed",
+        "5",
+        "--repeats",
+        "2",
         "--min-duration",
         "2",
         "--workspace",
@@ -71,7 +75,8 @@ def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
     assert main(args) == 0
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["model"] == "logreg" and metrics["config"]["model"]["params"] == {"C": 0.5}
-    assert "accuracy" in capsys.readouterr().out
+    assert metrics["config"]["split"]["repeats"] == 2 and metrics["repeats"]["seeds"] == [5, 6]
+    assert "over 2 split seeds: accuracy" in capsys.readouterr().out
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed[0]["verdict"] in ("Producer A", "Producer B") and len(printed[0]["top"]) == 2

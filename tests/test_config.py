@@ -6,6 +6,7 @@ import json
 import pytest
 
 from sonicprint.config import (
+    DeepExperimentConfig,
     ExperimentConfig,
     FeatureConfig,
     SplitConfig,
@@ -42,6 +43,7 @@ def test_toml_file(tmp_path):
         ({"splitt": {}}, r"unknown key\(s\) splitt"),
         ({"split": {"folds": "3"}}, "expected int"),
         ({"split": {"folds": 1}}, "at least 2"),
+        ({"split": {"repeats": 0}}, "repeats must be at least 1"),
         ({"features": {"hop_length": 4096}}, "hop_length"),
         ({"maps": "tsne"}, "expected a list"),
     ],
@@ -78,3 +80,8 @@ def test_augmentation_presets():
     assert AugmentConfig.preset("fast").varispeed_pitch and not AugmentConfig.preset("robust").varispeed_pitch
     with pytest.raises(ConfigError, match="known: none, fast, robust"):
         AugmentConfig.preset("heavy")
+
+
+def test_a_network_experiment_refuses_repeats():
+    with pytest.raises(ConfigError, match="runs its folds once"):
+        DeepExperimentConfig(split=SplitConfig(repeats=2))

@@ -165,6 +165,25 @@ def test_experiment_is_deterministic(collection, tmp_path):
     ).read_text()
 
 
+@pytest.mark.parametrize("method", ["kfold", "holdout"])
+def test_repeats_evaluate_again_with_the_next_split_seeds(collection, tmp_path, method):
+    config = replace(_config(method=method, seed=2, repeats=3), maps=(), per_window=True)
+    result = _run(collection, config, tmp_path, "repeated")
+    r = result.metrics["repeats"]
+    assert r["seeds"] == [2, 3, 4]
+    # the headline tables are the first seed's; each repeat equals a run of its own with that seed
+    assert r["accuracy"][0] == result.metrics["accuracy"]
+    assert r["window_accuracy"][0] == result.metrics["window"]["accuracy"]
+    single = _run(collection, replace(config, split=replace(config.split, seed=4, repeats=1)), tmp_path, "s4")
+    assert r["accuracy"][2] == single.metrics["accuracy"]
+    assert r["macro_f1"][2] == single.metrics["macro"]["f1"]
+    assert "repeats" not in single.metrics
+    assert r["accuracy_mean"] == pytest.approx(np.mean(r["accuracy"]))
+    assert r["accuracy_std"] == pytest.approx(np.std(r["accuracy"]))
+    assert "repeated over 3 split seeds (2-4" in result.metrics["evaluation"]
+    assert "Over 3 split seeds" in result.report_path.read_text()
+
+
 def test_predict_top_k_unknown_and_bad_files(collection, tmp_path, bad_files):
     config = replace(_config(), maps=())
     result = _run(collection, config, tmp_path, "run")

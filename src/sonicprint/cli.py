@@ -110,7 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--holdout", action="store_true", help="one train/val/test split (default 60/20/20) instead of k-fold"
     )
-    exp.add_argument("--seed", type=int)
+    exp.add_argument("--seed", type=int, help="seed of the split (default 0)")
+    exp.add_argument(
+        "--repeats",
+        type=int,
+        metavar="N",
+        help="run the evaluation N times with split seeds SEED..SEED+N-1 and report the mean and spread",
+    )
     exp.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks")
     exp.add_argument(
         "--background",
@@ -305,6 +311,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         split = replace(split, method="holdout")
     if args.seed is not None:
         split = replace(split, seed=args.seed)
+    if args.repeats is not None:
+        split = replace(split, repeats=args.repeats)
     config = replace(
         config, collection=collection, features=features, extra_features=extra, split=split, model=model
     )
@@ -343,6 +351,13 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(m, indent=2) + "\n")
     windows = f" (each window alone {m['window']['accuracy']:.3f})" if "window" in m else ""
+    if "repeats" in m:
+        r = m["repeats"]
+        print(
+            f"over {len(r['seeds'])} split seeds: accuracy {r['accuracy_mean']:.3f} ± "
+            f"{r['accuracy_std']:.3f}, macro F1 {r['macro_f1_mean']:.3f} ± {r['macro_f1_std']:.3f}; "
+            f"seed {r['seeds'][0]} below"
+        )
     print(
         f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}{windows}, "
         f"macro F1 {m['macro']['f1']:.3f} "

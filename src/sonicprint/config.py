@@ -79,7 +79,9 @@ class SplitConfig:
 
     ``method``: ``kfold`` (every track tested once, by a model trained on the other folds) or ``holdout``
     (one train / validation / test split, default 60/20/20). ``group`` is the column that must never
-    straddle a split (None: each track is its own group).
+    straddle a split (None: each track is its own group). ``repeats``: how many times the whole evaluation
+    runs, with split seeds ``seed``, ``seed + 1``, ...; with few tracks per maker the figure moves with the
+    split, and the spread over repeats says by how much.
     """
 
     method: str = "kfold"
@@ -88,12 +90,15 @@ class SplitConfig:
     test_fraction: float = 0.2
     val_fraction: float = 0.2
     seed: int = 0
+    repeats: int = 1
 
     def __post_init__(self) -> None:
         if self.method not in ("kfold", "holdout"):
             raise ConfigError(f"split method must be 'kfold' or 'holdout', got {self.method!r}")
         if self.folds < 2:
             raise ConfigError(f"folds must be at least 2, got {self.folds}")
+        if self.repeats < 1:
+            raise ConfigError(f"repeats must be at least 1, got {self.repeats}")
         if not 0 < self.test_fraction < 1 or not 0 <= self.val_fraction < 1:
             raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1)")
         if self.test_fraction + self.val_fraction >= 1:
@@ -366,3 +371,10 @@ class DeepExperimentConfig:
     grid_momentum: tuple[float, ...] = ()
     grid_weight_decay: tuple[float, ...] = ()
     grid_epochs: int = 5
+
+    def __post_init__(self) -> None:
+        if self.split.repeats != 1:
+            raise ConfigError(
+                f"split.repeats is {self.split.repeats}, but a network experiment runs its folds once; "
+                "run it again with another --seed to see how the figure moves with the split"
+            )

@@ -204,6 +204,60 @@ def cross_validate_windows(
     return CrossValidation(probabilities, windows, fold_of, labels, per_fold)
 
 
+def evaluated_mask(part_of: np.ndarray, *, holdout: bool) -> np.ndarray:
+    """Per track: whether its verdict counts. k-fold: every track, each predicted once; holdout: the test
+    part (the validation part is reported beside it, not counted)."""
+    return np.array([p == "test" if holdout else p != "" for p in part_of], dtype=bool)
+
+
+def window_metrics(table: FeatureTable, cv: CrossValidation, scored: np.ndarray) -> dict[str, Any]:
+    """:func:`evaluate` of each window of the ``scored`` tracks judged on its own (a per-window table); a
+    short track's repeated window counts once."""
+    assert cv.window_probabilities is not None
+    distinct = distinct_windows(table.features[scored])
+    reference = [lab for lab, keep in zip(table.labels, scored) if keep]
+    return evaluate(
+        [lab for lab, row in zip(reference, distinct) for keep in row if keep],
+        [cv.labels[i] for i in cv.window_probabilities[scored][distinct].argmax(1)],
+        cv.labels,
+    )
+
+
+def repeated_evaluation(
+    table: FeatureTable,
+    config: ExperimentConfig,
+    copies: Sequence[FeatureTable] = (),
+    *,
+    first: CrossValidation | None = None,
+) -> dict[str, Any]:
+    """The evaluation run ``config.split.repeats`` times, with split seeds ``seed``, ``seed + 1``, ...:
+    each run's track accuracy and macro F1 (and each window's accuracy for a per-window table), with their
+    mean and standard deviation over runs. ``first``: the cross-validation of ``seed``, when already done."""
+    from dataclasses import replace
+
+    seeds = [config.split.seed + r for r in range(config.split.repeats)]
+    runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": []}
+    if table.per_window:
+        runs["window_accuracy"] = []
+    for seed in seeds:
+        run_config = replace(config, split=replace(config.split, seed=seed))
+        cv = first if first is not None and seed == config.split.seed else None
+        cv = cv or cross_validate_windows(table, run_config, copies)
+        scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout")
+        scored &= label_seen_mask(table, run_config)
+        reference = [lab for lab, keep in zip(table.labels, scored) if keep]
+        result = evaluate(reference, [cv.labels[i] for i in cv.probabilities[scored].argmax(1)], cv.labels)
+        runs["accuracy"].append(result["accuracy"])
+        runs["macro_f1"].append(result["macro"]["f1"])
+        if table.per_window:
+            runs["window_accuracy"].append(window_metrics(table, cv, scored)["accuracy"])
+    summary: dict[str, Any] = {"seeds": seeds, **runs}
+    for key, values in runs.items():
+        summary[f"{key}_mean"] = float(np.mean(values))
+        summary[f"{key}_std"] = float(np.std(values))
+    return summary
+
+
 def validate_config(config: ExperimentConfig) -> None:
     """Fail before any work when a name in the config is unknown (each error lists the known names)."""
     from .evaluation import MAPS
@@ -266,8 +320,7 @@ def run_experiment(
     cv = cross_validate_windows(table, config, copies)
     probabilities, part_of, labels, per_part = cv.probabilities, cv.part_of, cv.labels, cv.per_part
     holdout = config.split.method == "holdout"
-    # k-fold: every track was predicted once; holdout: the test tracks are the verdict, val is reported too
-    evaluated = np.array([p == "test" if holdout else p != "" for p in part_of])
+    evaluated = evaluated_mask(part_of, holdout=holdout)
     scored = evaluated & seen
     reference = [lab for lab, keep in zip(table.labels, scored) if keep]
     estimate = [labels[i] for i in probabilities[scored].argmax(1)]
@@ -275,12 +328,9 @@ def run_experiment(
     part_acc = [f["accuracy"] for f in per_part if f["accuracy"] is not None]
     unscored = [lab for lab, keep in zip(table.labels, evaluated & ~seen) if keep]
     if cv.window_probabilities is not None:  # each window judged on its own, beside the track verdicts
-        distinct = distinct_windows(table.features[scored])  # a short track's repeated window counts once
-        metrics["window"] = evaluate(
-            [lab for lab, row in zip(reference, distinct) for keep in row if keep],
-            [labels[i] for i in cv.window_probabilities[scored][distinct].argmax(1)],
-            labels,
-        )
+        metrics["window"] = window_metrics(table, cv, scored)
+    if config.split.repeats > 1:
+        metrics["repeats"] = repeated_evaluation(table, config, copies, first=cv)
     if background:  # makers' tracks named against others' tracks turned away
         metrics["background"] = background_summary(
             reference, probabilities[scored], labels, background=background
@@ -294,6 +344,12 @@ def run_experiment(
         if holdout
         else f"{s.folds}-fold cross-validation, {grouping}-disjoint"
     )
+    if config.split.repeats > 1:
+        r = metrics["repeats"]
+        evaluation += (
+            f", repeated over {len(r['seeds'])} split seeds ({r['seeds'][0]}-{r['seeds'][-1]}; "
+            f"the tables are of seed {r['seeds'][0]})"
+        )
     if config.per_window:
         evaluation += (
             f"; trained on each of {config.features.n_windows} windows, decided per track "

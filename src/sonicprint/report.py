@@ -125,6 +125,25 @@ def calibration_html(metrics: dict[str, Any]) -> str:
     )
 
 
+def repeats_paragraph(repeats: dict[str, Any] | None) -> str:
+    """The accuracy and macro F1 over repeated evaluations with other split seeds, each run's figures."""
+    if not repeats:
+        return ""
+    seeds = repeats["seeds"]
+    each = ", ".join(f"{seed}: {acc:.1%}" for seed, acc in zip(seeds, repeats["accuracy"]))
+    window = (
+        f", each window alone {repeats['window_accuracy_mean']:.1%} ± {repeats['window_accuracy_std']:.1%}"
+        if "window_accuracy" in repeats
+        else ""
+    )
+    return (
+        f"<p>Over {len(seeds)} split seeds: accuracy <b>{repeats['accuracy_mean']:.1%} ± "
+        f"{repeats['accuracy_std']:.1%}</b>, macro F1 {repeats['macro_f1_mean']:.3f} ± "
+        f"{repeats['macro_f1_std']:.3f}{window} (per seed: {each}). Every table below, the maps and "
+        f"<code>predictions.csv</code> are of seed {seeds[0]}.</p>"
+    )
+
+
 def write_report(
     out_dir: Path, metrics: dict[str, Any], *, maps: dict[str, np.ndarray], track_labels: Sequence[str]
 ) -> Path:
@@ -179,6 +198,7 @@ def write_report(
         if window
         else ""
     )
+    repeats_html = repeats_paragraph(metrics.get("repeats"))
     profile = metrics.get("mix_profile")
     profile_html = ""
     if profile:
@@ -202,7 +222,7 @@ img{{max-width:100%}}</style></head><body>
 <h1>{e(metrics["title"])}</h1>
 <p class="big">Accuracy <b>{metrics["accuracy"]:.1%}</b> on {scored_tracks},
 {len(labels)} labels (chance: {metrics["chance"]["uniform"]:.1%} uniform,
-{metrics["chance"]["majority"]:.1%} majority).</p>{window_html}
+{metrics["chance"]["majority"]:.1%} majority).</p>{repeats_html}{window_html}
 <p>Model <code>{e(metrics["model"])}</code> on features <code>{e(metrics["extractor"])}</code>.
 Evaluation: <b>{e(metrics["evaluation"])}</b>: no {e(metrics["grouping"])} appears in both the training
 and the test side of any fold; every track is predicted once, by a model that never saw it.
