@@ -41,6 +41,7 @@ def test_parquet_manifest(tmp_path):
     [
         ("path,artist\na.wav,A\n", "producer", "no column 'producer'; columns are: path, artist"),
         ("", "artist", "empty manifest"),
+        ("path,artist\n", "artist", r"lists no tracks \(a header row and nothing under it\)"),
         (b"\x00\x01\x02binary", "artist", "not a text CSV"),
     ],
 )
@@ -58,6 +59,14 @@ def test_wrong_labels_files_raise_errors_naming_the_file(tmp_path, content, labe
 def test_missing_manifest(tmp_path):
     with pytest.raises(ManifestError, match="manifest not found"):
         read_manifest(tmp_path / "nope.csv", label="x")
+
+
+@pytest.mark.parametrize("from_tags", [False, True])
+def test_a_folder_without_audio_files_is_an_error_naming_it(tmp_path, from_tags):
+    (tmp_path / "music" / "P1").mkdir(parents=True)
+    (tmp_path / "music" / "P1" / "cover.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(ManifestError, match=r"music: no audio files under it \(looked for .*\.flac"):
+        open_source(tmp_path / "music", label="artist", from_tags=from_tags)
 
 
 def test_folder_tree(tmp_path, write_audio):

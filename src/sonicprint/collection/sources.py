@@ -70,6 +70,8 @@ def read_manifest(
             raise ManifestError(
                 manifest, f"no column {needed!r}; columns are: {', '.join(columns) or '(none)'}"
             )
+    if not rows:
+        raise ManifestError(manifest, "lists no tracks (a header row and nothing under it)")
     root = Path(audio_root) if audio_root is not None else manifest.parent
     tracks: list[TrackSource] = []
     problems: list[SourceProblem] = []
@@ -127,7 +129,7 @@ def scan_folder(root: str | Path, *, label: str = "label") -> CollectionSource:
         raise ManifestError(root, "audio folder not found")
     tracks: list[TrackSource] = []
     problems: list[SourceProblem] = []
-    for path in audio_files_under(root):
+    for path in _audio_files_or_error(root):
         parts = path.relative_to(root).parts
         if len(parts) < 2:
             problems.append(SourceProblem(str(path), "file directly under the root has no label folder"))
@@ -191,7 +193,7 @@ def scan_tags(
         raise ManifestError(root, "audio folder not found")
     tracks: list[TrackSource] = []
     problems: list[SourceProblem] = []
-    for path in audio_files_under(root):
+    for path in _audio_files_or_error(root):
         try:
             tags = read_tags(path)
         except Exception as exc:
@@ -207,6 +209,15 @@ def scan_tags(
 def audio_files_under(root: str | Path) -> list[Path]:
     """Every file under ``root`` with an audio suffix (:data:`AUDIO_SUFFIXES`), sorted."""
     return sorted(p for p in Path(root).rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+
+
+def _audio_files_or_error(root: Path) -> list[Path]:
+    """:func:`audio_files_under` ``root``; a folder without one is an error naming it, since no collection
+    can come of it."""
+    found = audio_files_under(root)
+    if not found:
+        raise ManifestError(root, f"no audio files under it (looked for {', '.join(sorted(AUDIO_SUFFIXES))})")
+    return found
 
 
 def expand_inputs(paths: Sequence[str | Path], *, files_from: str | Path | None = None) -> list[str]:
