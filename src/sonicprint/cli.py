@@ -329,9 +329,10 @@ def _experiment_config(args: argparse.Namespace) -> Any:
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
     from .collection import open_source
-    from .experiment import run_experiment
+    from .experiment import run_experiment, validate_config
 
     config = _experiment_config(args)
+    validate_config(config)  # an unknown name is reported before any file is read
     if config.collection.label == "label" and not args.label and not Path(args.source).is_dir():
         print("sonicprint: --label is required with a manifest (the column to predict)", file=sys.stderr)
         return 2
