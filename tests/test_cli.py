@@ -142,6 +142,25 @@ def test_unknown_model_name_lists_the_known_ones(tmp_path, capsys):
     assert "unknown model 'nope'" in err and all(name in err for name in ("knn_pca", "lda", "logreg"))
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["experiment", "--label", "x", "--model", "lda", "--model-param", "shrinkag=0.1"],
+            "takes no parameter",
+        ),
+        (["cnn", "--label", "x", "--network", "resnet", "--network-param", "widht=3"], "takes no parameter"),
+        (["cnn", "--label", "x", "--network", "vgg"], "unknown network 'vgg'"),
+    ],
+)
+def test_a_wrong_model_or_network_is_reported_before_any_file_is_read(tmp_path, capsys, args, message):
+    missing = tmp_path / "nowhere.csv"  # never opened: the config is checked first
+    assert main([args[0], str(missing), *args[1:], "--workspace", str(tmp_path / "ws"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sonicprint: error:") and message in err and "nowhere" not in err
+    assert not (tmp_path / "ws").exists()
+
+
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
     """The README's first command: the seed method lands clearly above chance and clearly below 100%."""

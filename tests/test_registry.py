@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from sonicprint.registry import DuplicateNameError, Registry, UnknownNameError
+from sonicprint.registry import DuplicateNameError, Registry, UnknownNameError, UnknownParameterError
 
 
 def test_register_get_and_list():
@@ -25,6 +25,30 @@ def test_duplicate_and_unknown_names():
         registry.add("x", 2)
     with pytest.raises(UnknownNameError, match=r"unknown widget 'y'; known: x"):
         registry.get("y")
+
+
+def test_check_params_names_the_unknown_argument_and_lists_the_accepted_ones():
+    registry: Registry[object] = Registry("gadget")
+
+    class Gadget:
+        def __init__(self, size: int, width: int = 2, *, depth: int = 1) -> None: ...
+
+    def flexible(size: int, **anything: object) -> None: ...
+
+    registry.add("g", Gadget)
+    registry.add("f", flexible)
+    registry.check_params("g", {"width": 3, "depth": 2})
+    registry.check_params("f", {"whatever": 1})  # takes any keyword
+    with pytest.raises(
+        UnknownParameterError, match=r"gadget 'g' takes no parameter 'widht'; it takes: width, depth"
+    ):
+        registry.check_params("g", {"widht": 3}, set_by_caller=("size",))
+    with pytest.raises(
+        UnknownParameterError, match=r"gadget 'g': 'size' is set by Sonicprint, not a parameter"
+    ):
+        registry.check_params("g", {"size": 3}, set_by_caller=("size",))
+    with pytest.raises(UnknownNameError, match="unknown gadget 'h'"):
+        registry.check_params("h", {})
 
 
 def test_describe_gives_the_first_sentence_of_the_docstring_as_plain_text():

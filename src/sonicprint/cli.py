@@ -503,7 +503,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
         SplitConfig,
         TrainConfig,
     )
-    from .deep.experiment import run_deep_experiment
+    from .deep.experiment import run_deep_experiment, validate_deep_config
     from .deep.transforms import ROBUSTNESS_CONDITIONS
 
     group_columns = tuple(dict.fromkeys((*args.group_columns, *([args.group] if args.group else []))))
@@ -532,6 +532,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
         ),
         robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
     )
+    validate_deep_config(config)  # a wrong network or parameter is reported before any file is read
     source = open_source(
         args.source, label=args.label, audio_root=args.audio_root, group_columns=group_columns
     )

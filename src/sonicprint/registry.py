@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -23,6 +23,10 @@ class UnknownNameError(KeyError):
 
 class DuplicateNameError(ValueError):
     """A name was registered twice in one registry."""
+
+
+class UnknownParameterError(ValueError):
+    """A registered part was given a constructor argument it does not take."""
 
 
 class Registry(Generic[T]):
@@ -58,6 +62,41 @@ class Registry(Generic[T]):
         except KeyError:
             known = ", ".join(sorted(self._entries)) or "(none)"
             raise UnknownNameError(f"unknown {self.kind} {name!r}; known: {known}") from None
+
+    def check_params(
+        self, name: str, params: Mapping[str, object], *, set_by_caller: Sequence[str] = ()
+    ) -> None:
+        """Fail when ``params`` holds an argument that ``name``'s factory does not take, before anything is
+        built or read (a misspelt ``--model-param`` would otherwise surface as a TypeError mid-run).
+
+        ``set_by_caller``: arguments the caller fills in itself (a network's input and output sizes).
+
+        Raises
+        ------
+        UnknownNameError
+            When ``name`` is not registered.
+        UnknownParameterError
+            Naming the first argument it does not take, and listing the ones it takes.
+        """
+        signature = inspect.signature(self.get(name))
+        accepted = [
+            parameter.name
+            for parameter in signature.parameters.values()
+            if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+            and parameter.name not in set_by_caller
+        ]
+        if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            return
+        for key in params:
+            if key in set_by_caller:
+                raise UnknownParameterError(
+                    f"{self.kind} {name!r}: {key!r} is set by Sonicprint, not a parameter"
+                )
+            if key not in accepted:
+                takes = ", ".join(accepted) or "(none)"
+                raise UnknownParameterError(
+                    f"{self.kind} {name!r} takes no parameter {key!r}; it takes: {takes}"
+                )
 
     def names(self) -> list[str]:
         return sorted(self._entries)

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from sonicprint.config import DeepExperimentConfig, TrainConfig
+from sonicprint.deep.experiment import validate_deep_config
 from sonicprint.deep.melspec import LogMel
 from sonicprint.deep.networks import NETWORKS, create_network
 from sonicprint.features import spectral
@@ -61,3 +63,23 @@ def test_torch_log_mel_matches_the_numpy_features(rng):
     for i in range(2):
         ref = spectral.log_mel(spectral.power_spectrogram(audio[i]), mel_basis=basis)
         np.testing.assert_allclose(ours[i], ref, atol=1e-3)
+
+
+def test_a_parameter_the_network_does_not_take_is_named():
+    with pytest.raises(ValueError, match=r"network 'resnet' takes no parameter 'widht'; it takes: .*width"):
+        create_network("resnet", n_mels=64, n_classes=2, widht=3)
+
+
+@pytest.mark.parametrize(
+    ("train", "match"),
+    [
+        ({"network": "crnn", "network_params": {"n_classes": 3}}, "'n_classes' is set by Sonicprint"),
+        ({"network": "resnet", "network_params": {"widht": 3}}, "takes no parameter 'widht'"),
+        ({"network": "wavenet", "network_params": {"pooling": "median"}}, "pooling must be"),
+        ({"network": "vgg"}, "unknown network 'vgg'"),
+    ],
+)
+def test_a_network_experiment_is_checked_before_any_work(train, match):
+    config = DeepExperimentConfig(train=TrainConfig(**train))
+    with pytest.raises((ValueError, UnknownNameError), match=match):
+        validate_deep_config(config)

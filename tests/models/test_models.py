@@ -95,6 +95,12 @@ def test_bad_model_arguments():
         create_model("lda", shrinkage=2.0)
     with pytest.raises(ValueError, match="priors must be 'empirical' or 'uniform', got 'flat'"):
         create_model("lda", priors="flat")
+    with pytest.raises(
+        ValueError, match="model 'lda' takes no parameter 'shrinkag'; it takes: shrinkage, priors"
+    ):
+        create_model("lda", shrinkag=0.1)
+    with pytest.raises(ValueError, match="model 'logreg' takes no parameter 'C '"):
+        create_model("late_fusion", block_sizes=[2, 2], model="logreg", model_params={"C ": 1.0})
 
 
 def _saved(tmp_path, rng):

@@ -63,6 +63,22 @@ def metrics_grouping(config: DeepExperimentConfig) -> str:
     return config.split.group or "track"
 
 
+def validate_deep_config(config: DeepExperimentConfig) -> None:
+    """Fail before any work when the network, one of its parameters, a robustness condition or a map method
+    is wrong (each error lists the known names or the parameters the network takes). The network is built
+    once, so a bad parameter value fails here too."""
+    from ..evaluation import MAPS
+    from .networks import NETWORKS, create_network
+
+    for name in config.robustness:
+        CONDITIONS.get(name)
+    for method in config.maps:
+        MAPS.get(method)
+    t = config.train
+    NETWORKS.check_params(t.network, t.network_params, set_by_caller=("n_mels", "n_classes"))
+    create_network(t.network, n_mels=t.n_mels, n_classes=2, **dict(t.network_params))
+
+
 def run_deep_experiment(
     source: CollectionSource,
     config: DeepExperimentConfig,
@@ -74,8 +90,7 @@ def run_deep_experiment(
 ) -> dict[str, Any]:
     """Train and evaluate ``config.train.network`` fold by fold; writes ``metrics.json``, ``report.html``,
     ``training_curves.png`` and a checkpoint folder per fold (``resume=True`` continues interrupted folds)."""
-    for name in config.robustness:
-        CONDITIONS.get(name)
+    validate_deep_config(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.json")
