@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -159,6 +160,22 @@ def test_a_wrong_model_or_network_is_reported_before_any_file_is_read(tmp_path, 
     err = capsys.readouterr().err
     assert err.startswith("sonicprint: error:") and message in err and "nowhere" not in err
     assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--unknown-below", "2", r"must be a probability in \[0, 1\], got 2"),
+        ("--unknown-below", "high", "expected a number, got 'high'"),
+        ("--top-k", "0", "must be at least 1, got 0"),
+        ("--top-k", "1.5", "expected a whole number, got '1.5'"),
+    ],
+)
+def test_predict_options_out_of_range_are_refused(tmp_path, capsys, option, value, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(tmp_path / "model.pt"), "a.flac", option, value])
+    assert exit_info.value.code == 2
+    assert re.search(f"argument {option}: {message}", capsys.readouterr().err)
 
 
 @pytest.mark.slow

@@ -25,6 +25,28 @@ def _param(text: str) -> tuple[str, Any]:
         return key, value
 
 
+def _count(text: str) -> int:
+    """A whole number of at least 1 (how many makers or files to list)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _probability(text: str) -> float:
+    """A probability threshold in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {value:g}")
+    return value
+
+
 def _columns(text: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(",") if c.strip())
 
@@ -151,10 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("model")
     pred.add_argument("files", nargs="*", help=FILES_HELP)
     pred.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
-    pred.add_argument("--top-k", type=int, default=3)
+    pred.add_argument(
+        "--top-k", type=_count, default=3, help="how many makers to list (default: %(default)s)"
+    )
     pred.add_argument(
         "--unknown-below",
-        type=float,
+        type=_probability,
         default=0.0,
         help="answer 'unknown' when the best probability is below this",
     )
@@ -244,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or the model's probability that the maker made it (finds their own recordings better); "
         "default: %(default)s",
     )
-    sim.add_argument("--top", type=int, default=10, help="how many to list (default: %(default)s)")
+    sim.add_argument("--top", type=_count, default=10, help="how many to list (default: %(default)s)")
     sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     web = sub.add_parser("serve", help="a local web page that tells who made the recordings dropped on it")
@@ -601,8 +625,21 @@ COMMANDS = {
 }
 
 
+def parse_command_line(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line. Options may sit among a command's files (``predict model.pt --top-k 1
+    a.flac b.flac``), which argparse alone refuses once a list of files follows another positional."""
+    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(words)
+    if not extra:
+        return args
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    rest = words[words.index(args.command) + 1 :]
+    return commands[args.command].parse_intermixed_args(rest, argparse.Namespace(command=args.command))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_command_line(argv)
     try:
         return COMMANDS[args.command](args)
     except (SonicprintError, UnknownNameError, ValueError) as exc:
