@@ -81,9 +81,16 @@ def test_embed_and_similar_from_the_command_line(trained, tmp_path, capsys):
     with np.load(out) as stored:
         assert list(stored["paths"]) == [str(query)]
         np.testing.assert_allclose(stored["embeddings"][0], Predictor(model).embed(query))
-    assert main(["similar", str(model), str(query), str(query), "--json"]) == 0
+    copy = tmp_path / "copy.flac"
+    shutil.copy(query, copy)
+    # the query's own folder searched: every file but the query itself, options among the paths
+    assert (
+        main(["similar", str(model), str(query), "--json", str(query.parent), str(copy), "--top", "50"]) == 0
+    )
     ranked = json.loads(capsys.readouterr().out)
-    assert ranked[0]["path"] == str(query) and ranked[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
+    paths = [r["path"] for r in ranked]
+    assert str(query) not in paths and len(paths) == len(list(query.parent.iterdir()))  # the others + copy
+    assert ranked[0]["path"] == str(copy) and ranked[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
 
 
 def _training_tracks(model):  # type: ignore[no-untyped-def]

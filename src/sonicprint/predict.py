@@ -180,7 +180,8 @@ def find_similar(
     model_path: str | Path, query: str | Path, files: Sequence[str | Path], *, top_n: int = 10
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
     """The ``top_n`` files that sound most like ``query`` to the model (cosine similarity of embeddings),
-    best first, and the files that could not be read.
+    best first, and the files that could not be read. The query itself is left out where ``files`` names
+    it too (a query from the searched folder).
 
     Raises
     ------
@@ -188,7 +189,9 @@ def find_similar(
         When the query itself cannot be read.
     """
     predictor = Predictor(model_path)
-    return _rank_by_similarity(predictor, predictor.embed(query), files, top_n)
+    target = predictor.embed(query)
+    others = [f for f in files if Path(f).resolve() != Path(query).resolve()]
+    return _rank_by_similarity(predictor, target, others, top_n)
 
 
 #: how ``similar --maker`` can rank recordings
