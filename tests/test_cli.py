@@ -248,13 +248,21 @@ def test_comma_separated_features_are_concatenated(tmp_path):
         build_parser().parse_args(["experiment", "m.csv", "--fusion", "middle"])
 
 
-@pytest.mark.parametrize("features", ["track_stats", "track_stats,mix_stats"])
-def test_a_manifest_without_one_usable_file_is_one_clear_error(tmp_path, capsys, features):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["experiment", "--features", "track_stats"],
+        ["experiment", "--features", "track_stats,mix_stats"],
+        ["cnn"],
+    ],
+)
+def test_a_manifest_without_one_usable_file_is_one_clear_error(tmp_path, capsys, command):
     (tmp_path / "m.csv").write_text("path,who\nmissing.wav,A\nalso_missing.wav,B\n")
     run = tmp_path / "run"
-    argv = ["experiment", str(tmp_path / "m.csv"), "--label", "who", "--features", features]
+    argv = [command[0], str(tmp_path / "m.csv"), "--label", "who", *command[1:]]
     assert main([*argv, "--workspace", str(tmp_path / "ws"), "--out", str(run), "--quiet"]) == 2
-    assert "need at least 2 labels with 1+ usable tracks; found 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "need at least 2 labels with 1+ usable tracks" in err and f"see {run / 'problems.txt'}" in err
     assert "also_missing.wav: error: file not found" in (run / "problems.txt").read_text()
 
 

@@ -95,12 +95,17 @@ def run_deep_experiment(
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.json")
     with Workspace(workspace) as ws:
-        build_collection(ws, source, min_duration_s=config.collection.min_duration_s, progress=progress)
+        ingest = build_collection(
+            ws, source, min_duration_s=config.collection.min_duration_s, progress=progress
+        )
         rows, labels, audio, errors = load_tracks(ws, config, progress=progress)
+    problems = ingest.lines() + [f"{path}: not decoded: {reason}" for path, reason in errors]
+    # written first: it explains the failure below
+    (out / "problems.txt").write_text("".join(f"{line}\n" for line in problems) or "no problems\n")
     if len(set(labels)) < 2:
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks, found "
-            f"{len(set(labels))} in {len(labels)} usable tracks (too short, unreadable or filtered out?)"
+            f"{len(set(labels))} in {len(labels)} usable tracks (see {out / 'problems.txt'})"
         )
     background = config.collection.background
     require_background_tracks(labels, background)
