@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -110,8 +111,12 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     background = json.loads((tmp_path / "run" / "metrics.json").read_text())["track"]["background"]
     assert background["background"] == "Producer B" and background["background_tracks"] == 6
     query = str(made.queries[0][0])
-    assert main(["similar", str(tmp_path / "run" / "model.pt"), query, query, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
+    copy = str(tmp_path / "copy_of_query.flac")
+    shutil.copy(query, copy)
+    assert main(["similar", str(tmp_path / "run" / "model.pt"), query, query, copy, "--json"]) == 0
+    ranked = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in ranked] == [copy]  # the query itself is left out
+    assert ranked[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
     # "sounds like this producer": the network keeps each producer's direction in its embedding space
     assert (
         main(["similar", str(tmp_path / "run" / "model.pt"), query, "--maker", "Producer B", "--json"]) == 0
