@@ -28,6 +28,7 @@ from sonicprint.pipeline import (
     extract_features,
     require_sound,
     select_labels,
+    shares_decoding,
 )
 from tests.conftest import noise, tone
 
@@ -272,6 +273,31 @@ def test_stems_of_one_separation_are_separated_once(six_track_workspace, monkeyp
     assert len(windows_separated) == before + 6 * 2
     alone = compute_file_features(table.paths[0], percussive, per_window=True)  # no sharing at all
     np.testing.assert_allclose(table.features[0, :, -table.block_sizes[-1] :], alone, rtol=1e-5)
+
+
+def test_feature_sets_of_the_same_windows_are_decoded_once(six_track_workspace, monkeypatch):
+    from sonicprint import pipeline
+
+    decoded = []
+    load = pipeline.load_audio
+
+    def counting(path, **options):  # type: ignore[no-untyped-def]
+        decoded.append(path)
+        return load(path, **options)
+
+    monkeypatch.setattr(pipeline, "load_audio", counting)
+    stats = replace(TWO_WINDOW_MFCC, extractor="track_stats")
+    mix = replace(TWO_WINDOW_MFCC, extractor="mix_stats")  # stereo at its own rate: decoded apart
+    table = extract_feature_sets(
+        six_track_workspace, (TWO_WINDOW_MFCC, mix, stats), executor="serial", progress=False, per_window=True
+    )
+    assert len(decoded) == 6 * 2 + 6 * 2  # per track: two windows for mfcc and stats, two for mix
+    assert table.computed == 6 + 6  # the statistics' pass found every track cached
+    alone = compute_file_features(table.paths[0], stats, per_window=True)
+    np.testing.assert_allclose(table.features[0, :, -table.block_sizes[-1] :], alone, rtol=1e-5)
+    assert shares_decoding(TWO_WINDOW_MFCC, stats) and not shares_decoding(TWO_WINDOW_MFCC, mix)
+    assert not shares_decoding(stats, replace(stats, n_windows=3))
+    assert not shares_decoding(stats, stats)
 
 
 def test_require_sound_names_a_silent_file_and_lets_quiet_audio_through():

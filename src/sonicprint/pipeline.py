@@ -59,8 +59,8 @@ class ExtractJob:
     per_window: bool = False
     #: 0: the track as it is; k > 0: its k-th degraded copy (see :func:`degrade_windows`)
     degraded_copy: int = 0
-    #: (config, cache key) of other stems of the same separation (:func:`shares_separation`), computed from
-    #: the one decoding and separation and cached beside the requested features
+    #: (config, cache key) of other feature sets one decoding serves (:func:`shares_decoding`), computed
+    #: from the same decoded (and separated) windows and cached beside the requested features
     siblings: tuple[tuple[FeatureConfig, str], ...] = ()
 
 
@@ -94,15 +94,20 @@ def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -
     return decode_stems(path, config, duration_s)[config.separate.partition(":")[2]]
 
 
-def shares_separation(config: FeatureConfig, other: FeatureConfig) -> bool:
-    """Whether ``other`` reads another stem of the very separation ``config`` reads (same windows, rate and
-    separator; only the stem differs), so one decoding and separation can serve both."""
+def shares_decoding(config: FeatureConfig, other: FeatureConfig) -> bool:
+    """Whether one decoding (and separation) of a file can serve ``other`` as well as ``config``: the same
+    windows, rate and channels, and the same separator or none (another stem of it, or another extractor of
+    the same audio). Computed together, two stems are separated once, and two layers of one pretrained
+    network share one pass (:func:`sonicprint.pretrained.musicnn.embed_audio`)."""
+    if config == other:
+        return False
+    ours, theirs = create_extractor(config), create_extractor(other)
     return (
-        bool(config.separate)
-        and bool(other.separate)
-        and config.separate != other.separate
+        ours.sample_rate == theirs.sample_rate
+        and ours.channels == theirs.channels
+        and (config.n_windows, config.window_s) == (other.n_windows, other.window_s)
+        and type(ours).windows is type(theirs).windows  # a plug-in may place its windows its own way
         and config.separate.partition(":")[0] == other.separate.partition(":")[0]
-        and replace(config, separate=other.separate) == other
     )
 
 
@@ -292,11 +297,12 @@ def extract_features(
     A track whose features fail is reported with its reason and left out; the others go on. With
     ``per_window`` each window is summarised on its own (cached apart from the whole-track features).
     ``degraded_copy`` > 0: the features of each track's degraded copy number ``degraded_copy`` (cached apart).
-    ``siblings``: configs reading other stems of the same separation (:func:`shares_separation`); their
-    features are computed from the same separated windows and cached, so their own pass finds them there.
+    ``siblings``: other feature sets to compute alongside where one decoding serves them too
+    (:func:`shares_decoding`: another stem of the same separation, another extractor of the same windows);
+    their features are cached, so their own pass finds them there.
     """
     key = _cache_key(config, per_window, degraded_copy)
-    shared = [(c, _cache_key(c, per_window, degraded_copy)) for c in siblings if shares_separation(config, c)]
+    shared = [(c, _cache_key(c, per_window, degraded_copy)) for c in siblings if shares_decoding(config, c)]
     tracks = workspace.store.tracks(status=OK)
     todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
     module = type(create_extractor(config)).__module__
@@ -379,7 +385,7 @@ def extract_feature_sets(
             progress=progress,
             per_window=per_window,
             degraded_copy=degraded_copy,
-            siblings=configs[i + 1 :],  # a later stem of the same separation is computed alongside
+            siblings=configs[i + 1 :],  # later sets one decoding serves are computed alongside
         )
         for i, c in enumerate(configs)
     ]

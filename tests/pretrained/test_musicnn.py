@@ -95,3 +95,31 @@ def test_extractors_summarise_patches_per_track(name, dims):
     out = extractor.compute([loud_audio(), loud_audio()[:48000]])
     assert out.shape == (dims,)
     assert np.all(np.isfinite(out))
+
+
+def test_two_layers_of_one_network_share_one_pass(monkeypatch):
+    from sonicprint.pretrained import musicnn
+
+    passes = []
+    real = musicnn.embed_patches
+
+    def counted(patches, *, variant):  # type: ignore[no-untyped-def]
+        passes.append(variant)
+        return real(patches, variant=variant)
+
+    monkeypatch.setattr(musicnn, "embed_patches", counted)
+    monkeypatch.setattr(musicnn, "_last_pass", {})
+    clips = [loud_audio(), loud_audio()[:48000]]
+    names = ("musicnn_msd_penultimate", "musicnn_msd_pool", "musicnn_mtt_penultimate")
+    shared = [create_extractor(FeatureConfig(extractor=name)).compute(clips) for name in names]
+    assert passes == ["MSD_musicnn", "MTT_musicnn"]  # the second MSD layer reused the first pass
+    for name, features in zip(names, shared):  # the same features as each extractor on its own
+        musicnn._last_pass.clear()
+        np.testing.assert_array_equal(
+            create_extractor(FeatureConfig(extractor=name)).compute(clips), features
+        )
+    other = [clips[0][::-1].copy(), clips[1]]
+    create_extractor(FeatureConfig(extractor="musicnn_mtt_penultimate")).compute(other)
+    assert len(passes) == 2 + len(names) + 1  # other audio, another pass
+    outputs = musicnn.embed_audio(other, variant="MTT_musicnn")
+    assert not outputs["penultimate"].flags.writeable

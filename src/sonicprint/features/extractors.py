@@ -197,10 +197,9 @@ class _Musicnn(Extractor):
     fixed_sample_rate: ClassVar[int | None] = 16000
 
     def compute(self, clips: Sequence[np.ndarray]) -> np.ndarray:
-        from ..pretrained.musicnn import embed_patches, musicnn_input  # torch and the weights, lazily
+        from ..pretrained.musicnn import embed_audio  # torch and the weights, lazily
 
-        patches = np.concatenate([musicnn_input(clip) for clip in clips])
-        per_patch = embed_patches(patches, variant=self.variant)[self.layer]
+        per_patch = embed_audio(clips, variant=self.variant)[self.layer]
         return np.concatenate([per_patch.mean(axis=0), per_patch.std(axis=0)]).astype(np.float32)
 
 

@@ -15,7 +15,9 @@ power above 6.55 on ordinary music; :func:`musicnn_input` computes it in float32
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -266,3 +268,30 @@ def embed_patches(
             for key, value in result.items():
                 outputs.setdefault(key, []).append(value.numpy())
     return {key: np.concatenate(value) for key, value in outputs.items()}
+
+
+#: the last :func:`embed_audio` result of this process, as {key: outputs}: one entry at most
+_last_pass: dict[str, dict[str, np.ndarray]] = {}
+
+
+def embed_audio(clips: Sequence[np.ndarray], *, variant: str = "MSD_musicnn") -> dict[str, np.ndarray]:
+    """Every output of ``variant`` for each 3 s patch of the mono 16 kHz ``clips``, ``(n_patches, d)``
+    float32 per output, patches of all clips in order.
+
+    The last result is kept, so that several layers of one network asked for the same audio (two
+    extractors of one file) share one pass through the network; the arrays are read-only for that reason.
+    """
+    digest = hashlib.blake2b(variant.encode(), digest_size=16)
+    for clip in clips:
+        samples = np.ascontiguousarray(clip, dtype=np.float32)
+        digest.update(repr(samples.shape).encode())
+        digest.update(samples.data)
+    key = digest.hexdigest()
+    if key in _last_pass:
+        return _last_pass[key]
+    outputs = embed_patches(np.concatenate([musicnn_input(clip) for clip in clips]), variant=variant)
+    for array in outputs.values():
+        array.setflags(write=False)
+    _last_pass.clear()
+    _last_pass[key] = outputs
+    return outputs
