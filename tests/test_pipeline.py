@@ -295,6 +295,10 @@ def test_feature_sets_of_the_same_windows_are_decoded_once(six_track_workspace, 
     assert table.computed == 6 + 6  # the statistics' pass found every track cached
     alone = compute_file_features(table.paths[0], stats, per_window=True)
     np.testing.assert_allclose(table.features[0, :, -table.block_sizes[-1] :], alone, rtol=1e-5)
+    decoded.clear()  # predict's path: one file, every set at once
+    row = compute_feature_sets(table.paths[0], (TWO_WINDOW_MFCC, mix, stats), per_window=True)
+    np.testing.assert_allclose(row, table.features[0], rtol=1e-5)
+    assert len(decoded) == 2 + 2
     assert shares_decoding(TWO_WINDOW_MFCC, stats) and not shares_decoding(TWO_WINDOW_MFCC, mix)
     assert not shares_decoding(stats, replace(stats, n_windows=3))
     assert not shares_decoding(stats, stats)

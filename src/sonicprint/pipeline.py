@@ -212,22 +212,28 @@ def compute_feature_sets(
     reject_silence: bool = False,
 ) -> np.ndarray:
     """Several feature sets of one file, each flattened, concatenated in order: ``(sum of sizes,)``, or
-    with ``per_window`` ``(n_windows, sum of sizes)``. Stems of one separation are separated once.
-    ``duration_s``: the file's, when already probed. ``reject_silence``: a file whose analysed audio is
-    silent is a FileProblem (:func:`require_sound`) rather than features of nothing."""
+    with ``per_window`` ``(n_windows, sum of sizes)``. One decoding (and separation) serves every set it
+    can (:func:`shares_decoding`). ``duration_s``: the file's, when already probed. ``reject_silence``: a
+    file whose analysed audio is silent is a FileProblem (:func:`require_sound`) rather than features of
+    nothing."""
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
     n = _check_same_windows(configs) if per_window else 1
-    decoded: dict[tuple[FeatureConfig, str], dict[str, list[np.ndarray]]] = {}
+    decoded: list[tuple[FeatureConfig, dict[str, list[np.ndarray]]]] = []
+
+    def stems_for(config: FeatureConfig) -> dict[str, list[np.ndarray]]:
+        for done, stems in decoded:
+            if done == config or shares_decoding(done, config):
+                return stems
+        stems = decode_stems(path, config, duration_s)
+        if reject_silence:
+            require_sound(path, [w for windows in stems.values() for w in windows])
+        decoded.append((config, stems))
+        return stems
 
     def features(config: FeatureConfig) -> np.ndarray:
-        separator, _, stem = config.separate.partition(":")
-        key = (replace(config, separate=""), separator)
-        if key not in decoded:
-            decoded[key] = decode_stems(path, config, duration_s)
-            if reject_silence:
-                require_sound(path, [w for windows in decoded[key].values() for w in windows])
-        array = features_from_windows(path, decoded[key][stem], config, per_window=per_window)
+        windows = stems_for(config)[config.separate.partition(":")[2]]
+        array = features_from_windows(path, windows, config, per_window=per_window)
         return array.reshape(n, -1) if per_window else array.reshape(-1)
 
     return np.concatenate([features(c) for c in configs], axis=-1)
