@@ -3,6 +3,7 @@ scripts/make_musicnn_reference.py), and the float16 overflow of the original pre
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +109,7 @@ def test_two_layers_of_one_network_share_one_pass(monkeypatch):
         return real(patches, variant=variant)
 
     monkeypatch.setattr(musicnn, "embed_patches", counted)
-    monkeypatch.setattr(musicnn, "_last_pass", {})
+    monkeypatch.setattr(musicnn, "_last_pass", OrderedDict())
     clips = [loud_audio(), loud_audio()[:48000]]
     names = ("musicnn_msd_penultimate", "musicnn_msd_pool", "musicnn_mtt_penultimate")
     shared = [create_extractor(FeatureConfig(extractor=name)).compute(clips) for name in names]
@@ -123,3 +124,15 @@ def test_two_layers_of_one_network_share_one_pass(monkeypatch):
     assert len(passes) == 2 + len(names) + 1  # other audio, another pass
     outputs = musicnn.embed_audio(other, variant="MTT_musicnn")
     assert not outputs["penultimate"].flags.writeable
+    # windows summarised one by one (--per-window): every window's pass is kept for the next layer
+    windows = [clips[1] * gain for gain in (1.0, 0.5, 0.25)]  # three windows of distinct audio
+    before = len(passes)
+    for name in names[:2]:
+        [create_extractor(FeatureConfig(extractor=name)).compute([w]) for w in windows]
+    assert len(passes) == before + len(windows)
+    monkeypatch.setattr(musicnn, "KEPT_PASSES", 1)  # only the latest kept: the first window runs again
+    musicnn._last_pass.clear()
+    before = len(passes)
+    for window in (windows[0], windows[1], windows[0]):
+        musicnn.embed_audio([window], variant="MSD_musicnn")
+    assert len(passes) == before + 3 and len(musicnn._last_pass) == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -270,16 +271,20 @@ def embed_patches(
     return {key: np.concatenate(value) for key, value in outputs.items()}
 
 
-#: the last :func:`embed_audio` result of this process, as {key: outputs}: one entry at most
-_last_pass: dict[str, dict[str, np.ndarray]] = {}
+#: how many :func:`embed_audio` results a process keeps: every window of a track, each summarised on its
+#: own (``--per-window``), for as many layers as are asked of it (a 20 s window's outputs take ~50 kB)
+KEPT_PASSES = 64
+#: the latest :func:`embed_audio` results of this process, oldest first
+_last_pass: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
 
 
 def embed_audio(clips: Sequence[np.ndarray], *, variant: str = "MSD_musicnn") -> dict[str, np.ndarray]:
     """Every output of ``variant`` for each 3 s patch of the mono 16 kHz ``clips``, ``(n_patches, d)``
     float32 per output, patches of all clips in order.
 
-    The last result is kept, so that several layers of one network asked for the same audio (two
-    extractors of one file) share one pass through the network; the arrays are read-only for that reason.
+    The latest :data:`KEPT_PASSES` results are kept, so that several layers of one network asked for the
+    same audio (two extractors of one file or window) share one pass through the network; the arrays are
+    read-only for that reason.
     """
     digest = hashlib.blake2b(variant.encode(), digest_size=16)
     for clip in clips:
@@ -288,10 +293,12 @@ def embed_audio(clips: Sequence[np.ndarray], *, variant: str = "MSD_musicnn") ->
         digest.update(samples.data)
     key = digest.hexdigest()
     if key in _last_pass:
+        _last_pass.move_to_end(key)
         return _last_pass[key]
     outputs = embed_patches(np.concatenate([musicnn_input(clip) for clip in clips]), variant=variant)
     for array in outputs.values():
         array.setflags(write=False)
-    _last_pass.clear()
     _last_pass[key] = outputs
+    while len(_last_pass) > KEPT_PASSES:
+        _last_pass.popitem(last=False)
     return outputs
