@@ -70,6 +70,15 @@ def test_unreadable_config_file_names_the_file(tmp_path):
         load_config_file(path)
     with pytest.raises(ConfigError, match=r"missing\.json"):
         load_config_file(tmp_path / "missing.json")
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text("[split]\nrepeat = 2\n")
+    with pytest.raises(
+        ConfigError, match=r"wrong\.toml: config\.split: unknown key\(s\) repeat; allowed: .*repeats"
+    ):
+        load_config_file(wrong)
+    wrong.write_text("[split]\nrepeats = 0\n")  # a value refused by the config itself
+    with pytest.raises(ConfigError, match=r"wrong\.toml: repeats must be at least 1, got 0"):
+        load_config_file(wrong)
     json.loads(json.dumps(to_dict(ExperimentConfig())))  # always JSON-ready
 
 

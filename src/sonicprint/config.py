@@ -239,7 +239,10 @@ def load_config_file(path: str | Path, cls: type[C] = ExperimentConfig) -> C:  #
             data = json.loads(text)
     except Exception as exc:
         raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from exc
-    return from_dict(cls, data, where=str(path))
+    try:
+        return from_dict(cls, data)
+    except ConfigError as exc:  # a wrong key, type or value: say which file holds it
+        raise ConfigError(f"{path}: {exc}") from exc
 
 
 def save_config(config: Any, path: str | Path) -> None:
