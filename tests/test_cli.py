@@ -61,6 +61,7 @@ def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
         "5",
         "--repeats",
         "2",
+        "--calibrate",
         "--min-duration",
         "2",
         "--workspace",
@@ -78,6 +79,10 @@ def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["model"] == "logreg" and metrics["config"]["model"]["params"] == {"C": 0.5}
     assert metrics["config"]["split"]["repeats"] == 2 and metrics["repeats"]["seeds"] == [5, 6]
+    assert (
+        metrics["config"]["model"]["calibration"] == "temperature"
+        and metrics["calibration"]["temperature"] > 0
+    )
     assert "over 2 split seeds: accuracy" in capsys.readouterr().out
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -184,6 +184,55 @@ def test_repeats_evaluate_again_with_the_next_split_seeds(collection, tmp_path, 
     assert "Over 3 split seeds" in result.report_path.read_text()
 
 
+def test_each_part_is_calibrated_by_the_other_parts_held_out_tracks(rng):
+    from sonicprint.experiment import calibrate_out_of_fold
+    from sonicprint.models import apply_temperature, fit_temperature
+
+    logits = rng.normal(0, 3, (30, 4))
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    truth = rng.integers(0, 4, 30)
+    part_of = np.array(["0", "1", "2", ""] * 7 + ["0", "1"], dtype=object)  # "": never predicted
+    usable = part_of != ""
+    usable[:4] = False  # e.g. tracks of a label no model heard: not fitted on
+    calibrated, temperature = calibrate_out_of_fold(probabilities, truth, part_of, usable)
+    for part in ("0", "1", "2"):
+        rows, others = part_of == part, usable & (part_of != part)
+        expected = apply_temperature(
+            probabilities[rows], fit_temperature(probabilities[others], truth[others])
+        )
+        np.testing.assert_allclose(calibrated[rows], expected)
+    np.testing.assert_array_equal(calibrated[part_of == ""], probabilities[part_of == ""])
+    assert temperature == fit_temperature(probabilities[usable], truth[usable])
+
+
+@pytest.mark.parametrize("method", ["kfold", "holdout"])
+def test_calibration_scales_held_out_probabilities_and_the_saved_model_keeps_it(collection, tmp_path, method):
+    from sonicprint.models import apply_temperature
+
+    plain_config = replace(_config(method=method), maps=())
+    calibrated_config = replace(plain_config, model=replace(plain_config.model, calibration="temperature"))
+    plain = _run(collection, plain_config, tmp_path, "plain")
+    calibrated = _run(collection, calibrated_config, tmp_path, "calibrated")
+    temperature = calibrated.metrics["calibration"]["temperature"]
+    assert temperature > 0 and "temperature-scaled" in calibrated.metrics["evaluation"]
+    assert "temperature" not in plain.metrics["calibration"]
+    assert f"temperature {temperature:.2f}" in calibrated.report_path.read_text()
+    assert calibrated.metrics["accuracy"] == plain.metrics["accuracy"]  # the winner never changes
+
+    def rows(run):  # type: ignore[no-untyped-def]
+        lines = (tmp_path / run / "predictions.csv").read_text().splitlines()
+        return [line.split(",") for line in lines[1:]]
+
+    before, after = rows("plain"), rows("calibrated")
+    assert [r[2] for r in before] == [r[2] for r in after]  # same verdicts
+    query = collection.queries[0][0]
+    raw = Predictor(plain.model_path).predict(query, top_k=5)
+    scaled = Predictor(calibrated.model_path).predict(query, top_k=5)
+    labels = [label for label, _ in raw.top]
+    expected = apply_temperature(np.array([[p for _, p in raw.top]]), temperature)[0]
+    np.testing.assert_allclose([dict(scaled.top)[label] for label in labels], expected, atol=1e-6)
+
+
 def test_predict_top_k_unknown_and_bad_files(collection, tmp_path, bad_files):
     config = replace(_config(), maps=())
     result = _run(collection, config, tmp_path, "run")

@@ -132,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument(
         "--holdout", action="store_true", help="one train/val/test split (default 60/20/20) instead of k-fold"
     )
+    exp.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="temperature-scale the probabilities, fitted on held-out predictions, so that they say how "
+        "often the model is right (the saved model keeps the temperature)",
+    )
     exp.add_argument("--seed", type=int, help="seed of the split (default 0)")
     exp.add_argument(
         "--repeats",
@@ -325,6 +331,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         )
     if args.fusion:
         model = replace(model, fusion=args.fusion)
+    if args.calibrate:
+        model = replace(model, calibration="temperature")
     if args.augment_copies is not None:
         config = replace(config, augment_copies=args.augment_copies)
     if args.group:

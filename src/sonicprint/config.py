@@ -111,16 +111,21 @@ class ModelConfig:
 
     ``fusion`` matters when there are several feature sets: ``"early"`` concatenates them into one model's
     input; ``"late"`` trains one such model per feature set and fuses their probabilities (the
-    ``late_fusion`` model), so a large set cannot drown a small one.
+    ``late_fusion`` model), so a large set cannot drown a small one. ``calibration``: ``"none"``, or
+    ``"temperature"``: the probabilities are softened (or sharpened) by one temperature fitted on held-out
+    predictions (:mod:`sonicprint.models.calibration`), so that they say how often the model is right.
     """
 
     name: str = "logreg"
     params: Mapping[str, Any] = field(default_factory=dict)
     fusion: str = "early"
+    calibration: str = "none"
 
     def __post_init__(self) -> None:
         if self.fusion not in ("early", "late"):
             raise ConfigError(f"model fusion must be 'early' or 'late', got {self.fusion!r}")
+        if self.calibration not in ("none", "temperature"):
+            raise ConfigError(f"model calibration must be 'none' or 'temperature', got {self.calibration!r}")
 
 
 @dataclass(frozen=True)

@@ -231,24 +231,29 @@ def repeated_evaluation(
     first: CrossValidation | None = None,
 ) -> dict[str, Any]:
     """The evaluation run ``config.split.repeats`` times, with split seeds ``seed``, ``seed + 1``, ...:
-    each run's track accuracy and macro F1 (and each window's accuracy for a per-window table), with their
-    mean and standard deviation over runs. ``first``: the cross-validation of ``seed``, when already done."""
+    each run's track accuracy, macro F1, expected calibration error and Brier score (and each window's
+    accuracy for a per-window table), with their mean and standard deviation over runs. ``first``: the
+    cross-validation of ``seed``, when already done."""
     from dataclasses import replace
 
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
-    runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": []}
+    runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
     if table.per_window:
         runs["window_accuracy"] = []
     for seed in seeds:
         run_config = replace(config, split=replace(config.split, seed=seed))
         cv = first if first is not None and seed == config.split.seed else None
         cv = cv or cross_validate_windows(table, run_config, copies)
-        scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout")
-        scored &= label_seen_mask(table, run_config)
+        seen = label_seen_mask(table, run_config)
+        probabilities, _ = held_out_probabilities(table, run_config, cv, seen)
+        scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout") & seen
         reference = [lab for lab, keep in zip(table.labels, scored) if keep]
-        result = evaluate(reference, [cv.labels[i] for i in cv.probabilities[scored].argmax(1)], cv.labels)
+        estimate = [cv.labels[i] for i in probabilities[scored].argmax(1)]
+        result = evaluate(reference, estimate, cv.labels, probabilities=probabilities[scored])
         runs["accuracy"].append(result["accuracy"])
         runs["macro_f1"].append(result["macro"]["f1"])
+        runs["ece"].append(result["calibration"]["ece"])
+        runs["brier"].append(result["calibration"]["brier"])
         if table.per_window:
             runs["window_accuracy"].append(window_metrics(table, cv, scored)["accuracy"])
     summary: dict[str, Any] = {"seeds": seeds, **runs}
@@ -256,6 +261,40 @@ def repeated_evaluation(
         summary[f"{key}_mean"] = float(np.mean(values))
         summary[f"{key}_std"] = float(np.std(values))
     return summary
+
+
+def held_out_probabilities(
+    table: FeatureTable, config: ExperimentConfig, cv: CrossValidation, seen: np.ndarray
+) -> tuple[np.ndarray, float | None]:
+    """The cross-validation's track probabilities as the config asks them to be reported: as they are, or
+    temperature-scaled (:func:`calibrate_out_of_fold`, with the saved model's temperature; None without).
+    ``seen``: :func:`label_seen_mask`."""
+    if config.model.calibration != "temperature":
+        return cv.probabilities, None
+    truth = np.array([cv.labels.index(lab) for lab in table.labels])
+    held_out = seen & (cv.part_of != "")  # every track some model predicted without having seen it
+    return calibrate_out_of_fold(cv.probabilities, truth, cv.part_of, held_out)
+
+
+def calibrate_out_of_fold(
+    probabilities: np.ndarray, truth: np.ndarray, part_of: np.ndarray, usable: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Temperature-scaled out-of-fold probabilities, and the temperature for a model trained on everything.
+
+    Each part's tracks (a fold; ``val`` or ``test`` of a holdout) are scaled by a temperature fitted on the
+    ``usable`` tracks of the other parts, which were held out from their models as this part's were from
+    its own, so the scaled probabilities are still held-out figures. The returned temperature is fitted
+    on every usable track. ``truth``: each track's label index; ``usable``: tracks predicted by a model
+    that had their label and never saw them."""
+    from .models import apply_temperature, fit_temperature
+
+    calibrated = probabilities.copy()
+    for part in sorted(set(part_of) - {""}):
+        rows = part_of == part
+        others = usable & ~rows
+        temperature = fit_temperature(probabilities[others], truth[others])
+        calibrated[rows] = apply_temperature(probabilities[rows], temperature)
+    return calibrated, fit_temperature(probabilities[usable], truth[usable])
 
 
 def validate_config(config: ExperimentConfig) -> None:
@@ -322,6 +361,7 @@ def run_experiment(
     holdout = config.split.method == "holdout"
     evaluated = evaluated_mask(part_of, holdout=holdout)
     scored = evaluated & seen
+    probabilities, temperature = held_out_probabilities(table, config, cv, seen)
     reference = [lab for lab, keep in zip(table.labels, scored) if keep]
     estimate = [labels[i] for i in probabilities[scored].argmax(1)]
     metrics = evaluate(reference, estimate, labels, probabilities=probabilities[scored])
@@ -357,6 +397,12 @@ def run_experiment(
         )
     if unscored:
         evaluation += "; " + not_scored_note(Counter(unscored), grouping)
+    if temperature is not None:
+        evaluation += (
+            "; probabilities temperature-scaled, each part's by a temperature fitted on the other parts' "
+            f"held-out tracks (the saved model's, fitted on all of them: {temperature:.2f})"
+        )
+        metrics.setdefault("calibration", {})["temperature"] = temperature
     if config.augment_copies:
         evaluation += (
             f"; trained with {config.augment_copies} randomly degraded copies of each training track "
@@ -391,7 +437,12 @@ def run_experiment(
         final,
         labels=labels,
         feature_configs=config.feature_sets,
-        extra={"data_hash": metrics["data_hash"], "grouping": grouping, "background": background},
+        extra={
+            "data_hash": metrics["data_hash"],
+            "grouping": grouping,
+            "background": background,
+            **({"temperature": temperature} if temperature is not None else {}),
+        },
         per_window=table.per_window,
         maker_centroids=maker_centroids(embedding, table.labels, labels),
     )

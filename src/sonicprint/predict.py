@@ -396,7 +396,7 @@ def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarr
         log_probs, clip_embeddings = predict_clips(trained, clips, embeddings=embed)
         proba = np.exp(track_log_probs(log_probs, clips.clip_track, 1)[0])
         return proba, (clip_embeddings.mean(axis=0) if clip_embeddings is not None else None)
-    from .models import embed_tracks, predict_tracks
+    from .models import apply_temperature, embed_tracks, predict_tracks
 
     per_window = loaded.per_window  # type: ignore[attr-defined]
     features = compute_feature_sets(
@@ -407,5 +407,8 @@ def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarr
         reject_silence=True,
     )[np.newaxis]
     proba = predict_tracks(loaded.model, features, per_window=per_window)[0]  # type: ignore[attr-defined]
+    temperature = (loaded.meta.get("extra") or {}).get("temperature")  # type: ignore[attr-defined]
+    if temperature is not None:  # calibrated on held-out tracks when it was trained (--calibrate)
+        proba = apply_temperature(proba, float(temperature))
     embedding = embed_tracks(loaded.model, features, per_window=per_window)[0] if embed else None  # type: ignore[attr-defined]
     return proba, embedding

@@ -117,9 +117,16 @@ def calibration_html(metrics: dict[str, Any]) -> str:
         f"<td>{r['accuracy']:.1%}</td></tr>"
         for r in calibration["reliability"]
     )
+    scaled = (
+        f" The probabilities were temperature-scaled (temperature {calibration['temperature']:.2f} for the "
+        "saved model; each part's by one fitted on the other parts' held-out tracks)."
+        if "temperature" in calibration
+        else ""
+    )
     return (
         f"<p>Calibration: expected calibration error {calibration['ece']:.3f} (0 when tracks given 0.8 are "
-        f"right 80% of the time), Brier score {calibration['brier']:.3f} (0 to 2, lower is better).</p>"
+        f"right 80% of the time), Brier score {calibration['brier']:.3f} (0 to 2, lower is better)."
+        f"{scaled}</p>"
         "<table><tr><th>best probability</th><th>tracks</th><th>mean best probability</th>"
         f"<th>accuracy</th></tr>{body}</table>"
     )
@@ -139,7 +146,8 @@ def repeats_paragraph(repeats: dict[str, Any] | None) -> str:
     return (
         f"<p>Over {len(seeds)} split seeds: accuracy <b>{repeats['accuracy_mean']:.1%} ± "
         f"{repeats['accuracy_std']:.1%}</b>, macro F1 {repeats['macro_f1_mean']:.3f} ± "
-        f"{repeats['macro_f1_std']:.3f}{window} (per seed: {each}). Every table below, the maps and "
+        f"{repeats['macro_f1_std']:.3f}{window}, expected calibration error {repeats['ece_mean']:.3f} ± "
+        f"{repeats['ece_std']:.3f} (per seed: {each}). Every table below, the maps and "
         f"<code>predictions.csv</code> are of seed {seeds[0]}.</p>"
     )
 

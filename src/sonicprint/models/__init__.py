@@ -4,6 +4,7 @@ from . import classical as _classical  # noqa: F401  (registers the classical mo
 from . import ensemble as _ensemble  # noqa: F401  (registers late fusion)
 from . import head as _head  # noqa: F401  (registers the MLP head)
 from .base import MODELS, Classifier, create_model, list_models, register_model
+from .calibration import apply_temperature, fit_temperature
 from .fusion import fuse_probabilities
 from .serialize import LoadedModel, load_model, save_model
 from .similarity import cosine_similarity, maker_centroids
@@ -20,10 +21,12 @@ __all__ = [
     "MODELS",
     "Classifier",
     "LoadedModel",
+    "apply_temperature",
     "cosine_similarity",
     "create_model",
     "distinct_windows",
     "embed_tracks",
+    "fit_temperature",
     "fit_tracks",
     "fuse_probabilities",
     "list_models",
