@@ -228,6 +228,8 @@ def test_calibration_scales_held_out_probabilities_and_the_saved_model_keeps_it(
     query = collection.queries[0][0]
     raw = Predictor(plain.model_path).predict(query, top_k=5)
     scaled = Predictor(calibrated.model_path).predict(query, top_k=5)
+    assert f"temperature-scaled ({temperature:.2f})" in str(Predictor(calibrated.model_path).describe())
+    assert "temperature" not in str(Predictor(plain.model_path).describe())
     labels = [label for label, _ in raw.top]
     expected = apply_temperature(np.array([[p for _, p in raw.top]]), temperature)[0]
     np.testing.assert_allclose([dict(scaled.top)[label] for label in labels], expected, atol=1e-6)

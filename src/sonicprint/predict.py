@@ -71,7 +71,11 @@ class Predictor:
             kind, name = "classical", str(self.loaded.meta.get("model_name") or self.loaded.model.name)
             extractors = " + ".join(c.spec for c in self.loaded.feature_configs)
             per_window = ", per window, mean log-probability per file" if self.loaded.per_window else ""
-            decides = f"{extractors} features{per_window}"
+            temperature = (self.loaded.meta.get("extra") or {}).get("temperature")
+            scaled = (
+                f"; probabilities temperature-scaled ({temperature:.2f})" if temperature is not None else ""
+            )
+            decides = f"{extractors} features{per_window}{scaled}"
         return {
             "model": str(self.model_path),
             "kind": kind,
