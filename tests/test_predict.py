@@ -14,6 +14,7 @@ from sonicprint.predict import (
     RESULT_COLUMNS,
     Predictor,
     embed_files,
+    embed_to_npz,
     find_like_maker,
     find_similar,
     predict_to_csv,
@@ -91,6 +92,46 @@ def test_embed_and_similar_from_the_command_line(trained, tmp_path, capsys):
     paths = [r["path"] for r in ranked]
     assert str(query) not in paths and len(paths) == len(list(query.parent.iterdir()))  # the others + copy
     assert ranked[0]["path"] == str(copy) and ranked[0]["similarity"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_an_interrupted_embedding_resumes_where_it_stopped(trained, tmp_path, monkeypatch):
+    model, query = trained
+    files = []
+    for name in ("a", "b", "c", "d"):
+        files.append(str(tmp_path / f"{name}.flac"))
+        shutil.copy(query, files[-1])
+    out = tmp_path / "emb.npz"
+    progress = tmp_path / "emb.npz.progress.jsonl"
+    calls: list[str] = []
+    embed = Predictor.embed
+
+    def interrupted_at_the_third(self, path):  # type: ignore[no-untyped-def]
+        calls.append(str(path))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return embed(self, path)
+
+    monkeypatch.setattr(Predictor, "embed", interrupted_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        embed_to_npz(model, files, out)
+    assert not out.exists() and len(progress.read_text().splitlines()) == 1 + 2  # header, two files
+    with progress.open("a") as handle:
+        handle.write('{"path": "' + files[2])  # a line cut short as the process died: done again
+
+    calls.clear()
+    monkeypatch.setattr(Predictor, "embed", lambda self, path: calls.append(str(path)) or embed(self, path))
+    summary = embed_to_npz(model, files, out)
+    assert calls == files[2:] and (summary.embedded, summary.skipped, summary.errors) == (2, 2, [])
+    assert not progress.exists()
+    with np.load(out) as stored:
+        assert stored["paths"].tolist() == files
+        np.testing.assert_allclose(stored["embeddings"], embed_files(model, files).vectors, rtol=1e-6)
+    calls.clear()
+    assert embed_to_npz(model, files, out).skipped == len(files) and calls == []  # done: nothing to redo
+
+    np.savez(out, paths=np.array(files), embeddings=np.zeros((4, 3)), model_sha256=np.array("another"))
+    with pytest.raises(ConfigError, match=r"emb\.npz holds embeddings of another model"):
+        embed_to_npz(model, files, out)
 
 
 def _training_tracks(model):  # type: ignore[no-untyped-def]

@@ -249,7 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     emb.add_argument("model")
     emb.add_argument("files", nargs="*", help=FILES_HELP)
     emb.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
-    emb.add_argument("--out", required=True, help="the .npz to write (arrays 'paths' and 'embeddings')")
+    emb.add_argument(
+        "--out",
+        required=True,
+        help="the .npz to write (arrays 'paths' and 'embeddings'); run again to resume after an interruption",
+    )
+    emb.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sim = sub.add_parser(
         "similar", help="the files that sound most like a query recording, or a maker, to a saved model"
@@ -438,18 +443,15 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:
-    import numpy as np
 
-    from .predict import embed_files
+    from .predict import embed_to_npz
 
-    found = embed_files(args.model, _files(args))
-    for path, problem in found.errors:
+    summary = embed_to_npz(args.model, _files(args), args.out, progress=not args.quiet)
+    for path, problem in summary.errors:
         print(f"{path}: ERROR {problem}", file=sys.stderr)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, paths=np.array(found.paths, dtype=str), embeddings=found.vectors)
-    print(f"{len(found.paths)} embeddings of {found.vectors.shape[1]} dimensions: {out}")
-    return 1 if found.errors else 0
+    kept = f" ({summary.skipped} already there)" if summary.skipped else ""
+    print(f"{summary.embedded + summary.skipped} embeddings of {summary.dim} dimensions{kept}: {summary.out}")
+    return 1 if summary.errors else 0
 
 
 def _cmd_similar(args: argparse.Namespace) -> int:

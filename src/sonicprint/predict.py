@@ -165,6 +165,96 @@ def _embed_all(predictor: Predictor, files: Sequence[str | Path]) -> Embeddings:
     return Embeddings(paths, np.stack(vectors) if vectors else np.zeros((0, dim), np.float32), errors)
 
 
+@dataclass
+class EmbedSummary:
+    """What :func:`embed_to_npz` did: files embedded in this run, files whose embedding the output or its
+    progress file already held, and (path, problem) for files that could not be read."""
+
+    out: Path
+    embedded: int
+    skipped: int
+    errors: list[tuple[str, str]]
+    dim: int
+
+
+def embed_to_npz(
+    model_path: str | Path, files: Sequence[str | Path], out_npz: str | Path, *, progress: bool = False
+) -> EmbedSummary:
+    """Embed each file with a saved model into ``out_npz`` (arrays ``paths``, ``embeddings`` and
+    ``model_sha256``); a file that cannot be read is listed in the summary and the others go on.
+
+    Resumable: each embedding is appended to ``<out>.progress.jsonl`` as soon as it is computed, and
+    files already in the output or that progress file are not embedded again, so running the same command
+    after an interruption goes on where it stopped. The ``.npz`` is written (atomically) at the end, and
+    the progress file removed.
+
+    Raises
+    ------
+    ConfigError
+        When the output or its progress file was made with another model.
+    """
+    import json
+
+    from tqdm import tqdm
+
+    from .collection import content_hash
+
+    out = Path(out_npz)
+    progress_path = out.with_name(out.name + ".progress.jsonl")
+    predictor = Predictor(model_path)
+    model_sha = content_hash(model_path)
+    done: dict[str, np.ndarray] = {}
+    if out.exists():
+        with np.load(out) as previous:
+            if "model_sha256" in previous:  # one written before outputs named their model is made again
+                _require_same_model(out, str(previous["model_sha256"]), model_sha)
+                done.update(zip(previous["paths"].tolist(), previous["embeddings"]))
+    if progress_path.exists():
+        lines = progress_path.read_text(encoding="utf-8").splitlines()
+        header = json.loads(lines[0]) if lines else {}
+        _require_same_model(progress_path, str(header.get("model_sha256", "")), model_sha)
+        for line in lines[1:]:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:  # a line cut short by the interruption: embedded again
+                continue
+            done[entry["path"]] = np.asarray(entry["embedding"], dtype=np.float32)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        progress_path.write_text(json.dumps({"model": str(model_path), "model_sha256": model_sha}) + "\n")
+    todo = [str(f) for f in files if str(f) not in done]
+    errors: list[tuple[str, str]] = []
+    with progress_path.open("a", encoding="utf-8") as handle:
+        for path in tqdm(todo, desc="embed", unit="file", disable=not progress):
+            try:
+                vector = predictor.embed(path)
+            except FileProblem as exc:
+                errors.append((path, exc.problem))
+                continue
+            done[path] = vector
+            handle.write(json.dumps({"path": path, "embedding": vector.tolist()}) + "\n")
+            handle.flush()  # on disk before the next file starts: an interruption loses one at most
+    wanted = [str(f) for f in files if str(f) in done]
+    vectors = (
+        np.stack([done[p] for p in wanted]).astype(np.float32) if wanted else np.zeros((0, 0), np.float32)
+    )
+    tmp = out.with_name(out.name + ".tmp.npz")
+    np.savez(tmp, paths=np.array(wanted, dtype=str), embeddings=vectors, model_sha256=np.array(model_sha))
+    tmp.replace(out)
+    progress_path.unlink()
+    return EmbedSummary(
+        out, len(todo) - len(errors), len(files) - len(todo), errors, vectors.shape[1] if wanted else 0
+    )
+
+
+def _require_same_model(path: Path, made_by: str, model_sha: str) -> None:
+    if made_by != model_sha:
+        raise ConfigError(
+            f"{path} holds embeddings of another model; pass a new output file, or the same model to go on "
+            "with it"
+        )
+
+
 def _each_file(
     files: Sequence[str | Path], compute: Callable[[str | Path], np.ndarray]
 ) -> tuple[list[str], list[np.ndarray], list[tuple[str, str]]]:
