@@ -184,27 +184,6 @@ def test_repeats_evaluate_again_with_the_next_split_seeds(collection, tmp_path, 
     assert "Over 3 split seeds" in result.report_path.read_text()
 
 
-def test_each_part_is_calibrated_by_the_other_parts_held_out_tracks(rng):
-    from sonicprint.experiment import calibrate_out_of_fold
-    from sonicprint.models import apply_temperature, fit_temperature
-
-    logits = rng.normal(0, 3, (30, 4))
-    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    truth = rng.integers(0, 4, 30)
-    part_of = np.array(["0", "1", "2", ""] * 7 + ["0", "1"], dtype=object)  # "": never predicted
-    usable = part_of != ""
-    usable[:4] = False  # e.g. tracks of a label no model heard: not fitted on
-    calibrated, temperature = calibrate_out_of_fold(probabilities, truth, part_of, usable)
-    for part in ("0", "1", "2"):
-        rows, others = part_of == part, usable & (part_of != part)
-        expected = apply_temperature(
-            probabilities[rows], fit_temperature(probabilities[others], truth[others])
-        )
-        np.testing.assert_allclose(calibrated[rows], expected)
-    np.testing.assert_array_equal(calibrated[part_of == ""], probabilities[part_of == ""])
-    assert temperature == fit_temperature(probabilities[usable], truth[usable])
-
-
 @pytest.mark.parametrize("method", ["kfold", "holdout"])
 def test_calibration_scales_held_out_probabilities_and_the_saved_model_keeps_it(collection, tmp_path, method):
     from sonicprint.models import apply_temperature

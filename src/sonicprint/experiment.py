@@ -267,34 +267,15 @@ def held_out_probabilities(
     table: FeatureTable, config: ExperimentConfig, cv: CrossValidation, seen: np.ndarray
 ) -> tuple[np.ndarray, float | None]:
     """The cross-validation's track probabilities as the config asks them to be reported: as they are, or
-    temperature-scaled (:func:`calibrate_out_of_fold`, with the saved model's temperature; None without).
-    ``seen``: :func:`label_seen_mask`."""
+    temperature-scaled (:func:`sonicprint.models.calibrate_out_of_fold`, with the saved model's
+    temperature; None without). ``seen``: :func:`label_seen_mask`."""
     if config.model.calibration != "temperature":
         return cv.probabilities, None
+    from .models import calibrate_out_of_fold
+
     truth = np.array([cv.labels.index(lab) for lab in table.labels])
     held_out = seen & (cv.part_of != "")  # every track some model predicted without having seen it
     return calibrate_out_of_fold(cv.probabilities, truth, cv.part_of, held_out)
-
-
-def calibrate_out_of_fold(
-    probabilities: np.ndarray, truth: np.ndarray, part_of: np.ndarray, usable: np.ndarray
-) -> tuple[np.ndarray, float]:
-    """Temperature-scaled out-of-fold probabilities, and the temperature for a model trained on everything.
-
-    Each part's tracks (a fold; ``val`` or ``test`` of a holdout) are scaled by a temperature fitted on the
-    ``usable`` tracks of the other parts, which were held out from their models as this part's were from
-    its own, so the scaled probabilities are still held-out figures. The returned temperature is fitted
-    on every usable track. ``truth``: each track's label index; ``usable``: tracks predicted by a model
-    that had their label and never saw them."""
-    from .models import apply_temperature, fit_temperature
-
-    calibrated = probabilities.copy()
-    for part in sorted(set(part_of) - {""}):
-        rows = part_of == part
-        others = usable & ~rows
-        temperature = fit_temperature(probabilities[others], truth[others])
-        calibrated[rows] = apply_temperature(probabilities[rows], temperature)
-    return calibrated, fit_temperature(probabilities[usable], truth[usable])
 
 
 def validate_config(config: ExperimentConfig) -> None:

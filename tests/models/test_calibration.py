@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sonicprint.models import apply_temperature, fit_temperature
+from sonicprint.models import apply_temperature, calibrate_out_of_fold, fit_temperature
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -57,3 +57,21 @@ def test_a_few_certain_and_right_predictions_leave_the_temperature_near_one():
     # the likelihood alone would sharpen these without limit; the prior keeps the temperature near 1
     probabilities = np.tile([0.999, 0.0005, 0.0005], (10, 1))
     assert 0.9 < fit_temperature(probabilities, np.zeros(10, dtype=int)) <= 1.0  # not the 0.05 bound
+
+
+def test_each_part_is_calibrated_by_the_other_parts_held_out_tracks(rng):
+    logits = rng.normal(0, 3, (30, 4))
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    truth = rng.integers(0, 4, 30)
+    part_of = np.array(["0", "1", "2", ""] * 7 + ["0", "1"], dtype=object)  # "": never predicted
+    usable = part_of != ""
+    usable[:4] = False  # e.g. tracks of a label no model heard: not fitted on
+    calibrated, temperature = calibrate_out_of_fold(probabilities, truth, part_of, usable)
+    for part in ("0", "1", "2"):
+        rows, others = part_of == part, usable & (part_of != part)
+        expected = apply_temperature(
+            probabilities[rows], fit_temperature(probabilities[others], truth[others])
+        )
+        np.testing.assert_allclose(calibrated[rows], expected)
+    np.testing.assert_array_equal(calibrated[part_of == ""], probabilities[part_of == ""])
+    assert temperature == fit_temperature(probabilities[usable], truth[usable])

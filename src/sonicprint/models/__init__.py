@@ -4,7 +4,12 @@ from . import classical as _classical  # noqa: F401  (registers the classical mo
 from . import ensemble as _ensemble  # noqa: F401  (registers late fusion)
 from . import head as _head  # noqa: F401  (registers the MLP head)
 from .base import MODELS, Classifier, create_model, list_models, register_model
-from .calibration import apply_temperature, fit_temperature
+from .calibration import (
+    apply_temperature,
+    calibrate_out_of_fold,
+    fit_temperature,
+    out_of_fold_temperatures,
+)
 from .fusion import fuse_probabilities
 from .serialize import LoadedModel, load_model, save_model
 from .similarity import cosine_similarity, maker_centroids
@@ -22,6 +27,7 @@ __all__ = [
     "Classifier",
     "LoadedModel",
     "apply_temperature",
+    "calibrate_out_of_fold",
     "cosine_similarity",
     "create_model",
     "distinct_windows",
@@ -32,6 +38,7 @@ __all__ = [
     "list_models",
     "load_model",
     "maker_centroids",
+    "out_of_fold_temperatures",
     "predict_tracks",
     "predict_windows",
     "register_model",

@@ -82,3 +82,43 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray, *, prior_widt
 
     low, high = np.log(TEMPERATURE_BOUNDS)
     return float(np.exp(minimize_scalar(loss, bounds=(low, high), method="bounded").x))
+
+
+def out_of_fold_temperatures(
+    probabilities: np.ndarray, truth: np.ndarray, part_of: np.ndarray, usable: np.ndarray
+) -> dict[str, float]:
+    """For each part of a cross-validation, a temperature fitted on the ``usable`` tracks of the other parts.
+
+    Parameters
+    ----------
+    probabilities : np.ndarray, shape=(n_tracks, n_classes)
+        Each track's probabilities from the model of the part that held it out.
+    truth : np.ndarray, shape=(n_tracks,)
+        Each track's label index.
+    part_of : np.ndarray, shape=(n_tracks,)
+        The part (fold, ``val`` or ``test``) that predicted each track; ``""`` for none.
+    usable : np.ndarray, shape=(n_tracks,), bool
+        Tracks to fit on: predicted by a model that had their label and never saw them.
+
+    Returns
+    -------
+    dict
+        part -> temperature. The other parts' tracks were held out from their models as this part's were
+        from its own, so the part's scaled probabilities are still held-out figures.
+    """
+    return {
+        part: fit_temperature(probabilities[usable & (part_of != part)], truth[usable & (part_of != part)])
+        for part in sorted(set(part_of.tolist()) - {""})
+    }
+
+
+def calibrate_out_of_fold(
+    probabilities: np.ndarray, truth: np.ndarray, part_of: np.ndarray, usable: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Each part's probabilities scaled by its :func:`out_of_fold_temperatures` (rows of no part as they
+    are), and the temperature fitted on every usable track, for a model trained on all of them."""
+    calibrated = np.array(probabilities, dtype=np.float64, copy=True)
+    for part, temperature in out_of_fold_temperatures(probabilities, truth, part_of, usable).items():
+        rows = part_of == part
+        calibrated[rows] = apply_temperature(probabilities[rows], temperature)
+    return calibrated, fit_temperature(probabilities[usable], truth[usable])
