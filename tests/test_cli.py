@@ -12,6 +12,7 @@ import soundfile as sf
 
 from sonicprint.cli import main
 from sonicprint.demo import generate_collection
+from sonicprint.predict import Predictor
 
 
 def test_list_shows_every_registry(capsys):
@@ -98,7 +99,7 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     args += ["--folds", "2", "--epochs", "1", "--clip", "2", "--hop", "2"]
     args += ["--lr", "0.01", "--batch-size", "4", "--device", "cpu", "--min-duration", "2"]
     args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run"), "--quiet"]
-    assert main([*args, "--background", "Producer B"]) == 0  # B's tracks: music by none of the makers
+    assert main([*args, "--background", "Producer B", "--calibrate"]) == 0  # B: music by none of the makers
     out = capsys.readouterr().out
     assert "wavenet: clip accuracy" in out and "track-disjoint" in out
     config = json.loads((tmp_path / "run" / "config.json").read_text())
@@ -113,7 +114,12 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["error"].startswith(
         "silent: "
     )  # the network path checks too
-    background = json.loads((tmp_path / "run" / "metrics.json").read_text())["track"]["background"]
+    track_metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())["track"]
+    temperature = track_metrics["calibration"]["temperature"]
+    assert temperature > 0 and f"temperature-scaled ({temperature:.2f})" in str(
+        Predictor(tmp_path / "run" / "model.pt").describe()
+    )
+    background = track_metrics["background"]
     assert background["background"] == "Producer B" and background["background_tracks"] == 6
     query = str(made.queries[0][0])
     copy = str(tmp_path / "copy_of_query.flac")

@@ -230,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="train on a separated stem, e.g. repet_sim:vocals",
     )
     cnn.add_argument("--robustness", action="store_true", help="evaluate every test-time condition")
+    cnn.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="temperature-scale the track probabilities, fitted on held-out tracks (as for 'experiment')",
+    )
     cnn.add_argument("--device", default="auto", help="auto, cpu or cuda")
     cnn.add_argument(
         "--batch-size",
@@ -565,6 +570,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
             augment=AugmentConfig.preset(args.augment),
         ),
         robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
+        calibration="temperature" if args.calibrate else "none",
     )
     validate_deep_config(config)  # a wrong network or parameter is reported before any file is read
     source = open_source(

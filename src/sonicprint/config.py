@@ -105,6 +105,15 @@ class SplitConfig:
             raise ConfigError("test_fraction + val_fraction must leave room for training")
 
 
+#: how a model's probabilities can be calibrated (:mod:`sonicprint.models.calibration`)
+CALIBRATIONS = ("none", "temperature")
+
+
+def _check_calibration(calibration: str) -> None:
+    if calibration not in CALIBRATIONS:
+        raise ConfigError(f"calibration must be one of {', '.join(CALIBRATIONS)}, got {calibration!r}")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Which model to train and its constructor arguments.
@@ -124,8 +133,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.fusion not in ("early", "late"):
             raise ConfigError(f"model fusion must be 'early' or 'late', got {self.fusion!r}")
-        if self.calibration not in ("none", "temperature"):
-            raise ConfigError(f"model calibration must be 'none' or 'temperature', got {self.calibration!r}")
+        _check_calibration(self.calibration)
 
 
 @dataclass(frozen=True)
@@ -379,8 +387,11 @@ class DeepExperimentConfig:
     grid_momentum: tuple[float, ...] = ()
     grid_weight_decay: tuple[float, ...] = ()
     grid_epochs: int = 5
+    #: ``"temperature"``: track probabilities temperature-scaled as :class:`ModelConfig` ``calibration``
+    calibration: str = "none"
 
     def __post_init__(self) -> None:
+        _check_calibration(self.calibration)
         if self.split.repeats != 1:
             raise ConfigError(
                 f"split.repeats is {self.split.repeats}, but a network experiment runs its folds once; "

@@ -71,11 +71,10 @@ class Predictor:
             kind, name = "classical", str(self.loaded.meta.get("model_name") or self.loaded.model.name)
             extractors = " + ".join(c.spec for c in self.loaded.feature_configs)
             per_window = ", per window, mean log-probability per file" if self.loaded.per_window else ""
-            temperature = (self.loaded.meta.get("extra") or {}).get("temperature")
-            scaled = (
-                f"; probabilities temperature-scaled ({temperature:.2f})" if temperature is not None else ""
-            )
-            decides = f"{extractors} features{per_window}{scaled}"
+            decides = f"{extractors} features{per_window}"
+        temperature = _temperature(self.loaded)
+        if temperature is not None:
+            decides += f"; probabilities temperature-scaled ({temperature:.2f})"
         return {
             "model": str(self.model_path),
             "kind": kind,
@@ -466,6 +465,20 @@ def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
     return _analyse(loaded, path, embed=False)[0]
 
 
+def _temperature(loaded: object) -> float | None:
+    """The temperature a model was calibrated with when trained (``--calibrate``), or None."""
+    temperature = (getattr(loaded, "meta", {}).get("extra") or {}).get("temperature")
+    return None if temperature is None else float(temperature)
+
+
+def _calibrated(loaded: object, proba: np.ndarray) -> np.ndarray:
+    """``proba`` scaled by the model's temperature, as its held-out tracks were when it was trained."""
+    from .models import apply_temperature
+
+    temperature = _temperature(loaded)
+    return proba if temperature is None else apply_temperature(proba, temperature)
+
+
 def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Class probabilities of one file and, with ``embed``, the model's embedding of it (the mean over
     its clips or windows where the model works on them)."""
@@ -488,9 +501,9 @@ def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarr
             [segments], [0], clip_samples=clip_n, hop_samples=int(trained.config.hop_s * trained.sample_rate)
         )
         log_probs, clip_embeddings = predict_clips(trained, clips, embeddings=embed)
-        proba = np.exp(track_log_probs(log_probs, clips.clip_track, 1)[0])
+        proba = _calibrated(loaded, np.exp(track_log_probs(log_probs, clips.clip_track, 1)[0]))
         return proba, (clip_embeddings.mean(axis=0) if clip_embeddings is not None else None)
-    from .models import apply_temperature, embed_tracks, predict_tracks
+    from .models import embed_tracks, predict_tracks
 
     per_window = loaded.per_window  # type: ignore[attr-defined]
     features = compute_feature_sets(
@@ -501,8 +514,6 @@ def _analyse(loaded: object, path: str | Path, *, embed: bool) -> tuple[np.ndarr
         reject_silence=True,
     )[np.newaxis]
     proba = predict_tracks(loaded.model, features, per_window=per_window)[0]  # type: ignore[attr-defined]
-    temperature = (loaded.meta.get("extra") or {}).get("temperature")  # type: ignore[attr-defined]
-    if temperature is not None:  # calibrated on held-out tracks when it was trained (--calibrate)
-        proba = apply_temperature(proba, float(temperature))
+    proba = _calibrated(loaded, proba)
     embedding = embed_tracks(loaded.model, features, per_window=per_window)[0] if embed else None  # type: ignore[attr-defined]
     return proba, embedding

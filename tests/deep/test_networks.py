@@ -83,3 +83,23 @@ def test_a_network_experiment_is_checked_before_any_work(train, match):
     config = DeepExperimentConfig(train=TrainConfig(**train))
     with pytest.raises((ValueError, UnknownNameError), match=match):
         validate_deep_config(config)
+
+
+def test_every_condition_of_a_fold_is_scaled_by_the_temperature_of_the_other_folds(rng):
+    from sonicprint.deep.experiment import _calibrated
+    from sonicprint.models import apply_temperature, fit_temperature
+
+    logits = {cond: rng.normal(0, 4, (12, 3)) for cond in ("clean", "noise_20db")}
+    track_lp = {c: v - np.log(np.exp(v).sum(axis=1, keepdims=True)) for c, v in logits.items()}
+    truth, fold_of = rng.integers(0, 3, 12), np.repeat([0, 1, 2], 4)
+    seen = np.ones(12, dtype=bool)
+    scaled, temperature = _calibrated(track_lp, truth, fold_of, seen)
+    clean = np.exp(track_lp["clean"])
+    for fold in range(3):
+        others = fold_of != fold
+        t = fit_temperature(clean[others], truth[others])  # fitted on the clean condition only
+        for cond, lp in track_lp.items():
+            rows = fold_of == fold
+            np.testing.assert_allclose(np.exp(scaled[cond][rows]), apply_temperature(np.exp(lp[rows]), t))
+            assert np.array_equal(scaled[cond][rows].argmax(1), lp[rows].argmax(1))
+    assert temperature == fit_temperature(clean, truth)

@@ -195,6 +195,9 @@ def run_deep_experiment(
                 if embeddings.shape[1] != emb.shape[1]:
                     embeddings = np.zeros((len(y), emb.shape[1]))
                 embeddings[test] = track_embeddings(emb, clips.clip_track, len(test))
+    temperature = None
+    if config.calibration == "temperature":
+        track_lp, temperature = _calibrated(track_lp, y, fold_of, seen)
     if config.final_model:
         train, val = inner_split(np.arange(len(y)), config.split.seed + 1000)
         final = fit(train, val, train_config, out / "final")
@@ -208,7 +211,7 @@ def run_deep_experiment(
             labels=names,
             audio=config.audio,
             maker_centroids=maker_centroids(on_tracks, labels, names),
-            extra={"background": background},
+            extra={"background": background, **({"temperature": temperature} if temperature else {})},
         )
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     grouping = metrics_grouping(config)
@@ -216,6 +219,11 @@ def run_deep_experiment(
     not_scored = Counter(lab for lab, ok in zip(labels, seen) if not ok)
     if not_scored:
         evaluation += "; " + not_scored_note(not_scored, grouping)
+    if temperature is not None:
+        evaluation += (
+            "; probabilities temperature-scaled, each fold's by a temperature fitted on the other folds' "
+            f"held-out tracks (the saved network's, fitted on all of them: {temperature:.2f})"
+        )
     metrics = {
         "network": config.train.network,
         "grouping": grouping,
@@ -241,6 +249,8 @@ def run_deep_experiment(
         "errors": errors,
         "config": to_dict(config),
     }
+    if temperature is not None:
+        metrics["track"]["calibration"]["temperature"] = temperature
     if not_scored:  # tracks of makers no network heard: the share an "unknown" threshold would catch
         metrics["track"]["not_scored_unknown"] = unknown_share(np.exp(clean[~seen]))
     if background:
@@ -257,6 +267,26 @@ def run_deep_experiment(
     _write_predictions(out / "predictions.csv", rows, labels, names, track_lp, fold_of)
     _write_report(out, metrics, maps, labels)
     return metrics
+
+
+def _calibrated(
+    track_lp: dict[str, np.ndarray], truth: np.ndarray, fold_of: np.ndarray, seen: np.ndarray
+) -> tuple[dict[str, np.ndarray], float]:
+    """Every condition's track log-probabilities scaled by each fold's temperature, fitted on the other
+    folds' clean held-out tracks (a network scales whatever it hears by its one temperature), and the
+    temperature fitted on all clean held-out tracks, for the final network."""
+    from ..models import apply_temperature, fit_temperature, out_of_fold_temperatures
+
+    clean = np.exp(track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values())))
+    part_of = np.array([str(f) if f >= 0 else "" for f in fold_of], dtype=object)
+    usable = seen & (fold_of >= 0)
+    scaled = {cond: lp.copy() for cond, lp in track_lp.items()}
+    for part, temperature in out_of_fold_temperatures(clean, truth, part_of, usable).items():
+        rows = part_of == part
+        for cond, lp in track_lp.items():
+            with np.errstate(divide="ignore"):
+                scaled[cond][rows] = np.log(apply_temperature(np.exp(lp[rows]), temperature))
+    return scaled, fit_temperature(clean[usable], truth[usable])
 
 
 def _write_predictions(
