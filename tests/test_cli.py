@@ -120,6 +120,10 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
         Predictor(tmp_path / "run" / "model.pt").describe()
     )
     background = track_metrics["background"]
+    # a network's predictions.csv (clean-audio verdicts) compares like an experiment's
+    assert main(["compare", str(tmp_path / "run"), str(tmp_path / "run"), "--json"]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert same["n"] == 12 and same["difference"] == 0 and same["mcnemar_p"] == 1.0
     assert background["background"] == "Producer B" and background["background_tracks"] == 6
     query = str(made.queries[0][0])
     copy = str(tmp_path / "copy_of_query.flac")

@@ -426,3 +426,26 @@ def test_a_background_label_without_tracks_is_refused(collection, tmp_path):
     config = replace(config, collection=replace(config.collection, background="Nobody"))
     with pytest.raises(ConfigError, match=r"background label 'Nobody' has no usable track; labels found: "):
         _run(collection, config, tmp_path)
+
+
+def test_two_runs_are_compared_on_the_tracks_both_judged(collection, tmp_path, capsys):
+    from sonicprint.compare import compare_runs
+    from sonicprint.errors import FileProblem
+
+    lda = _run(collection, replace(_config(), maps=()), tmp_path, "lda")
+    knn = _run(collection, replace(_config(), maps=(), model=ModelConfig("knn_pca")), tmp_path, "knn")
+    result = compare_runs(lda.out_dir, knn.out_dir)
+    assert result["n"] == lda.metrics["n_tracks"] and result["only_in_a"] == result["only_in_b"] == 0
+    assert result["accuracy_a"] == pytest.approx(lda.metrics["accuracy"])
+    assert result["accuracy_b"] == pytest.approx(knn.metrics["accuracy"])
+    assert 0 < result["mcnemar_p"] <= 1
+    assert main(["compare", str(lda.out_dir), str(knn.out_dir)]) == 0
+    assert f"on the {result['n']} tracks both judged" in capsys.readouterr().out
+    rows = (tmp_path / "knn" / "predictions.csv").read_text().splitlines()
+    first = rows[1].split(",")
+    first[1] = "Someone Else"
+    (tmp_path / "knn" / "predictions.csv").write_text("\n".join([rows[0], ",".join(first), *rows[2:]]) + "\n")
+    with pytest.raises(FileProblem, match=r"knn/predictions\.csv: labels .* 'Someone Else' where"):
+        compare_runs(lda.out_dir, knn.out_dir)
+    with pytest.raises(FileProblem, match=r"nowhere/predictions\.csv: not found"):
+        compare_runs(lda.out_dir, tmp_path / "nowhere")

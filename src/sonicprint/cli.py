@@ -296,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     web.add_argument("--quiet", action="store_true", help="do not log each request")
 
+    comp = sub.add_parser(
+        "compare", help="is one run better than another? paired comparison on the tracks both judged"
+    )
+    comp.add_argument("run_a", help="an experiment or cnn output folder")
+    comp.add_argument("run_b", help="another, on the same collection")
+    comp.add_argument("--json", action="store_true", help="print JSON instead of text")
+    comp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: %(default)s)")
+
     listing = sub.add_parser(
         "list", help="registered extractors, models, networks, executors, separators, decoders"
     )
@@ -628,6 +636,26 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare_runs
+
+    result = compare_runs(args.run_a, args.run_b, seed=args.seed)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    low, high = result["interval"]
+    extra = [f"{result[f'only_in_{k}']} only in {k.upper()}" for k in ("a", "b") if result[f"only_in_{k}"]]
+    print(
+        f"A {result['run_a']}: accuracy {result['accuracy_a']:.1%}\n"
+        f"B {result['run_b']}: accuracy {result['accuracy_b']:.1%}\n"
+        f"on the {result['n']} tracks both judged{' (' + ', '.join(extra) + ')' if extra else ''}: "
+        f"A - B {100 * result['difference']:+.1f} points, 95% bootstrap interval [{100 * low:+.1f}, "
+        f"{100 * high:+.1f}]; only A right on {result['only_a_right']}, only B on {result['only_b_right']}, "
+        f"exact McNemar p = {result['mcnemar_p']:.3g}"
+    )
+    return 0
+
+
 COMMANDS = {
     "demo": _cmd_demo,
     "generate": _cmd_generate,
@@ -637,6 +665,7 @@ COMMANDS = {
     "embed": _cmd_embed,
     "similar": _cmd_similar,
     "serve": _cmd_serve,
+    "compare": _cmd_compare,
     "list": _cmd_list,
 }
 

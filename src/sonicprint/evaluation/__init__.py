@@ -1,5 +1,6 @@
-"""Evaluation: grouped splits, metrics (mir_eval style) and 2-D maps."""
+"""Evaluation: grouped splits, metrics (mir_eval style), paired model comparison and 2-D maps."""
 
+from . import compare
 from .maps import MAPS, embedding_map
 from .metrics import (
     UNKNOWN_THRESHOLDS,
@@ -36,6 +37,7 @@ __all__ = [
     "background_summary",
     "brier_score",
     "chance_level",
+    "compare",
     "confusion",
     "crossing_groups",
     "embedding_map",

@@ -1,0 +1,74 @@
+"""Compare two finished runs (``experiment`` or ``cnn`` folders) on the tracks both judged."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import FileProblem
+
+
+def read_verdicts(run_dir: str | Path) -> dict[str, tuple[str, str]]:
+    """``path -> (label, verdict)`` from a run's ``predictions.csv``: an experiment's ``predicted`` column or
+    a network's clean-audio one; a holdout's validation tracks are left out, as its metrics leave them.
+
+    Raises
+    ------
+    FileProblem
+        When the file is missing or lacks the columns.
+    """
+    path = Path(run_dir) / "predictions.csv"
+    if not path.is_file():
+        raise FileProblem(path, "not found: is the folder a finished experiment or cnn run?")
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    columns = list(rows[0]) if rows else []
+    verdict = next((c for c in ("predicted", "predicted:clean") if c in columns), None)
+    verdict = verdict or next((c for c in columns if c.startswith("predicted:")), None)
+    if not rows or "path" not in columns or "label" not in columns or verdict is None:
+        raise FileProblem(path, "no predictions (expected the columns path, label and predicted)")
+    split = "split" if "split" in columns else "fold"
+    return {r["path"]: (r["label"], r[verdict]) for r in rows if r.get(split) != "val"}
+
+
+def compare_runs(
+    run_a: str | Path, run_b: str | Path, *, seed: int = 0, n_resamples: int = 10000
+) -> dict[str, Any]:
+    """Paired comparison of two runs on the tracks both predicted (:func:`sonicprint.evaluation.compare
+    .evaluate`), with how many tracks only one of them holds.
+
+    Raises
+    ------
+    FileProblem
+        When a run has no predictions, or the runs give one track different labels.
+    ValueError
+        When no track was predicted by both.
+    """
+    from .evaluation import compare
+
+    a, b = read_verdicts(run_a), read_verdicts(run_b)
+    common = [p for p in a if p in b]
+    disagree = [p for p in common if a[p][0] != b[p][0]]
+    if disagree:
+        raise FileProblem(
+            Path(run_b) / "predictions.csv",
+            f"labels {disagree[0]} {b[disagree[0]][0]!r} where {run_a} has {a[disagree[0]][0]!r}: "
+            "the runs are of different collections",
+        )
+    result = compare.evaluate(
+        [a[p][0] for p in common],
+        [a[p][1] for p in common],
+        [b[p][1] for p in common],
+        rng=np.random.default_rng(seed),
+        n_resamples=n_resamples,
+    )
+    return {
+        "run_a": str(run_a),
+        "run_b": str(run_b),
+        **result,
+        "only_in_a": len(a) - len(common),
+        "only_in_b": len(b) - len(common),
+    }
