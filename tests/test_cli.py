@@ -224,6 +224,11 @@ def test_demo_runs_end_to_end(tmp_path):
     assert summary["best_model"].endswith(f"{best}/model.pt")
     fingerprint = tmp_path / "demo" / "runs" / "timbre_and_mix_lda" / "report.html"
     assert "Mix fingerprint per maker" in fingerprint.read_text()
+    comparison = summary["comparison"]  # the best model against the first study's method, paired
+    assert comparison["run_a"].endswith(best) and comparison["run_b"].endswith("seed_knn_pca")
+    assert comparison["difference"] == pytest.approx(experiments[best]["accuracy"] - seed["accuracy"])
+    assert comparison["mcnemar_p"] < 0.05 and comparison["interval"][0] > 0
+    assert f"{best} against seed_knn_pca on the same" in result.stdout
 
 
 def test_comma_separated_features_are_concatenated(tmp_path):

@@ -516,6 +516,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"{name}: accuracy {e['accuracy']:.3f}, macro F1 {e['macro_f1']:.3f} (chance {e['chance']:.3f}), "
             f"{e['evaluation']}\n  report: {e['report']}"
         )
+    c = summary["comparison"]
+    low, high = c["interval"]
+    print(
+        f"{Path(c['run_a']).name} against {Path(c['run_b']).name} on the same {c['n']} tracks: "
+        f"{100 * c['difference']:+.1f} points, 95% interval [{100 * low:+.1f}, {100 * high:+.1f}], "
+        f"McNemar p = {c['mcnemar_p']:.2g}  (sonicprint compare {c['run_a']} {c['run_b']})"
+    )
     print("Held-out tracks:")
     for p in summary["predictions"]:
         top = ", ".join(f"{t['label']} {t['probability']:.2f}" for t in p["top"])

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .collection import read_manifest
+from .compare import compare_runs
 from .config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
 from .experiment import run_experiment
 from .features import seed_feature_config
@@ -187,6 +188,8 @@ def run_demo(
         if m["accuracy"] > best_accuracy:
             best_accuracy, best_model = m["accuracy"], result.model_path
     assert best_model is not None
+    # is the best model really better than the first study's method, on these tracks?
+    summary["comparison"] = compare_runs(best_model.parent, out / "runs" / "seed_knn_pca")
     predictions = predict_files(best_model, [q[0] for q in collection.queries], top_k=3)
     summary["best_model"] = str(best_model)
     summary["predictions"] = [
