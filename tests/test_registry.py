@@ -49,6 +49,10 @@ def test_check_params_names_the_unknown_argument_and_lists_the_accepted_ones():
         registry.check_params("g", {"size": 3}, set_by_caller=("size",))
     with pytest.raises(UnknownNameError, match="unknown gadget 'h'"):
         registry.check_params("h", {})
+    made = registry.create("g", {"width": 5}, fixed={"size": 7})  # the caller's arguments and the user's
+    assert isinstance(made, Gadget)
+    with pytest.raises(UnknownParameterError, match="'size' is set by Sonicprint"):
+        registry.create("g", {"size": 1}, fixed={"size": 7})
 
 
 def test_describe_gives_the_first_sentence_of_the_docstring_as_plain_text():

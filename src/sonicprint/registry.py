@@ -98,6 +98,24 @@ class Registry(Generic[T]):
                     f"{self.kind} {name!r} takes no parameter {key!r}; it takes: {takes}"
                 )
 
+    def create(
+        self, name: str, params: Mapping[str, object], *, fixed: Mapping[str, object] | None = None
+    ) -> object:
+        """``name``'s factory called with the user's ``params`` (checked by :meth:`check_params` first) and
+        the arguments the caller fills in itself (``fixed``).
+
+        Raises
+        ------
+        UnknownNameError
+            When no part is registered as ``name`` (the message lists the known ones).
+        UnknownParameterError
+            When ``params`` holds an argument the part does not take (the message lists those it takes).
+        """
+        fixed = dict(fixed or {})
+        self.check_params(name, params, set_by_caller=tuple(fixed))
+        factory: Callable[..., object] = self.get(name)  # type: ignore[assignment]
+        return factory(**fixed, **params)
+
     def names(self) -> list[str]:
         return sorted(self._entries)
 

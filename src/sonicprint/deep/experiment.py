@@ -68,15 +68,14 @@ def validate_deep_config(config: DeepExperimentConfig) -> None:
     is wrong (each error lists the known names or the parameters the network takes). The network is built
     once, so a bad parameter value fails here too."""
     from ..evaluation import MAPS
-    from .networks import NETWORKS, create_network
+    from .networks import NETWORKS
 
     for name in config.robustness:
         CONDITIONS.get(name)
     for method in config.maps:
         MAPS.get(method)
     t = config.train
-    NETWORKS.check_params(t.network, t.network_params, set_by_caller=("n_mels", "n_classes"))
-    create_network(t.network, n_mels=t.n_mels, n_classes=2, **dict(t.network_params))
+    NETWORKS.create(t.network, t.network_params, fixed={"n_mels": t.n_mels, "n_classes": 2})
 
 
 def run_deep_experiment(

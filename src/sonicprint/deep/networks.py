@@ -20,17 +20,9 @@ NETWORKS: Registry[Callable[..., nn.Module]] = Registry("network")
 
 
 def create_network(name: str, *, n_mels: int, n_classes: int, **params: Any) -> nn.Module:
-    """A new network ``name`` for ``n_mels``-band input and ``n_classes`` outputs.
-
-    Raises
-    ------
-    UnknownNameError
-        When no network is registered as ``name`` (the message lists the known ones).
-    UnknownParameterError
-        When ``params`` holds an argument the network does not take (the message lists those it takes).
-    """
-    NETWORKS.check_params(name, params, set_by_caller=("n_mels", "n_classes"))
-    return NETWORKS.get(name)(n_mels=n_mels, n_classes=n_classes, **params)
+    """A new network ``name`` for ``n_mels``-band input and ``n_classes`` outputs, with constructor arguments
+    ``params`` (errors: :meth:`sonicprint.registry.Registry.create`)."""
+    return NETWORKS.create(name, params, fixed={"n_mels": n_mels, "n_classes": n_classes})  # type: ignore[return-value]
 
 
 def list_networks() -> list[str]:

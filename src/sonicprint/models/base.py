@@ -46,17 +46,9 @@ def register_model(name: str) -> Callable[[type], type]:
 
 
 def create_model(name: str, **params: Any) -> Classifier:
-    """A new, unfitted model ``name`` with constructor arguments ``params``.
-
-    Raises
-    ------
-    UnknownNameError
-        When no model is registered as ``name`` (the message lists the known ones).
-    UnknownParameterError
-        When ``params`` holds an argument the model does not take (the message lists those it takes).
-    """
-    MODELS.check_params(name, params)
-    return MODELS.get(name)(**params)
+    """A new, unfitted model ``name`` with constructor arguments ``params`` (errors as
+    :meth:`sonicprint.registry.Registry.create`)."""
+    return MODELS.create(name, params)  # type: ignore[return-value]
 
 
 def list_models() -> list[str]:
