@@ -118,6 +118,14 @@ def test_an_interrupted_embedding_resumes_where_it_stopped(trained, tmp_path, mo
     with progress.open("a") as handle:
         handle.write('{"path": "' + files[2])  # a line cut short as the process died: done again
 
+    def interrupted_at_once(self, path):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Predictor, "embed", interrupted_at_once)  # stopped again before any new file
+    with pytest.raises(KeyboardInterrupt):
+        embed_to_npz(model, files, out)
+    assert progress.read_text().endswith("\n") and len(progress.read_text().splitlines()) == 3
+
     calls.clear()
     monkeypatch.setattr(Predictor, "embed", lambda self, path: calls.append(str(path)) or embed(self, path))
     summary = embed_to_npz(model, files, out)

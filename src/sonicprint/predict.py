@@ -209,14 +209,15 @@ def embed_to_npz(
                 _require_same_model(out, str(previous["model_sha256"]), model_sha)
                 done.update(zip(previous["paths"].tolist(), previous["embeddings"]))
     if progress_path.exists():
-        lines = progress_path.read_text(encoding="utf-8").splitlines()
+        text = progress_path.read_text(encoding="utf-8")
+        if not text.endswith("\n"):  # a last line cut short by the interruption: its file is embedded again
+            text = text[: text.rfind("\n") + 1]
+            progress_path.write_text(text, encoding="utf-8")
+        lines = text.splitlines()
         header = json.loads(lines[0]) if lines else {}
         _require_same_model(progress_path, str(header.get("model_sha256", "")), model_sha)
         for line in lines[1:]:
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:  # a line cut short by the interruption: embedded again
-                continue
+            entry = json.loads(line)
             done[entry["path"]] = np.asarray(entry["embedding"], dtype=np.float32)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
