@@ -449,3 +449,9 @@ def test_two_runs_are_compared_on_the_tracks_both_judged(collection, tmp_path, c
         compare_runs(lda.out_dir, knn.out_dir)
     with pytest.raises(FileProblem, match=r"nowhere/predictions\.csv: not found"):
         compare_runs(lda.out_dir, tmp_path / "nowhere")
+    (tmp_path / "knn" / "predictions.csv").write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(FileProblem, match=r"knn/predictions\.csv: not a readable CSV"):
+        compare_runs(lda.out_dir, knn.out_dir)
+    (tmp_path / "knn" / "predictions.csv").write_text("path,label\n")
+    with pytest.raises(FileProblem, match=r"knn/predictions\.csv: no predictions"):
+        compare_runs(lda.out_dir, knn.out_dir)

@@ -23,8 +23,11 @@ def read_verdicts(run_dir: str | Path) -> dict[str, tuple[str, str]]:
     path = Path(run_dir) / "predictions.csv"
     if not path.is_file():
         raise FileProblem(path, "not found: is the folder a finished experiment or cnn run?")
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FileProblem(path, f"not a readable CSV ({exc})") from exc
     columns = list(rows[0]) if rows else []
     verdict = next((c for c in ("predicted", "predicted:clean") if c in columns), None)
     verdict = verdict or next((c for c in columns if c.startswith("predicted:")), None)
