@@ -142,6 +142,36 @@ def test_an_interrupted_embedding_resumes_where_it_stopped(trained, tmp_path, mo
         embed_to_npz(model, files, out)
 
 
+def test_an_embedded_catalogue_is_searched_without_embedding_it_again(trained, tmp_path, monkeypatch, capsys):
+    model, query = trained
+    catalogue = sorted(str(p) for p in query.parent.iterdir())  # the query's own folder
+    index = tmp_path / "catalogue.npz"
+    embed_to_npz(model, catalogue, index)
+    live = find_similar(model, query, catalogue, top_n=10)
+    maker_live = find_like_maker(model, "Producer A", catalogue, top_n=10)
+    embedded: list[str] = []
+    embed = Predictor.embed
+    monkeypatch.setattr(
+        Predictor, "embed", lambda self, path: embedded.append(str(path)) or embed(self, path)
+    )
+    ranked, errors = find_similar(model, query, [], top_n=10, index=index)
+    assert embedded == [str(query)] and not errors  # only the query itself is embedded now
+    assert [p for p, _ in ranked] == [p for p, _ in live[0]] and str(query) not in [p for p, _ in ranked]
+    np.testing.assert_allclose([v for _, v in ranked], [v for _, v in live[0]], rtol=1e-5, atol=1e-6)
+    by_maker, _ = find_like_maker(model, "Producer A", [], top_n=10, index=index)
+    assert [p for p, _ in by_maker] == [p for p, _ in maker_live[0]]
+    assert main(["similar", str(model), str(query), "--index", str(index), "--json"]) == 0
+    assert [r["path"] for r in json.loads(capsys.readouterr().out)] == [p for p, _ in ranked]
+    with pytest.raises(ConfigError, match="an index holds embeddings, not probabilities"):
+        find_like_maker(model, "Producer A", [], index=index, rank_by="probability")
+    np.savez(index, paths=np.array(catalogue), embeddings=np.zeros((len(catalogue), 3)), model_sha256="x")
+    with pytest.raises(ConfigError, match=r"catalogue\.npz holds embeddings of another model"):
+        find_similar(model, query, [], index=index)
+    index.write_text("not an npz")
+    with pytest.raises(FileProblem, match=r"catalogue\.npz: not an embeddings file"):
+        find_similar(model, query, [], index=index)
+
+
 def _training_tracks(model):  # type: ignore[no-untyped-def]
     """(path, producer) of the tracks the ``trained`` model learnt from (the damaged file and the
     duplicate the generator plants are left out, as the experiment left them out)."""

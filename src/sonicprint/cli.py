@@ -66,7 +66,7 @@ def _files(args: argparse.Namespace) -> list[str]:
     from .collection import expand_inputs
 
     files = expand_inputs(args.files, files_from=args.files_from)
-    if not files:
+    if not files and not getattr(args, "index", None):
         raise ValueError("no input files: name files or folders, or pass --files-from LIST")
     return files
 
@@ -284,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
         "or the model's probability that the maker made it (finds their own recordings better); "
         "default: %(default)s",
     )
+    sim.add_argument(
+        "--index",
+        metavar="NPZ",
+        help="also search the embeddings 'sonicprint embed' wrote with this model, as stored (a catalogue "
+        "embedded once serves every query)",
+    )
     sim.add_argument("--top", type=_count, default=10, help="how many to list (default: %(default)s)")
     sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -473,10 +479,10 @@ def _cmd_similar(args: argparse.Namespace) -> int:
     if args.maker:
         args.files = [args.query, *args.files] if args.query else args.files
         ranked, errors = find_like_maker(
-            args.model, args.maker, _files(args), top_n=args.top, rank_by=args.rank_by
+            args.model, args.maker, _files(args), top_n=args.top, rank_by=args.rank_by, index=args.index
         )
     elif args.query:
-        ranked, errors = find_similar(args.model, args.query, _files(args), top_n=args.top)
+        ranked, errors = find_similar(args.model, args.query, _files(args), top_n=args.top, index=args.index)
     else:
         raise ConfigError("similar needs a query recording, or --maker NAME")
     for path, problem in errors:

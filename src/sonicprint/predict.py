@@ -270,22 +270,56 @@ def _each_file(
     return paths, results, errors
 
 
-def find_similar(
-    model_path: str | Path, query: str | Path, files: Sequence[str | Path], *, top_n: int = 10
-) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
-    """The ``top_n`` files that sound most like ``query`` to the model (cosine similarity of embeddings),
-    best first, and the files that could not be read. The query itself is left out where ``files`` names
-    it too (a query from the searched folder).
+def load_index(index_path: str | Path, model_path: str | Path) -> Embeddings:
+    """Embeddings an earlier :func:`embed_to_npz` wrote, checked to be of the model at ``model_path``, to
+    search without embedding the catalogue again.
 
     Raises
     ------
     FileProblem
-        When the query itself cannot be read.
+        When the file cannot be read as an embeddings file.
+    ConfigError
+        When another model (or a version that did not name its model) made it.
+    """
+    from .collection import content_hash
+
+    path = Path(index_path)
+    try:
+        with np.load(path) as stored:
+            made_by = str(stored["model_sha256"]) if "model_sha256" in stored else ""
+            paths, vectors = [str(p) for p in stored["paths"]], np.asarray(stored["embeddings"], np.float32)
+    except (OSError, ValueError, KeyError) as exc:
+        raise FileProblem(path, f"not an embeddings file written by 'sonicprint embed' ({exc})") from exc
+    if made_by != content_hash(model_path):
+        raise ConfigError(
+            f"{path} holds embeddings of another model (or names none): embed the recordings again with "
+            f"{model_path}"
+        )
+    return Embeddings(paths, vectors)
+
+
+def find_similar(
+    model_path: str | Path,
+    query: str | Path,
+    files: Sequence[str | Path],
+    *,
+    top_n: int = 10,
+    index: str | Path | None = None,
+) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+    """The ``top_n`` files that sound most like ``query`` to the model (cosine similarity of embeddings),
+    best first, and the files that could not be read. ``index``: embeddings :func:`embed_to_npz` wrote with
+    this model, searched as they are beside ``files`` (so a catalogue is embedded once, not per query). The
+    query itself is left out where ``files`` or the index name it too (a query from the searched folder).
+
+    Raises
+    ------
+    FileProblem
+        When the query itself, or the index, cannot be read.
     """
     predictor = Predictor(model_path)
     target = predictor.embed(query)
-    others = [f for f in files if Path(f).resolve() != Path(query).resolve()]
-    return _rank_by_similarity(predictor, target, others, top_n)
+    indexed = load_index(index, model_path) if index is not None else None
+    return _rank_by_similarity(predictor, target, files, top_n, indexed, exclude=query)
 
 
 #: how ``similar --maker`` can rank recordings
@@ -299,36 +333,58 @@ def find_like_maker(
     *,
     top_n: int = 10,
     rank_by: str = "similarity",
+    index: str | Path | None = None,
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
     """The ``top_n`` files that sound most like ``maker`` to the model, best first, and the files that
     could not be read. ``rank_by="similarity"``: cosine similarity of each file's embedding to the maker's
     centroid (:meth:`Predictor.maker_centroid`), which also finds other makers who sound alike;
     ``"probability"``: the model's probability that ``maker`` made the file, the better way to find a
-    maker's own recordings.
+    maker's own recordings. ``index``: as for :func:`find_similar` (``similarity`` only: probabilities need
+    the audio).
 
     Raises
     ------
     ConfigError
-        When the model does not know ``maker``, holds no maker centroids (``similarity``), or ``rank_by``
-        is unknown.
+        When the model does not know ``maker``, holds no maker centroids (``similarity``), ``rank_by`` is
+        unknown, or an index is given to rank by probability.
     """
     if rank_by not in MAKER_RANKINGS:
         raise ConfigError(f"unknown ranking {rank_by!r}; known: {', '.join(MAKER_RANKINGS)}")
+    if index is not None and rank_by != "similarity":
+        raise ConfigError("an index holds embeddings, not probabilities: rank by similarity, or search files")
     predictor = Predictor(model_path)
     if rank_by == "similarity":
-        return _rank_by_similarity(predictor, predictor.maker_centroid(maker), files, top_n)
+        indexed = load_index(index, model_path) if index is not None else None
+        return _rank_by_similarity(predictor, predictor.maker_centroid(maker), files, top_n, indexed)
     column = predictor.labels.index(predictor.known_maker(maker))
     paths, scores, errors = _each_file(files, lambda path: _probabilities(predictor.loaded, path)[column])
     return _best(paths, np.asarray(scores, dtype=float), top_n), errors
 
 
 def _rank_by_similarity(
-    predictor: Predictor, target: np.ndarray, files: Sequence[str | Path], top_n: int
+    predictor: Predictor,
+    target: np.ndarray,
+    files: Sequence[str | Path],
+    top_n: int,
+    index: Embeddings | None = None,
+    *,
+    exclude: str | Path | None = None,
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
+    """Files (embedded now) and index entries (as stored) ranked by cosine similarity to ``target``; a
+    file the index holds too is embedded now, and ``exclude`` (the query) is left out."""
     from .models import cosine_similarity
 
+    left_out = {Path(f).resolve() for f in files} | ({Path(exclude).resolve()} if exclude else set())
+    files = [f for f in files if exclude is None or Path(f).resolve() != Path(exclude).resolve()]
     found = _embed_all(predictor, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
-    return _best(found.paths, cosine_similarity(target, found.vectors), top_n), found.errors
+    paths, vectors = list(found.paths), found.vectors
+    if index is not None:
+        keep = [i for i, p in enumerate(index.paths) if Path(p).resolve() not in left_out]
+        if index.vectors.ndim != 2 or (keep and index.vectors.shape[1] != target.shape[0]):
+            raise ConfigError(f"the index's embeddings do not have the model's {target.shape[0]} dimensions")
+        paths += [index.paths[i] for i in keep]
+        vectors = np.concatenate([vectors.reshape(-1, target.shape[0]), index.vectors[keep]])
+    return _best(paths, cosine_similarity(target, vectors), top_n), found.errors
 
 
 def _best(paths: Sequence[str], scores: np.ndarray, top_n: int) -> list[tuple[str, float]]:
