@@ -523,11 +523,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"{e['evaluation']}\n  report: {e['report']}"
         )
     c = summary["comparison"]
-    low, high = c["interval"]
     print(
         f"{Path(c['run_a']).name} against {Path(c['run_b']).name} on the same {c['n']} tracks: "
-        f"{100 * c['difference']:+.1f} points, 95% interval [{100 * low:+.1f}, {100 * high:+.1f}], "
-        f"McNemar p = {c['mcnemar_p']:.2g}  (sonicprint compare {c['run_a']} {c['run_b']})"
+        f"{_difference(c)}  (sonicprint compare {c['run_a']} {c['run_b']})"
     )
     print("Held-out tracks:")
     for p in summary["predictions"]:
@@ -656,17 +654,24 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    low, high = result["interval"]
     extra = [f"{result[f'only_in_{k}']} only in {k.upper()}" for k in ("a", "b") if result[f"only_in_{k}"]]
     print(
         f"A {result['run_a']}: accuracy {result['accuracy_a']:.1%}\n"
         f"B {result['run_b']}: accuracy {result['accuracy_b']:.1%}\n"
         f"on the {result['n']} tracks both judged{' (' + ', '.join(extra) + ')' if extra else ''}: "
-        f"A - B {100 * result['difference']:+.1f} points, 95% bootstrap interval [{100 * low:+.1f}, "
-        f"{100 * high:+.1f}]; only A right on {result['only_a_right']}, only B on {result['only_b_right']}, "
-        f"exact McNemar p = {result['mcnemar_p']:.3g}"
+        f"A - B {_difference(result)}; only A right on {result['only_a_right']}, only B on "
+        f"{result['only_b_right']}"
     )
     return 0
+
+
+def _difference(comparison: dict[str, Any]) -> str:
+    """A :func:`compare_runs` result's difference, its interval and p-value, in one phrase."""
+    low, high = comparison["interval"]
+    return (
+        f"{100 * comparison['difference']:+.1f} points, 95% bootstrap interval [{100 * low:+.1f}, "
+        f"{100 * high:+.1f}], exact McNemar p = {comparison['mcnemar_p']:.2g}"
+    )
 
 
 COMMANDS = {

@@ -209,11 +209,7 @@ def embed_to_npz(
                 _require_same_model(out, str(previous["model_sha256"]), model_sha)
                 done.update(zip(previous["paths"].tolist(), previous["embeddings"]))
     if progress_path.exists():
-        text = progress_path.read_text(encoding="utf-8")
-        if not text.endswith("\n"):  # a last line cut short by the interruption: its file is embedded again
-            text = text[: text.rfind("\n") + 1]
-            progress_path.write_text(text, encoding="utf-8")
-        lines = text.splitlines()
+        lines = _whole_lines(progress_path).splitlines()  # a line cut short: its file is embedded again
         header = json.loads(lines[0]) if lines else {}
         _require_same_model(progress_path, str(header.get("model_sha256", "")), model_sha)
         for line in lines[1:]:
@@ -426,6 +422,16 @@ def _result_row(result: FilePrediction) -> list[str]:
     return [result.path, result.verdict, best, top, result.error or "", f"{result.seconds:.3f}"]
 
 
+def _whole_lines(path: Path, *, errors: str = "strict") -> str:
+    """The text of a file appended to line by line, without a last line an interruption cut short (that
+    line is dropped from the file too, so what is appended next starts on a line of its own)."""
+    text = path.read_text(encoding="utf-8", errors=errors)
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text, encoding="utf-8")
+    return text
+
+
 def _done_paths(out: Path) -> set[str]:
     """Paths already in a results file. A last line cut short by an interruption is dropped from the
     file, so its file is predicted again."""
@@ -433,11 +439,7 @@ def _done_paths(out: Path) -> set[str]:
 
     if not out.exists() or out.stat().st_size == 0:
         return set()
-    text = out.read_text(encoding="utf-8", errors="replace")
-    if not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-        out.write_text(text, encoding="utf-8")
-    rows = list(csv.reader(text.splitlines()))
+    rows = list(csv.reader(_whole_lines(out, errors="replace").splitlines()))
     if not rows or tuple(rows[0]) != RESULT_COLUMNS:
         raise FileProblem(
             out, f"exists but is not a results file (expected the columns {', '.join(RESULT_COLUMNS)})"
