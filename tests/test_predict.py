@@ -17,6 +17,7 @@ from sonicprint.predict import (
     embed_to_npz,
     find_like_maker,
     find_similar,
+    load_index,
     predict_to_csv,
 )
 
@@ -70,6 +71,26 @@ def test_an_unreadable_query_is_an_error_naming_it(trained, tmp_path):
     bad.write_bytes(b"")
     with pytest.raises(FileProblem, match=r"query\.wav: "):
         find_similar(trained[0], bad, [trained[1]])
+
+
+def test_a_verdict_can_carry_the_embedding_from_the_same_analysis(trained):
+    model, query = trained
+    predictor = Predictor(model)
+    with_embedding, plain = predictor.predict(query, embed=True), predictor.predict(query)
+    assert plain.embedding is None and with_embedding.top == plain.top
+    np.testing.assert_array_equal(with_embedding.embedding, predictor.embed(query))
+    assert "embedding" not in with_embedding.as_dict()
+
+
+def test_a_damaged_index_is_refused_naming_it(trained, tmp_path):
+    model, query = trained
+    index = tmp_path / "catalogue.npz"
+    embed_to_npz(model, [query], index)
+    with np.load(index) as stored:
+        sha = str(stored["model_sha256"])
+    np.savez(index, paths=np.array(["a.wav", "b.wav"]), embeddings=np.zeros((3, 4)), model_sha256=sha)
+    with pytest.raises(FileProblem, match=r"catalogue\.npz: damaged embeddings file: 2 paths"):
+        load_index(index, model)
 
 
 def test_embed_and_similar_from_the_command_line(trained, tmp_path, capsys):

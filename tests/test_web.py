@@ -6,11 +6,12 @@ import re
 import socket
 import threading
 
+import numpy as np
 import pytest
 
 from sonicprint.cli import main
-from sonicprint.errors import ModelFormatError, SonicprintError
-from sonicprint.predict import Predictor
+from sonicprint.errors import ConfigError, FileProblem, ModelFormatError, SonicprintError
+from sonicprint.predict import Predictor, embed_to_npz, find_like_maker
 from sonicprint.web import make_server
 
 
@@ -18,6 +19,26 @@ from sonicprint.web import make_server
 def server(trained, request):  # type: ignore[no-untyped-def]
     limit = getattr(request, "param", 64.0)
     srv = make_server(trained[0], port=0, max_upload_mb=limit, log=False)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture
+def catalogue(trained, tmp_path):  # type: ignore[no-untyped-def]
+    """The query's folder embedded by the trained model (``sonicprint embed``): its files and index."""
+    model, query = trained
+    files = sorted(str(p) for p in query.parent.iterdir())
+    index = tmp_path / "catalogue.npz"
+    embed_to_npz(model, files, index)
+    return files, index
+
+
+@pytest.fixture
+def indexed_server(trained, catalogue):  # type: ignore[no-untyped-def]
+    srv = make_server(trained[0], port=0, log=False, index=catalogue[1])
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield srv
@@ -41,7 +62,7 @@ def test_the_page_and_the_model_description(server, trained):
     status, _, payload = request(server, "GET", "/api/model")
     described = json.loads(payload)
     assert status == 200 and described["kind"] == "classical" and described["name"] == "logreg"
-    assert described["labels"] == Predictor(trained[0]).labels
+    assert described["labels"] == Predictor(trained[0]).labels and described["index"] is None
 
 
 def test_an_upload_gets_the_same_verdict_as_the_file_on_disk(server, trained):
@@ -55,6 +76,70 @@ def test_an_upload_gets_the_same_verdict_as_the_file_on_disk(server, trained):
     assert answer["verdict"] == direct.verdict
     assert [t["label"] for t in answer["top"]] == [lab for lab, _ in direct.top]
     assert [t["probability"] for t in answer["top"]] == pytest.approx([p for _, p in direct.top], abs=1e-4)
+
+
+def test_with_an_index_a_verdict_lists_the_recordings_that_sound_most_like_the_upload(
+    indexed_server, trained, catalogue
+):
+    model, query = trained
+    files, index = catalogue
+    described = json.loads(request(indexed_server, "GET", "/api/model")[2])
+    assert described["index"] == {"path": str(index), "recordings": len(files)}
+    status, _, payload = request(
+        indexed_server, "POST", f"/api/predict?name={query.name}&similar=1", body=query.read_bytes()
+    )
+    answer = json.loads(payload)
+    assert status == 200 and answer["verdict"] == Predictor(model).predict(query).verdict
+    # the upload is a copy of an indexed recording: that recording is the one it sounds most like
+    assert [s["path"] for s in answer["similar"]] == [str(query)]
+    assert answer["similar"][0]["similarity"] == pytest.approx(1.0, abs=1e-4)
+    status, _, payload = request(indexed_server, "POST", "/api/predict?name=q.wav", body=query.read_bytes())
+    listed = json.loads(payload)["similar"]
+    assert len(listed) == min(len(files), 5)
+    assert [s["similarity"] for s in listed] == sorted((s["similarity"] for s in listed), reverse=True)
+    status, _, payload = request(
+        indexed_server, "POST", "/api/predict?name=q.wav&similar=0", body=query.read_bytes()
+    )
+    assert status == 200 and json.loads(payload)["similar"] == []
+
+
+def test_with_an_index_the_page_finds_the_recordings_most_like_a_maker(indexed_server, trained, catalogue):
+    model = trained[0]
+    index = catalogue[1]
+    status, _, payload = request(indexed_server, "GET", "/api/similar?maker=Producer%20A&top=3")
+    answer = json.loads(payload)
+    expected, _ = find_like_maker(model, "Producer A", [], top_n=3, index=index)
+    assert status == 200 and answer["maker"] == "Producer A"
+    assert [(s["path"], s["similarity"]) for s in answer["similar"]] == [
+        (p, round(v, 4)) for p, v in expected
+    ]
+    status, _, payload = request(indexed_server, "GET", "/api/similar?maker=Nobody")
+    assert status == 400
+    assert re.search("knows no maker 'Nobody'; it knows: Producer A", json.loads(payload)["error"])
+    status, _, payload = request(indexed_server, "GET", "/api/similar?maker=Producer%20A&top=0")
+    assert status == 400 and "top must be at least 1" in json.loads(payload)["error"]
+
+
+def test_without_an_index_there_is_nothing_to_search(server):
+    status, _, payload = request(server, "GET", "/api/similar?maker=Producer%20A")
+    assert status == 404 and "--index" in json.loads(payload)["error"]
+
+
+def test_an_index_of_another_model_or_a_damaged_one_is_refused_before_any_port_is_opened(
+    trained, catalogue, tmp_path, capsys
+):
+    model = trained[0]
+    files = catalogue[0]
+    other = tmp_path / "other.npz"
+    np.savez(other, paths=np.array(files), embeddings=np.zeros((len(files), 3)), model_sha256="x")
+    with pytest.raises(ConfigError, match=r"other\.npz holds embeddings of another model"):
+        make_server(model, port=0, index=other)
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(b"not an npz")
+    with pytest.raises(FileProblem, match=r"damaged\.npz: not an embeddings file"):
+        make_server(model, port=0, index=damaged)
+    assert main(["serve", str(model), "--port", "0", "--index", str(damaged)]) == 2
+    assert "damaged.npz: not an embeddings file" in capsys.readouterr().err
 
 
 def test_unknown_below_turns_an_unsure_verdict_into_unknown(server, trained):
@@ -85,6 +170,7 @@ def test_the_server_goes_on_after_a_bad_upload(server, trained):
         ("/api/predict?name=a.wav", b"", 400, r"a\.wav: empty upload"),
         ("/api/predict?name=a.wav&top_k=two", b"x", 400, "top_k must be an integer"),
         ("/api/predict?name=a.wav&top_k=0", b"x", 400, "top_k must be at least 1"),
+        ("/api/predict?name=a.wav&similar=-1", b"x", 400, "similar must be at least 0"),
         ("/api/predict?name=a.wav&unknown_below=2", b"x", 400, r"unknown_below must be in \[0, 1\]"),
         ("/api/predict?name=../../etc/passwd", b"", 400, "^passwd: empty upload"),
         ("/api/elsewhere", b"x", 404, "no page at /api/elsewhere"),

@@ -300,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument(
         "--max-upload-mb", type=float, default=512.0, help="largest accepted upload (default: %(default)s)"
     )
+    web.add_argument(
+        "--index",
+        metavar="NPZ",
+        help="embeddings 'sonicprint embed' wrote with this model: each verdict also lists the recordings "
+        "that sound most like the upload, and the page finds those most like a maker",
+    )
     web.add_argument("--quiet", action="store_true", help="do not log each request")
 
     comp = sub.add_parser(
@@ -504,7 +510,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from .web import make_server, serve
 
     server = make_server(
-        args.model, host=args.host, port=args.port, max_upload_mb=args.max_upload_mb, log=not args.quiet
+        args.model,
+        host=args.host,
+        port=args.port,
+        max_upload_mb=args.max_upload_mb,
+        log=not args.quiet,
+        index=args.index,
     )
     serve(server)
     return 0

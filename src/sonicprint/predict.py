@@ -28,6 +28,8 @@ class FilePrediction:
     verdict: str = ""
     error: str | None = None
     seconds: float = 0.0
+    #: the model's embedding of the file, when asked for (``predict(..., embed=True)``); not in as_dict
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -85,24 +87,32 @@ class Predictor:
         }
 
     def predict(
-        self, path: str | Path, *, top_k: int = 3, unknown_below: float = 0.0, name: str | None = None
+        self,
+        path: str | Path,
+        *,
+        top_k: int = 3,
+        unknown_below: float = 0.0,
+        name: str | None = None,
+        embed: bool = False,
     ) -> FilePrediction:
         """The verdict for one file; a file that cannot be read gets an error, never an exception.
 
         ``unknown_below``: when the best probability is below it, the verdict is ``"unknown"``.
-        ``name``: how the file is named in the result (default: its path).
+        ``name``: how the file is named in the result (default: its path). ``embed``: also keep the
+        model's embedding of the file (as :meth:`embed` gives it) from the same analysis.
         """
         shown = name or str(path)
         started = time.perf_counter()
         try:
-            proba = _probabilities(self.loaded, path)
+            proba, embedding = _analyse(self.loaded, path, embed=embed)
         except FileProblem as exc:
             return FilePrediction(shown, error=exc.problem, seconds=time.perf_counter() - started)
         order = np.argsort(-proba)[: max(top_k, 1)]
         top = [(self.loaded.labels[i], float(proba[i])) for i in order]
         sure = top[0][1] >= unknown_below and top[0][0] != self.background
         verdict = top[0][0] if sure else UNKNOWN
-        return FilePrediction(shown, top, verdict, None, time.perf_counter() - started)
+        vector = None if embedding is None else np.asarray(embedding, dtype=np.float32)
+        return FilePrediction(shown, top, verdict, None, time.perf_counter() - started, vector)
 
     def embed(self, path: str | Path) -> np.ndarray:
         """The model's embedding of one file ``(dim,)`` float32: the space its t-SNE maps show, where
@@ -151,6 +161,14 @@ class Embeddings:
     paths: list[str]
     vectors: np.ndarray
     errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def most_similar(self, target: np.ndarray, *, top_n: int = 10) -> list[tuple[str, float]]:
+        """The ``top_n`` (path, cosine similarity to ``target``) pairs, most similar first."""
+        from .models import cosine_similarity
+
+        if not self.paths:
+            return []
+        return _best(self.paths, cosine_similarity(target, self.vectors), top_n)
 
 
 def embed_files(model_path: str | Path, files: Sequence[str | Path]) -> Embeddings:
@@ -286,6 +304,10 @@ def load_index(index_path: str | Path, model_path: str | Path) -> Embeddings:
             paths, vectors = [str(p) for p in stored["paths"]], np.asarray(stored["embeddings"], np.float32)
     except (OSError, ValueError, KeyError) as exc:
         raise FileProblem(path, f"not an embeddings file written by 'sonicprint embed' ({exc})") from exc
+    if vectors.ndim != 2 or vectors.shape[0] != len(paths):
+        raise FileProblem(
+            path, f"damaged embeddings file: {len(paths)} paths but embeddings of shape {vectors.shape}"
+        )
     if made_by != content_hash(model_path):
         raise ConfigError(
             f"{path} holds embeddings of another model (or names none): embed the recordings again with "

@@ -7,12 +7,20 @@ decoder chain, the same errors), and deleted after the verdict.
 API
 ---
 ``GET /api/model``
-    What the model is: ``{"model", "kind", "name", "labels", "decides"}``.
-``POST /api/predict?name=FILE&top_k=3&unknown_below=0.0``
+    What the model is: ``{"model", "kind", "name", "labels", "background", "decides", "index"}``;
+    ``index`` is ``{"path", "recordings"}`` when the page was started with an index of embeddings
+    (``serve --index``), else null.
+``POST /api/predict?name=FILE&top_k=3&unknown_below=0.0&similar=5``
     The request body is the file's bytes. Answers the verdict as ``FilePrediction.as_dict()``: status 200,
     or 422 with ``error`` set when the file cannot be read as audio; 400 for an empty or cut-short upload
     or a bad parameter, 411 without a Content-Length, 413 for an upload over the size limit (refused
-    before it is read). Every error message starts with the file's name.
+    before it is read). Every error message starts with the file's name. With an index, the answer also
+    has ``similar``: the ``similar`` indexed recordings that sound most like the upload to the model, as
+    ``[{"path", "similarity"}]`` (cosine similarity of embeddings, from the same analysis as the verdict).
+``GET /api/similar?maker=NAME&top=10``
+    With an index: the indexed recordings that sound most like ``maker`` (similarity to the maker's
+    direction, as ``similar --maker``), ``{"maker", "similar": [{"path", "similarity"}]}``; 400 for a
+    maker the model does not know (the message lists those it knows), 404 without an index.
 """
 
 from __future__ import annotations
@@ -28,10 +36,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import SonicprintError
-from .predict import Predictor
+from .errors import ConfigError, SonicprintError
+from .predict import Embeddings, Predictor, load_index
 
 DEFAULT_MAX_UPLOAD_MB = 512.0
+#: how many indexed recordings a verdict lists as sounding most like the upload, unless asked otherwise
+DEFAULT_SIMILAR = 5
 _BLOCK = 1 << 20
 _SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 
@@ -53,9 +63,14 @@ class PredictionServer(ThreadingHTTPServer):
         *,
         max_upload_bytes: int,
         log: bool = True,
+        index: Embeddings | None = None,
+        index_path: str | Path | None = None,
     ) -> None:
         super().__init__(address, _Handler)
         self.predictor = predictor
+        #: recordings embedded by the same model (``serve --index``), searched for "sounds like"
+        self.index = index
+        self.index_path = None if index_path is None else str(index_path)
         self.max_upload_bytes = max_upload_bytes
         self.log = log
         # One model, one verdict at a time: bounded memory however many browser tabs upload at once
@@ -67,6 +82,13 @@ class PredictionServer(ThreadingHTTPServer):
         shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
         return f"http://{shown}:{port}/"
 
+    def describe(self) -> dict[str, Any]:
+        """The model's description (:meth:`Predictor.describe`) and the index the page searches, if any."""
+        index = None
+        if self.index is not None:
+            index = {"path": self.index_path, "recordings": len(self.index.paths)}
+        return {**self.predictor.describe(), "index": index}
+
 
 def make_server(
     model_path: str | Path,
@@ -75,13 +97,20 @@ def make_server(
     port: int = 8000,
     max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
     log: bool = True,
+    index: str | Path | None = None,
 ) -> PredictionServer:
     """Load the model and bind the server (``port=0`` picks a free port); call ``serve_forever()`` on it.
+    ``index``: embeddings ``sonicprint embed`` wrote with this model; each verdict then lists the indexed
+    recordings that sound most like the upload, and the page can list those most like a maker.
 
     Raises
     ------
     ModelFormatError
         When the model file is missing, damaged or not a Sonicprint model.
+    FileProblem
+        When the index cannot be read as an embeddings file.
+    ConfigError
+        When another model made the index.
     SonicprintError
         When the address cannot be listened on (a port in use, say).
     ValueError
@@ -90,9 +119,15 @@ def make_server(
     if max_upload_mb <= 0:
         raise ValueError(f"max_upload_mb must be positive, got {max_upload_mb}")
     predictor = Predictor(model_path)
+    embeddings = load_index(index, model_path) if index is not None else None
     try:
         return PredictionServer(
-            (host, port), predictor, max_upload_bytes=int(max_upload_mb * 1024 * 1024), log=log
+            (host, port),
+            predictor,
+            max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+            log=log,
+            index=embeddings,
+            index_path=index,
         )
     except OSError as exc:
         raise SonicprintError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from exc
@@ -100,7 +135,11 @@ def make_server(
 
 def serve(server: PredictionServer) -> None:
     """Serve the page of a server made by :func:`make_server` until interrupted (Ctrl-C), then close it."""
-    print(f"Sonicprint page for {server.predictor.model_path}: {server.url}  (Ctrl-C stops it)", flush=True)
+    searched = f", searching {len(server.index.paths)} recordings" if server.index is not None else ""
+    print(
+        f"Sonicprint page for {server.predictor.model_path}{searched}: {server.url}  (Ctrl-C stops it)",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -120,11 +159,17 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Sonicprint"
 
     def do_GET(self) -> None:
-        route = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        route = parts.path
         if route in ("/", "/index.html"):
             self._send(HTTPStatus.OK, page(), "text/html; charset=utf-8")
         elif route == "/api/model":
-            self._send_json(HTTPStatus.OK, self.server.predictor.describe())
+            self._send_json(HTTPStatus.OK, self.server.describe())
+        elif route == "/api/similar":
+            try:
+                self._send_json(HTTPStatus.OK, self._like_maker(parse_qs(parts.query)))
+            except _BadRequest as exc:
+                self._send_json(exc.status, {"error": str(exc)})
         else:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no page at {route}"})
 
@@ -134,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no page at {parts.path}"})
             return
         try:
-            name, top_k, unknown_below = _predict_parameters(parse_qs(parts.query))
+            name, top_k, unknown_below, n_similar = _predict_parameters(parse_qs(parts.query))
             length = self._upload_length(name)
         except _BadRequest as exc:
             self.close_connection = True
@@ -149,15 +194,38 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self._send_json(exc.status, {"error": str(exc)})
                 return
+            index = self.server.index
             with self.server.predict_lock:
                 result = self.server.predictor.predict(
-                    upload, top_k=top_k, unknown_below=unknown_below, name=name
+                    upload,
+                    top_k=top_k,
+                    unknown_below=unknown_below,
+                    name=name,
+                    embed=index is not None and n_similar > 0,
                 )
         if result.error:
             # The decoder names the temporary file; the person knows the file by its own name
             result.error = result.error.replace(str(upload), name)
         status = HTTPStatus.UNPROCESSABLE_ENTITY if result.error else HTTPStatus.OK
-        self._send_json(status, result.as_dict())
+        answer: dict[str, Any] = result.as_dict()
+        if index is not None:
+            found = [] if result.embedding is None else index.most_similar(result.embedding, top_n=n_similar)
+            answer["similar"] = _ranked(found)
+        self._send_json(status, answer)
+
+    def _like_maker(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        """The indexed recordings most like a maker (``GET /api/similar``)."""
+        if self.server.index is None:
+            raise _BadRequest(
+                HTTPStatus.NOT_FOUND, "no index to search: start the page with --index EMBEDDINGS.npz"
+            )
+        maker = (query.get("maker") or [""])[0]
+        top = _int_parameter(query, "top", 10, who="similar")
+        try:
+            direction = self.server.predictor.maker_centroid(maker)
+        except ConfigError as exc:
+            raise _BadRequest(HTTPStatus.BAD_REQUEST, str(exc)) from None
+        return {"maker": maker, "similar": _ranked(self.server.index.most_similar(direction, top_n=top))}
 
     def _upload_length(self, name: str) -> int:
         """The declared size of the upload, checked against emptiness and the limit before reading it."""
@@ -216,19 +284,36 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes} bytes"
 
 
-def _predict_parameters(query: dict[str, list[str]]) -> tuple[str, int, float]:
-    """``name``, ``top_k`` and ``unknown_below`` from a predict request's query string, checked."""
+def _ranked(found: list[tuple[str, float]]) -> list[dict[str, Any]]:
+    return [{"path": path, "similarity": round(score, 4)} for path, score in found]
+
+
+def _int_parameter(query: dict[str, list[str]], key: str, default: int, *, who: str, least: int = 1) -> int:
+    """The integer ``key`` of a query string (``default`` when absent), checked to be at least ``least``."""
+    raw = (query.get(key) or [str(default)])[0]
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _BadRequest(HTTPStatus.BAD_REQUEST, f"{who}: {key} must be an integer, got {raw!r}") from None
+    if value < least:
+        raise _BadRequest(HTTPStatus.BAD_REQUEST, f"{who}: {key} must be at least {least}, got {value}")
+    return value
+
+
+def _predict_parameters(query: dict[str, list[str]]) -> tuple[str, int, float, int]:
+    """``name``, ``top_k``, ``unknown_below`` and ``similar`` from a predict request's query string,
+    checked."""
     name = (query.get("name") or ["upload"])[0].strip() or "upload"
     name = Path(name.replace("\\", "/")).name or "upload"  # a file name, never a path on this machine
+    top_k = _int_parameter(query, "top_k", 3, who=name)
+    n_similar = _int_parameter(query, "similar", DEFAULT_SIMILAR, who=name, least=0)
+    raw = (query.get("unknown_below") or ["0"])[0]
     try:
-        top_k = int((query.get("top_k") or ["3"])[0])
-        unknown_below = float((query.get("unknown_below") or ["0"])[0])
+        unknown_below = float(raw)
     except ValueError:
-        message = f"{name}: top_k must be an integer and unknown_below a number"
+        message = f"{name}: unknown_below must be a number, got {raw!r}"
         raise _BadRequest(HTTPStatus.BAD_REQUEST, message) from None
-    if top_k < 1:
-        raise _BadRequest(HTTPStatus.BAD_REQUEST, f"{name}: top_k must be at least 1, got {top_k}")
     if not 0.0 <= unknown_below <= 1.0:
         message = f"{name}: unknown_below must be in [0, 1], got {unknown_below}"
         raise _BadRequest(HTTPStatus.BAD_REQUEST, message)
-    return name, top_k, unknown_below
+    return name, top_k, unknown_below, n_similar
