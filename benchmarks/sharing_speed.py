@@ -1,19 +1,22 @@
 """Seconds to extract feature sets that one decoding serves together against one at a time.
 
-Two cases, each on a few game-music tracks, each way in a fresh workspace, serially on one core:
+Three cases, each on a few game-music tracks, each way in a fresh workspace, serially on one core:
 
 - ``stems``: timbre statistics of REPET-SIM's ``vocals`` and ``backing`` (together: each window separated
   once for both stems);
 - ``musicnn``: MSD_musicnn's penultimate embedding and its pooled features (together: one decoding and one
-  pass through the network per window serve both layers).
+  pass through the network per window serve both layers);
+- ``recipe``: the README's recipe, timbre statistics (mono, 22.05 kHz), the mix fingerprint (stereo,
+  44.1 kHz) and MSD_musicnn's penultimate embedding (mono, 16 kHz) (together: each window is decoded once
+  and resampled for each; every set still computes its own features).
 
 Together is ``extract_feature_sets`` with both sets, as an experiment asks for them; one at a time is
 ``extract_features`` per set, each decoding, separating and running the network on its own, as before the
 sharing. The figure is the ratio of the two, measured in the same run; the features must come out equal.
 
-    python benchmarks/sharing_speed.py [--case stems|musicnn] [--tracks 3]
+    python benchmarks/sharing_speed.py [--case stems|musicnn|recipe] [--tracks 3]
 
-Writes benchmarks/results/{stem,musicnn}_sharing_speed.json.
+Writes benchmarks/results/{stem,musicnn,recipe}_sharing_speed.json.
 """
 
 from __future__ import annotations
@@ -50,6 +53,14 @@ CASES = {
             for name in ("musicnn_msd_penultimate", "musicnn_msd_pool")
         ),
     ),
+    "recipe": (
+        "recipe_sharing_speed.json",
+        "statistics + mix fingerprint + MSD_musicnn penultimate",
+        tuple(
+            replace(FeatureConfig(), extractor=name)
+            for name in ("track_stats", "mix_stats", "musicnn_msd_penultimate")
+        ),
+    ),
 }
 
 
@@ -76,6 +87,7 @@ def measure(source: CollectionSource, configs: tuple[FeatureConfig, ...]) -> dic
                         )
                     features[way] = np.concatenate([t.features for t in tables], axis=-1)
                 seconds[way] = time.perf_counter() - began
+    # musicnn's torch pass is not bit-reproducible (2e-7 apart run to run); the rest is equal exactly
     np.testing.assert_allclose(features["together"], features["one at a time"], rtol=1e-5, atol=1e-6)
     return seconds
 

@@ -29,6 +29,7 @@ from sonicprint.pipeline import (
     require_sound,
     select_labels,
     shares_decoding,
+    shares_windows,
 )
 from tests.conftest import noise, tone
 
@@ -266,7 +267,7 @@ def test_stems_of_one_separation_are_separated_once(six_track_workspace, monkeyp
         six_track_workspace, configs, executor="serial", progress=False, per_window=True
     )
     assert len(windows_separated) == 6 * 2  # six tracks of two windows, each window separated once
-    assert table.computed == 6 + 6  # the percussive pass found every track cached
+    assert table.computed == 6  # the full mix and percussive passes found every track cached
     before = len(windows_separated)
     for row, path in zip(table.features, table.paths):  # predict's path: one file, every set at once
         np.testing.assert_allclose(row, compute_feature_sets(path, configs, per_window=True), rtol=1e-5)
@@ -279,29 +280,32 @@ def test_feature_sets_of_the_same_windows_are_decoded_once(six_track_workspace, 
     from sonicprint import pipeline
 
     decoded = []
-    load = pipeline.load_audio
+    read = pipeline.read_audio
 
     def counting(path, **options):  # type: ignore[no-untyped-def]
         decoded.append(path)
-        return load(path, **options)
+        return read(path, **options)
 
-    monkeypatch.setattr(pipeline, "load_audio", counting)
+    monkeypatch.setattr(pipeline, "read_audio", counting)
     stats = replace(TWO_WINDOW_MFCC, extractor="track_stats")
-    mix = replace(TWO_WINDOW_MFCC, extractor="mix_stats")  # stereo at its own rate: decoded apart
+    mix = replace(TWO_WINDOW_MFCC, extractor="mix_stats")  # stereo at its own rate: the same reads
     table = extract_feature_sets(
         six_track_workspace, (TWO_WINDOW_MFCC, mix, stats), executor="serial", progress=False, per_window=True
     )
-    assert len(decoded) == 6 * 2 + 6 * 2  # per track: two windows for mfcc and stats, two for mix
-    assert table.computed == 6 + 6  # the statistics' pass found every track cached
-    alone = compute_file_features(table.paths[0], stats, per_window=True)
-    np.testing.assert_allclose(table.features[0, :, -table.block_sizes[-1] :], alone, rtol=1e-5)
+    assert len(decoded) == 6 * 2  # per track: two windows read once, for all three sets
+    assert table.computed == 6  # the later passes found every track cached
+    widths = np.cumsum((0, *table.block_sizes))
+    for config, start, stop in zip((TWO_WINDOW_MFCC, mix, stats), widths, widths[1:]):
+        alone = compute_file_features(table.paths[0], config, per_window=True)  # a decoding of its own
+        np.testing.assert_array_equal(table.features[0, :, start:stop], alone.reshape(2, -1))
     decoded.clear()  # predict's path: one file, every set at once
     row = compute_feature_sets(table.paths[0], (TWO_WINDOW_MFCC, mix, stats), per_window=True)
-    np.testing.assert_allclose(row, table.features[0], rtol=1e-5)
-    assert len(decoded) == 2 + 2
+    np.testing.assert_array_equal(row, table.features[0])
+    assert len(decoded) == 2
     assert shares_decoding(TWO_WINDOW_MFCC, stats) and not shares_decoding(TWO_WINDOW_MFCC, mix)
+    assert shares_windows(TWO_WINDOW_MFCC, mix) and not shares_windows(mix, replace(mix, window_s=2.0))
     assert not shares_decoding(stats, replace(stats, n_windows=3))
-    assert not shares_decoding(stats, stats)
+    assert not shares_decoding(stats, stats) and not shares_windows(stats, stats)
 
 
 def test_require_sound_names_a_silent_file_and_lets_quiet_audio_through():

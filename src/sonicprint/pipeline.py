@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .audio import load_audio, probe_audio
+from .audio import DecodedAudio, conform_audio, probe_audio, read_audio
 from .cache import FeatureCache, extractor_key
 from .collection import OK, CollectionSource, IngestReport, TrackStore, ingest
 from .config import FeatureConfig
@@ -64,11 +64,33 @@ class ExtractJob:
     siblings: tuple[tuple[FeatureConfig, str], ...] = ()
 
 
-def decode_stems(path: str | Path, config: FeatureConfig, duration_s: float) -> dict[str, list[np.ndarray]]:
+#: reads one window of a file, as stored (all channels, the file's rate): ``read(offset_s, length_s)``
+WindowReader = Callable[[float, float], DecodedAudio]
+
+
+def window_reader(path: str | Path) -> WindowReader:
+    """A :data:`WindowReader` of ``path`` that decodes each window once and keeps it, so feature sets at
+    different rates or channel counts over the same windows share one decoding (each resampled and
+    downmixed from it exactly as a decoding of its own would be)."""
+    kept: dict[tuple[float, float], DecodedAudio] = {}
+
+    def read(offset: float, length: float) -> DecodedAudio:
+        if (offset, length) not in kept:
+            kept[(offset, length)] = read_audio(path, offset=offset, duration=length)
+        return kept[(offset, length)]
+
+    return read
+
+
+def decode_stems(
+    path: str | Path, config: FeatureConfig, duration_s: float, *, read: WindowReader | None = None
+) -> dict[str, list[np.ndarray]]:
     """Decode the windows the configured extractor needs, at its rate, and with ``config.separate`` split
     each into every stem of that separator: ``{stem: windows}`` (``{"": windows}`` without separation).
     Windows are mono ``(n,)``, or ``(2, n)`` for a stereo extractor (a mono file's channel duplicated, a
-    multichannel file's first two kept); stems are mono."""
+    multichannel file's first two kept); stems are mono. ``read``: where the windows come from (default: a
+    decoding of their own; a shared :func:`window_reader` lets other feature sets reuse it)."""
+    read = read or window_reader(path)
     extractor = create_extractor(config)
     separator = None
     if config.separate:
@@ -77,9 +99,7 @@ def decode_stems(path: str | Path, config: FeatureConfig, duration_s: float) -> 
         separator, _ = parse_stem(config.separate)
     stereo = extractor.channels == 2 or (separator is not None and separator.channels == 2)
     windows = [
-        load_audio(
-            path, sample_rate=extractor.sample_rate, mono=not stereo, offset=offset, duration=length
-        ).samples
+        conform_audio(read(offset, length), sample_rate=extractor.sample_rate, mono=not stereo).samples
         for offset, length in extractor.windows(duration_s)
     ]
     windows = [as_stereo(w) for w in windows] if stereo else [w[0] for w in windows]
@@ -103,12 +123,21 @@ def shares_decoding(config: FeatureConfig, other: FeatureConfig) -> bool:
         return False
     ours, theirs = create_extractor(config), create_extractor(other)
     return (
-        ours.sample_rate == theirs.sample_rate
+        shares_windows(config, other)
+        and ours.sample_rate == theirs.sample_rate
         and ours.channels == theirs.channels
-        and (config.n_windows, config.window_s) == (other.n_windows, other.window_s)
-        and type(ours).windows is type(theirs).windows  # a plug-in may place its windows its own way
         and config.separate.partition(":")[0] == other.separate.partition(":")[0]
     )
+
+
+def shares_windows(config: FeatureConfig, other: FeatureConfig) -> bool:
+    """Whether ``other`` reads the same windows of a file as ``config`` (at any rate or channel count), so
+    one :func:`window_reader` serves both."""
+    if config == other:
+        return False
+    return (config.n_windows, config.window_s) == (other.n_windows, other.window_s) and type(
+        create_extractor(config)
+    ).windows is type(create_extractor(other)).windows  # a plug-in may place its windows its own way
 
 
 def degrade_windows(
@@ -212,24 +241,15 @@ def compute_feature_sets(
     reject_silence: bool = False,
 ) -> np.ndarray:
     """Several feature sets of one file, each flattened, concatenated in order: ``(sum of sizes,)``, or
-    with ``per_window`` ``(n_windows, sum of sizes)``. One decoding (and separation) serves every set it
-    can (:func:`shares_decoding`). ``duration_s``: the file's, when already probed. ``reject_silence``: a
+    with ``per_window`` ``(n_windows, sum of sizes)``. Each window is decoded once for every set
+    (:func:`window_reader`), and one resampling (and separation) serves every set it can
+    (:func:`shares_decoding`). ``duration_s``: the file's, when already probed. ``reject_silence``: a
     file whose analysed audio is silent is a FileProblem (:func:`require_sound`) rather than features of
     nothing."""
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
     n = _check_same_windows(configs) if per_window else 1
-    decoded: list[tuple[FeatureConfig, dict[str, list[np.ndarray]]]] = []
-
-    def stems_for(config: FeatureConfig) -> dict[str, list[np.ndarray]]:
-        for done, stems in decoded:
-            if done == config or shares_decoding(done, config):
-                return stems
-        stems = decode_stems(path, config, duration_s)
-        if reject_silence:
-            require_sound(path, [w for windows in stems.values() for w in windows])
-        decoded.append((config, stems))
-        return stems
+    stems_for = _stems_of(path, duration_s, reject_silence=reject_silence)
 
     def features(config: FeatureConfig) -> np.ndarray:
         windows = stems_for(config)[config.separate.partition(":")[2]]
@@ -239,17 +259,40 @@ def compute_feature_sets(
     return np.concatenate([features(c) for c in configs], axis=-1)
 
 
+def _stems_of(
+    path: str | Path, duration_s: float, *, reject_silence: bool = False
+) -> Callable[[FeatureConfig], dict[str, list[np.ndarray]]]:
+    """``stems_for(config)``: :func:`decode_stems` of ``path`` for each config asked, every window read
+    once (:func:`window_reader`) and each resampling or separation reused by the configs it serves
+    (:func:`shares_decoding`)."""
+    read = window_reader(path)
+    decoded: list[tuple[FeatureConfig, dict[str, list[np.ndarray]]]] = []
+
+    def stems_for(config: FeatureConfig) -> dict[str, list[np.ndarray]]:
+        for done, stems in decoded:
+            if done == config or shares_decoding(done, config):
+                return stems
+        stems = decode_stems(path, config, duration_s, read=read)
+        if reject_silence:
+            require_sound(path, [w for windows in stems.values() for w in windows])
+        decoded.append((config, stems))
+        return stems
+
+    return stems_for
+
+
 def extract_track(job: ExtractJob) -> str:
     """Worker: compute one track's features and store them in the cache; returns the content hash."""
     if job.extractor_module:
         importlib.import_module(job.extractor_module)
-    stems = decode_stems(job.path, job.config, job.duration_s)
+    stems_for = _stems_of(job.path, job.duration_s)
+    stems_for(job.config)  # the requested set's decoding fails the job; a sibling's is retried on its own
     cache = FeatureCache(job.cache_root)
 
     def compute(config: FeatureConfig) -> np.ndarray:
         return features_from_windows(
             job.path,
-            stems[config.separate.partition(":")[2]],
+            stems_for(config)[config.separate.partition(":")[2]],
             config,
             per_window=job.per_window,
             degraded_copy=job.degraded_copy,
@@ -303,12 +346,12 @@ def extract_features(
     A track whose features fail is reported with its reason and left out; the others go on. With
     ``per_window`` each window is summarised on its own (cached apart from the whole-track features).
     ``degraded_copy`` > 0: the features of each track's degraded copy number ``degraded_copy`` (cached apart).
-    ``siblings``: other feature sets to compute alongside where one decoding serves them too
-    (:func:`shares_decoding`: another stem of the same separation, another extractor of the same windows);
-    their features are cached, so their own pass finds them there.
+    ``siblings``: other feature sets to compute alongside where they read the same windows
+    (:func:`shares_windows`: each window is then decoded once for all, and separated once for another
+    stem of the same separation); their features are cached, so their own pass finds them there.
     """
     key = _cache_key(config, per_window, degraded_copy)
-    shared = [(c, _cache_key(c, per_window, degraded_copy)) for c in siblings if shares_decoding(config, c)]
+    shared = [(c, _cache_key(c, per_window, degraded_copy)) for c in siblings if shares_windows(config, c)]
     tracks = workspace.store.tracks(status=OK)
     todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
     module = type(create_extractor(config)).__module__
@@ -391,7 +434,7 @@ def extract_feature_sets(
             progress=progress,
             per_window=per_window,
             degraded_copy=degraded_copy,
-            siblings=configs[i + 1 :],  # later sets one decoding serves are computed alongside
+            siblings=configs[i + 1 :],  # later sets over the same windows are computed alongside
         )
         for i, c in enumerate(configs)
     ]

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sonicprint.audio import DECODERS, downmix, load_audio, probe_audio, resample
+from sonicprint.audio import DECODERS, conform_audio, downmix, load_audio, probe_audio, read_audio, resample
 from sonicprint.audio.decode import DEFAULT_CHAIN
 from sonicprint.errors import AudioDecodeError
 from tests.conftest import chirp, tone
@@ -36,6 +36,22 @@ def test_every_format_decodes_resamples_and_downmixes(write_audio, name, rate, c
     # the tone survives: its energy peaks at 440 Hz
     spectrum = np.abs(np.fft.rfft(audio.samples[0, 4000:12000]))
     assert abs(np.argmax(spectrum) * 16000 / 8000 - 440) < 10
+
+
+@pytest.mark.parametrize(("name", "rate", "channels"), [("s.wav", 44100, 2), ("m.flac", 22050, 1)])
+def test_one_read_serves_any_rate_and_channels_as_a_decoding_of_its_own(write_audio, name, rate, channels):
+    two_voices = np.hstack([chirp(2.0, rate), tone(440, 2.0, rate)])  # channels that differ
+    path = write_audio(name, two_voices[:, :channels], rate)
+    stored = read_audio(path, offset=0.5, duration=1.0)
+    assert stored.sample_rate == rate and stored.samples.shape == (channels, rate)
+    kept = stored.samples.copy()
+    for sample_rate, mono in [(16000, True), (44100, False), (rate, False), (None, True)]:
+        served = conform_audio(stored, sample_rate=sample_rate, mono=mono)
+        own = load_audio(path, sample_rate=sample_rate, mono=mono, offset=0.5, duration=1.0)
+        np.testing.assert_array_equal(served.samples, own.samples)
+        assert served.sample_rate == own.sample_rate and served.backend == own.backend
+        assert not np.shares_memory(served.samples, stored.samples)
+    np.testing.assert_array_equal(stored.samples, kept)  # the read itself is never changed
 
 
 def test_m4a_falls_back_to_pyav(write_audio):

@@ -4,10 +4,22 @@ from .decode import (
     DECODERS,
     AudioInfo,
     DecodedAudio,
+    conform_audio,
     downmix,
     load_audio,
     probe_audio,
+    read_audio,
     resample,
 )
 
-__all__ = ["DECODERS", "AudioInfo", "DecodedAudio", "downmix", "load_audio", "probe_audio", "resample"]
+__all__ = [
+    "DECODERS",
+    "AudioInfo",
+    "DecodedAudio",
+    "conform_audio",
+    "downmix",
+    "load_audio",
+    "probe_audio",
+    "read_audio",
+    "resample",
+]

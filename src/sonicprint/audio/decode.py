@@ -318,6 +318,20 @@ def load_audio(
     DecodedAudio
         ``samples`` of shape ``(channels, n)`` (``channels == 1`` when ``mono``), float32.
     """
+    decoded = read_audio(path, offset=offset, duration=duration, chain=chain)
+    return conform_audio(decoded, sample_rate=sample_rate, mono=mono)
+
+
+def read_audio(
+    path: str | Path,
+    *,
+    offset: float = 0.0,
+    duration: float | None = None,
+    chain: Sequence[str] = DEFAULT_CHAIN,
+) -> DecodedAudio:
+    """Decode a window of a file as it is stored: every channel, at the file's rate (non-finite samples
+    zeroed or clipped). :func:`conform_audio` then gives it any rate and channel count, so one read can
+    serve several; ``load_audio`` is the two in one."""
     path = Path(path)
     _check_file(path)
     if offset < 0 or (duration is not None and duration <= 0):
@@ -328,11 +342,29 @@ def load_audio(
         raise AudioDecodeError(path, f"no audio in window offset={offset:.2f}s duration={duration}")
     if not np.all(np.isfinite(samples)):
         samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+    return DecodedAudio(samples, rate, rate, backend)
+
+
+def conform_audio(
+    decoded: DecodedAudio, *, sample_rate: int | None = None, mono: bool = True
+) -> DecodedAudio:
+    """``decoded`` (as :func:`read_audio` gives it) downmixed with ``mono`` and resampled to
+    ``sample_rate`` (None keeps its rate), in an array of its own: ``decoded`` is never changed or shared.
+
+    Returns
+    -------
+    DecodedAudio
+        ``samples`` of shape ``(channels, n)`` (``channels == 1`` when ``mono``), float32.
+    """
+    samples, rate = decoded.samples, decoded.sample_rate
     if mono:
         samples = downmix(samples)[np.newaxis, :]
     if sample_rate is not None and sample_rate != rate:
         samples = resample(samples, orig_rate=rate, target_rate=sample_rate)
-    return DecodedAudio(np.ascontiguousarray(samples, dtype=np.float32), sample_rate or rate, rate, backend)
+    out = np.ascontiguousarray(samples, dtype=np.float32)
+    if np.shares_memory(out, decoded.samples):  # nothing done to it: a copy, so one read serves many safely
+        out = out.copy()
+    return DecodedAudio(out, sample_rate or rate, decoded.source_rate, decoded.backend)
 
 
 def downmix(samples: np.ndarray) -> np.ndarray:
