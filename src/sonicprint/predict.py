@@ -390,19 +390,17 @@ def _rank_by_similarity(
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
     """Files (embedded now) and index entries (as stored) ranked by cosine similarity to ``target``; a
     file the index holds too is embedded now, and ``exclude`` (the query) is left out."""
-    from .models import cosine_similarity
-
     left_out = {Path(f).resolve() for f in files} | ({Path(exclude).resolve()} if exclude else set())
     files = [f for f in files if exclude is None or Path(f).resolve() != Path(exclude).resolve()]
     found = _embed_all(predictor, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
     paths, vectors = list(found.paths), found.vectors
     if index is not None:
         keep = [i for i, p in enumerate(index.paths) if Path(p).resolve() not in left_out]
-        if index.vectors.ndim != 2 or (keep and index.vectors.shape[1] != target.shape[0]):
+        if keep and index.vectors.shape[1] != target.shape[0]:  # load_index checked it is 2-d
             raise ConfigError(f"the index's embeddings do not have the model's {target.shape[0]} dimensions")
         paths += [index.paths[i] for i in keep]
         vectors = np.concatenate([vectors.reshape(-1, target.shape[0]), index.vectors[keep]])
-    return _best(paths, cosine_similarity(target, vectors), top_n), found.errors
+    return Embeddings(paths, vectors).most_similar(target, top_n=top_n), found.errors
 
 
 def _best(paths: Sequence[str], scores: np.ndarray, top_n: int) -> list[tuple[str, float]]:
