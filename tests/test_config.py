@@ -46,6 +46,10 @@ def test_toml_file(tmp_path):
         ({"split": {"repeats": 0}}, "repeats must be at least 1"),
         ({"features": {"hop_length": 4096}}, "hop_length"),
         ({"maps": "tsne"}, "expected a list"),
+        ({"collection": {"min_tracks_per_label": 0}}, "min_tracks_per_label must be at least 1, got 0"),
+        ({"collection": {"min_duration_s": -1.0}}, "min_duration_s must be 0 or more seconds, got -1"),
+        ({"collection": {"min_duration_s": float("nan")}}, "min_duration_s must be 0 or more seconds"),
+        ({"collection": {"label": ""}}, "label and path columns must be named"),
     ],
 )
 def test_bad_values_are_rejected(data, message):

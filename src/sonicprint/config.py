@@ -72,6 +72,14 @@ class CollectionConfig:
     #: saved model answers "unknown" where it wins; empty: every label is a maker
     background: str = ""
 
+    def __post_init__(self) -> None:
+        if not self.label or not self.path_column:
+            raise ConfigError("the label and path columns must be named")
+        if not self.min_duration_s >= 0:  # also refuses NaN
+            raise ConfigError(f"min_duration_s must be 0 or more seconds, got {self.min_duration_s}")
+        if self.min_tracks_per_label < 1:
+            raise ConfigError(f"min_tracks_per_label must be at least 1, got {self.min_tracks_per_label}")
+
 
 @dataclass(frozen=True)
 class SplitConfig:
