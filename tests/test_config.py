@@ -50,6 +50,10 @@ def test_toml_file(tmp_path):
         ({"collection": {"min_duration_s": -1.0}}, "min_duration_s must be 0 or more seconds, got -1"),
         ({"collection": {"min_duration_s": float("nan")}}, "min_duration_s must be 0 or more seconds"),
         ({"collection": {"label": ""}}, "label and path columns must be named"),
+        ({"features": {"window_s": float("nan")}}, "window_s must be positive"),
+        ({"features": {"n_mels": 0}}, "need 0 < n_mfcc <= n_mels"),
+        ({"features": {"n_mfcc": 40, "n_mels": 32}}, "n_mfcc=40, n_mels=32"),
+        ({"split": {"seed": -1}}, "seed must be 0 or more, got -1"),
     ],
 )
 def test_bad_values_are_rejected(data, message):

@@ -44,10 +44,15 @@ class FeatureConfig:
     separate: str = ""
 
     def __post_init__(self) -> None:
-        if self.sample_rate <= 0 or self.n_windows <= 0 or self.window_s <= 0:
+        if self.sample_rate <= 0 or self.n_windows <= 0 or not self.window_s > 0:  # NaN too
             raise ConfigError("sample_rate, n_windows and window_s must be positive")
         if self.hop_length <= 0 or self.n_fft <= 0 or self.hop_length > self.n_fft:
             raise ConfigError("need 0 < hop_length <= n_fft")
+        if min(self.n_mels, self.n_mfcc, self.mfcc_frames) <= 0 or self.n_mfcc > self.n_mels:
+            raise ConfigError(
+                f"need 0 < n_mfcc <= n_mels and mfcc_frames > 0 (the MFCCs come from the mel bands), got "
+                f"n_mfcc={self.n_mfcc}, n_mels={self.n_mels}, mfcc_frames={self.mfcc_frames}"
+            )
         if self.separate and self.separate.count(":") != 1:
             raise ConfigError(
                 f"separate is 'separator:stem' (e.g. 'repet_sim:vocals'), got {self.separate!r}"
@@ -107,6 +112,8 @@ class SplitConfig:
             raise ConfigError(f"folds must be at least 2, got {self.folds}")
         if self.repeats < 1:
             raise ConfigError(f"repeats must be at least 1, got {self.repeats}")
+        if self.seed < 0:
+            raise ConfigError(f"seed must be 0 or more, got {self.seed}")
         if not 0 < self.test_fraction < 1 or not 0 <= self.val_fraction < 1:
             raise ConfigError("test_fraction must be in (0, 1) and val_fraction in [0, 1)")
         if self.test_fraction + self.val_fraction >= 1:
