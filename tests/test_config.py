@@ -54,11 +54,33 @@ def test_toml_file(tmp_path):
         ({"features": {"n_mels": 0}}, "need 0 < n_mfcc <= n_mels"),
         ({"features": {"n_mfcc": 40, "n_mels": 32}}, "n_mfcc=40, n_mels=32"),
         ({"split": {"seed": -1}}, "seed must be 0 or more, got -1"),
+        ({"workers": -1}, "workers must be 0"),
     ],
 )
 def test_bad_values_are_rejected(data, message):
     with pytest.raises(ConfigError, match=message):
         from_dict(ExperimentConfig, data)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"train": {"lr": 0.0}}, "lr must be positive"),
+        ({"train": {"momentum": 1.5}}, r"momentum must be in \[0, 1\), got 1.5"),
+        ({"train": {"weight_decay": -1.0}}, "weight decay must be 0 or more"),
+        ({"train": {"batch_size": -2}}, "batch_size must be 0 or more, got -2"),
+        ({"train": {"patience": -1}}, "patience must be 0 or more"),
+        ({"train": {"n_mels": 0}}, "n_mels must be positive"),
+        ({"train": {"clip_s": float("nan")}}, "clip_s, hop_s, epochs and n_mels must be positive"),
+        ({"train": {"device": "tpu"}}, "device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
+        ({"val_fraction": 0.0}, r"val_fraction must be in \(0, 1\)"),
+        ({"grid_epochs": 0}, "grid_epochs must be at least 1"),
+        ({"grid_momentum": [2.0]}, "momentum must be in"),
+    ],
+)
+def test_bad_network_values_are_rejected(data, message):
+    with pytest.raises(ConfigError, match=message):
+        from_dict(DeepExperimentConfig, data)
 
 
 def test_configs_are_frozen():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -178,6 +179,8 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         if self.augment_copies < 0:
             raise ConfigError(f"augment_copies must be 0 or more, got {self.augment_copies}")
+        if self.workers < 0:
+            raise ConfigError(f"workers must be 0 (one per core) or more, got {self.workers}")
 
     @property
     def feature_sets(self) -> tuple[FeatureConfig, ...]:
@@ -376,8 +379,32 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
             raise ConfigError(f"optimizer must be 'sgd' or 'adamw', got {self.optimizer!r}")
-        if self.clip_s <= 0 or self.hop_s <= 0 or self.epochs <= 0:
-            raise ConfigError("clip_s, hop_s and epochs must be positive")
+        if not (self.clip_s > 0 and self.hop_s > 0 and self.epochs > 0 and self.n_mels > 0):  # NaN too
+            raise ConfigError("clip_s, hop_s, epochs and n_mels must be positive")
+        if self.lr is not None and not self.lr > 0:
+            raise ConfigError(f"lr must be positive (or None: from an LR range test), got {self.lr}")
+        _check_momentum_and_decay([self.momentum], [self.weight_decay])
+        counts = {
+            "batch_size": self.batch_size,
+            "patience": self.patience,
+            "clips_per_epoch": self.clips_per_epoch,
+            "seed": self.seed,
+            "augment_threads": self.augment_threads,
+        }
+        for name, value in counts.items():
+            if value < 0:
+                raise ConfigError(f"{name} must be 0 or more, got {value}")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+            raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+
+
+def _check_momentum_and_decay(momenta: Sequence[float], weight_decays: Sequence[float]) -> None:
+    for momentum in momenta:
+        if not 0 <= momentum < 1:
+            raise ConfigError(f"momentum must be in [0, 1), got {momentum}")
+    for decay in weight_decays:
+        if not decay >= 0:
+            raise ConfigError(f"weight decay must be 0 or more, got {decay}")
 
 
 @dataclass(frozen=True)
@@ -407,6 +434,11 @@ class DeepExperimentConfig:
 
     def __post_init__(self) -> None:
         _check_calibration(self.calibration)
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
+        if self.grid_epochs < 1:
+            raise ConfigError(f"grid_epochs must be at least 1, got {self.grid_epochs}")
+        _check_momentum_and_decay(self.grid_momentum, self.grid_weight_decay)
         if self.split.repeats != 1:
             raise ConfigError(
                 f"split.repeats is {self.split.repeats}, but a network experiment runs its folds once; "

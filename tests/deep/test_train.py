@@ -323,3 +323,15 @@ def test_augmented_training_does_not_depend_on_the_thread_count(data):
     assert [h["train_loss"] for h in runs[0].history] == [h["train_loss"] for h in runs[1].history]
     plain = _train(data, replace(CONFIG, epochs=2))
     assert [h["train_loss"] for h in plain.history] != [h["train_loss"] for h in runs[0].history]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_asking_for_cuda_where_there_is_none_fails_before_any_work():
+    from sonicprint.config import DeepExperimentConfig
+    from sonicprint.deep.experiment import validate_deep_config
+    from sonicprint.errors import ConfigError
+
+    config = DeepExperimentConfig(train=replace(TrainConfig(), device="cuda"))
+    with pytest.raises(ConfigError, match="device 'cuda' asked for, but torch sees no CUDA device"):
+        validate_deep_config(config)
+    validate_deep_config(replace(config, train=replace(config.train, device="auto")))  # falls back to CPU

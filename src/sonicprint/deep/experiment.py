@@ -64,11 +64,14 @@ def metrics_grouping(config: DeepExperimentConfig) -> str:
 
 
 def validate_deep_config(config: DeepExperimentConfig) -> None:
-    """Fail before any work when the network, one of its parameters, a robustness condition or a map method
-    is wrong (each error lists the known names or the parameters the network takes). The network is built
-    once, so a bad parameter value fails here too."""
+    """Fail before any work when the network, one of its parameters, a robustness condition, a map method
+    or the device is wrong (each error lists the known names or the parameters the network takes). The
+    network is built once, so a bad parameter value fails here too."""
     from ..evaluation import MAPS
     from .networks import NETWORKS
+    from .train import pick_device
+
+    pick_device(config.train.device)
 
     for name in config.robustness:
         CONDITIONS.get(name)

@@ -22,6 +22,7 @@ import torch
 from torch.nn import functional as F
 
 from ..config import TrainConfig, to_dict
+from ..errors import ConfigError
 from .augment import augment_audio, mixup, spec_augment
 from .clips import balanced_sample, cut_clips, slice_clip
 from .melspec import LogMel
@@ -93,8 +94,12 @@ class TrainedNetwork:
 
 
 def pick_device(name: str) -> torch.device:
+    """``"auto"``: CUDA when torch sees a device, else the CPU; ``"cuda"`` when there is none is an error
+    that says so (rather than torch's, deep inside training)."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} asked for, but torch sees no CUDA device here; use cpu or auto")
     return torch.device(name)
 
 
