@@ -19,6 +19,7 @@ import numpy as np
 from .collection import read_manifest
 from .compare import compare_runs
 from .config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
+from .errors import ConfigError
 from .experiment import run_experiment
 from .features import seed_feature_config
 from .predict import predict_files
@@ -62,11 +63,30 @@ def generate_collection(
     """Write a synthetic labelled collection and its ``manifest.csv`` (columns path, producer, artist, album).
 
     Formats (FLAC, WAV, MP3) and rates (22.05, 44.1, 48 kHz) are drawn independently of the labels,
-    so no format can stand in for a producer.
+    so no format can stand in for a producer. A collection generated before in ``out_dir`` is replaced;
+    any other ``audio`` folder there is left alone.
+
+    Raises
+    ------
+    ConfigError
+        When a count is below 1 (``queries`` below 0) or ``duration_s`` is under a second, or when
+        ``out_dir`` holds an ``audio`` folder this function did not write.
     """
+    counts = {"producers": producers, "artists": artists, "tracks_per_pair": tracks_per_pair}
+    for name, count in counts.items():
+        if count < 1:
+            raise ConfigError(f"{name} must be at least 1, got {count}")
+    if queries < 0:
+        raise ConfigError(f"queries must be 0 or more, got {queries}")
+    if not duration_s >= 1.0:
+        raise ConfigError(f"duration_s must be at least 1 second, got {duration_s}")
     out = Path(out_dir)
     audio = out / "audio"
     if audio.exists():
+        if not _generated_here(out):
+            raise ConfigError(
+                f"{audio} exists and was not written by 'sonicprint generate'; choose a new or empty folder"
+            )
         shutil.rmtree(audio)
     audio.mkdir(parents=True)
     rng = np.random.default_rng(seed)
@@ -106,7 +126,7 @@ def generate_collection(
         rows.append({**first, "path": copy.as_posix()})
     manifest = out / "manifest.csv"
     with manifest.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["path", "producer", "artist", "album"])
+        writer = csv.DictWriter(handle, fieldnames=list(GENERATED_COLUMNS))
         writer.writeheader()
         writer.writerows(rows)
     query_dir = out / "queries"
@@ -120,6 +140,21 @@ def generate_collection(
         _write(path, render_track(p, a, rng=qrng, duration_s=duration_s), 44100, "flac")
         query_list.append((path, p.name, a.name))
     return GeneratedCollection(manifest, audio, query_list)
+
+
+#: the header of every manifest :func:`generate_collection` writes
+GENERATED_COLUMNS = ("path", "producer", "artist", "album")
+
+
+def _generated_here(out: Path) -> bool:
+    """Whether ``out`` holds a collection :func:`generate_collection` wrote (its manifest beside the audio),
+    so replacing its ``audio`` folder destroys nothing else."""
+    try:
+        with (out / "manifest.csv").open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError):
+        return False
+    return tuple(header) == GENERATED_COLUMNS
 
 
 def demo_configs(*, executor: str = "process", workers: int = 0) -> dict[str, ExperimentConfig]:
