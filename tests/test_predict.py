@@ -163,6 +163,15 @@ def test_an_interrupted_embedding_resumes_where_it_stopped(trained, tmp_path, mo
         embed_to_npz(model, files, out)
 
 
+def test_embedding_into_a_file_that_is_not_an_embeddings_file_is_refused_and_leaves_it(trained, tmp_path):
+    model, query = trained
+    results = tmp_path / "results.csv"
+    results.write_text("path,verdict\n")
+    with pytest.raises(FileProblem, match=r"results\.csv: not an embeddings file .*; pass a new output file"):
+        embed_to_npz(model, [query], results)
+    assert results.read_text() == "path,verdict\n"
+
+
 def test_an_embedded_catalogue_is_searched_without_embedding_it_again(trained, tmp_path, monkeypatch, capsys):
     model, query = trained
     catalogue = sorted(str(p) for p in query.parent.iterdir())  # the query's own folder

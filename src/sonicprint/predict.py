@@ -222,10 +222,13 @@ def embed_to_npz(
     model_sha = content_hash(model_path)
     done: dict[str, np.ndarray] = {}
     if out.exists():
-        with np.load(out) as previous:
-            if "model_sha256" in previous:  # one written before outputs named their model is made again
-                _require_same_model(out, str(previous["model_sha256"]), model_sha)
-                done.update(zip(previous["paths"].tolist(), previous["embeddings"]))
+        try:
+            previous, made_by = _read_embeddings(out)
+        except FileProblem as exc:
+            raise FileProblem(out, f"{exc.problem}; pass a new output file") from exc
+        if made_by:  # one written before outputs named their model is made again
+            _require_same_model(out, made_by, model_sha)
+            done.update(zip(previous.paths, previous.vectors))
     if progress_path.exists():
         lines = _whole_lines(progress_path).splitlines()  # a line cut short: its file is embedded again
         header = json.loads(lines[0]) if lines else {}
@@ -298,6 +301,24 @@ def load_index(index_path: str | Path, model_path: str | Path) -> Embeddings:
     from .collection import content_hash
 
     path = Path(index_path)
+    embeddings, made_by = _read_embeddings(path)
+    if made_by != content_hash(model_path):
+        raise ConfigError(
+            f"{path} holds embeddings of another model (or names none): embed the recordings again with "
+            f"{model_path}"
+        )
+    return embeddings
+
+
+def _read_embeddings(path: Path) -> tuple[Embeddings, str]:
+    """The embeddings in a file :func:`embed_to_npz` wrote, and the SHA-256 of the model that made them
+    (empty when a version that did not name it wrote the file).
+
+    Raises
+    ------
+    FileProblem
+        When the file cannot be read as an embeddings file, or its arrays do not fit together.
+    """
     try:
         with np.load(path) as stored:
             made_by = str(stored["model_sha256"]) if "model_sha256" in stored else ""
@@ -308,12 +329,7 @@ def load_index(index_path: str | Path, model_path: str | Path) -> Embeddings:
         raise FileProblem(
             path, f"damaged embeddings file: {len(paths)} paths but embeddings of shape {vectors.shape}"
         )
-    if made_by != content_hash(model_path):
-        raise ConfigError(
-            f"{path} holds embeddings of another model (or names none): embed the recordings again with "
-            f"{model_path}"
-        )
-    return Embeddings(paths, vectors)
+    return Embeddings(paths, vectors), made_by
 
 
 def find_similar(
