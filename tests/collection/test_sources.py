@@ -27,6 +27,26 @@ def test_csv_manifest_with_groups_and_root(tmp_path):
     assert [p.where.rsplit(":", 1)[1] for p in source.problems] == ["4", "5"]
 
 
+def test_a_track_listed_twice_is_reported_and_left_out_where_its_rows_disagree(tmp_path):
+    (tmp_path / "m.csv").write_text(
+        "path,producer,album\n"
+        "a.wav,P1,X\n"
+        "b.wav,P2,Y\n"
+        "./a.wav,P1,X\n"  # the same file again, the same row: one track
+        "b.wav,P1,Y\n"  # another label for b: which is right cannot be told
+        "c.wav,P3,Z\n"
+        "c.wav,P3,W\n"  # another album for c: the split cannot place it
+    )
+    source = read_manifest(tmp_path / "m.csv", label="producer", group_columns=["album"], audio_root="/d")
+    assert [(t.path, t.label) for t in source.tracks] == [("/d/a.wav", "P1")]
+    problems = {p.where.rsplit(":", 1)[1]: p.problem for p in source.problems}
+    assert problems == {
+        "4": "./a.wav listed again (first on line 2); row ignored",
+        "5": "b.wav listed again, unlike line 3 (producer 'P2', here 'P1'); track left out",
+        "7": "c.wav listed again, unlike line 6 (groups); track left out",
+    }
+
+
 def test_parquet_manifest(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq

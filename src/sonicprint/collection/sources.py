@@ -7,6 +7,7 @@ bad row is reported by name and never silently dropped.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,8 @@ def read_manifest(
     if not rows:
         raise ManifestError(manifest, "lists no tracks (a header row and nothing under it)")
     root = Path(audio_root) if audio_root is not None else manifest.parent
-    tracks: list[TrackSource] = []
+    first_seen: dict[str, tuple[int, TrackSource]] = {}  # a path's first row: its line and track
+    conflicting: set[str] = set()
     problems: list[SourceProblem] = []
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         where = f"{manifest}:{number}"
@@ -87,8 +89,22 @@ def read_manifest(
             continue
         path = Path(raw_path)
         path = path if path.is_absolute() else root / path
-        groups = {g: str(row.get(g) or "").strip() for g in group_columns}
-        tracks.append(TrackSource(str(path), value, groups))
+        track = TrackSource(str(path), value, {g: str(row.get(g) or "").strip() for g in group_columns})
+        key = os.path.normpath(track.path)
+        if key not in first_seen:
+            first_seen[key] = (number, track)
+            continue
+        line, first = first_seen[key]
+        if (first.label, first.groups) == (track.label, track.groups):
+            problem = f"{raw_path} listed again (first on line {line}); row ignored"
+        else:
+            # which row is right cannot be told: a track with two labels must not train or score either way
+            conflicting.add(key)
+            said = f"{label} {first.label!r}, here {track.label!r}"
+            said = "groups" if first.label == track.label else said
+            problem = f"{raw_path} listed again, unlike line {line} ({said}); track left out"
+        problems.append(SourceProblem(where, problem))
+    tracks = [track for key, (_, track) in first_seen.items() if key not in conflicting]
     return CollectionSource(tracks, problems, label, tuple(group_columns), str(manifest))
 
 
