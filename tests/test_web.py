@@ -196,6 +196,19 @@ def test_a_missing_model_is_an_error_before_any_port_is_opened(tmp_path, capsys)
     assert "none.pt: model file not found" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"port": 70000}, r"port must be in 0-65535 \(0: any free one\), got 70000"),
+        ({"port": -1}, "got -1"),
+        ({"max_upload_mb": 0.0}, "max_upload_mb must be positive"),
+    ],
+)
+def test_impossible_server_settings_are_refused_before_the_model_is_loaded(tmp_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        make_server(tmp_path / "none.pt", **options)  # no model there: the settings are checked first
+
+
 def test_a_port_in_use_is_a_clear_error(server, trained):
     with pytest.raises(SonicprintError, match=r"cannot listen on 127\.0\.0\.1:\d+"):
         make_server(trained[0], port=server.server_address[1])

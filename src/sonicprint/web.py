@@ -114,10 +114,12 @@ def make_server(
     SonicprintError
         When the address cannot be listened on (a port in use, say).
     ValueError
-        When ``max_upload_mb`` is not positive.
+        When ``max_upload_mb`` is not positive, or ``port`` is not one (0 to 65535).
     """
-    if max_upload_mb <= 0:
+    if not max_upload_mb > 0:
         raise ValueError(f"max_upload_mb must be positive, got {max_upload_mb}")
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port must be in 0-65535 (0: any free one), got {port}")
     predictor = Predictor(model_path)
     embeddings = load_index(index, model_path) if index is not None else None
     try:
