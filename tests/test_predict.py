@@ -360,3 +360,13 @@ def test_predict_from_the_command_line_takes_folders_and_lists(trained, tmp_path
     assert "0 files predicted (0 unknown, 0 errors), 2 already there" in capsys.readouterr().out
     assert main(["predict", str(model)]) == 2
     assert "no input files" in capsys.readouterr().err
+
+
+def test_a_run_folder_stands_for_the_model_it_saved(trained, tmp_path, capsys):
+    model, query = trained
+    assert main(["predict", str(model), str(query), "--json"]) == 0
+    by_file = json.loads(capsys.readouterr().out)
+    assert main(["predict", str(model.parent), str(query), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["top"] == by_file[0]["top"]
+    assert main(["predict", str(tmp_path), str(query)]) == 2
+    assert f"{tmp_path}: a folder without a model.pt, not a model file" in capsys.readouterr().err

@@ -47,6 +47,15 @@ def _probability(text: str) -> float:
     return value
 
 
+MODEL_HELP = "a model saved by 'experiment' or 'cnn' (model.pt), or the folder it was saved in"
+
+
+def _model_file(text: str) -> str:
+    """A model file; an experiment's or network run's output folder stands for the model.pt it holds."""
+    saved = Path(text) / "model.pt"
+    return str(saved) if saved.is_file() else text
+
+
 def _columns(text: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(",") if c.strip())
 
@@ -176,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--quiet", action="store_true")
 
     pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
-    pred.add_argument("model")
+    pred.add_argument("model", type=_model_file, help=MODEL_HELP)
     pred.add_argument("files", nargs="*", help=FILES_HELP)
     pred.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
     pred.add_argument(
@@ -251,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument("--quiet", action="store_true")
 
     emb = sub.add_parser("embed", help="each file's embedding by a saved model, into an .npz file")
-    emb.add_argument("model")
+    emb.add_argument("model", type=_model_file, help=MODEL_HELP)
     emb.add_argument("files", nargs="*", help=FILES_HELP)
     emb.add_argument("--files-from", metavar="LIST", help=FILES_FROM_HELP)
     emb.add_argument(
@@ -264,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser(
         "similar", help="the files that sound most like a query recording, or a maker, to a saved model"
     )
-    sim.add_argument("model")
+    sim.add_argument("model", type=_model_file, help=MODEL_HELP)
     sim.add_argument(
         "query", nargs="?", help="the recording to match (with --maker: the first recording to search)"
     )
@@ -294,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     web = sub.add_parser("serve", help="a local web page that tells who made the recordings dropped on it")
-    web.add_argument("model", help="a model saved by 'experiment' or 'cnn' (model.pt)")
+    web.add_argument("model", type=_model_file, help=MODEL_HELP)
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     web.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0: any free one)")
     web.add_argument(

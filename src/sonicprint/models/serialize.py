@@ -124,6 +124,8 @@ def load_model(path: str | Path) -> LoadedModel:
     import torch
 
     path = Path(path)
+    if path.is_dir():
+        raise ModelFormatError(path, "a folder without a model.pt, not a model file")
     if not path.is_file():
         raise ModelFormatError(path, "model file not found")
     try:
