@@ -306,6 +306,31 @@ class AugmentConfig:
     #: pitch shifts by resampling (varispeed: tempo follows pitch), ~100x cheaper than a phase vocoder
     varispeed_pitch: bool = False
 
+    def __post_init__(self) -> None:
+        probabilities = {
+            "filter_prob": self.filter_prob,
+            "noise_prob": self.noise_prob,
+            "reverb_prob": self.reverb_prob,
+            "codec_prob": self.codec_prob,
+        }
+        for name, value in probabilities.items():
+            if not 0 <= value <= 1:
+                raise ConfigError(f"{name} must be a probability in [0, 1], got {value}")
+        amounts = {
+            "pitch_semitones": self.pitch_semitones,
+            "gain_db": self.gain_db,
+            "mixup_alpha": self.mixup_alpha,
+            "time_masks": self.time_masks,
+            "time_mask_frames": self.time_mask_frames,
+            "freq_masks": self.freq_masks,
+            "freq_mask_bands": self.freq_mask_bands,
+        }
+        for name, value in amounts.items():
+            if not value >= 0:
+                raise ConfigError(f"{name} must be 0 or more, got {value}")
+        if not 0 <= self.tempo_change < 1:
+            raise ConfigError(f"tempo_change must be in [0, 1) (0.1: x0.9 to x1.1), got {self.tempo_change}")
+
     @classmethod
     def robust(cls) -> AugmentConfig:
         """Every augmentation on, at moderate strength (the setting that targets the robustness table)."""
