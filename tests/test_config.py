@@ -76,6 +76,7 @@ def test_bad_values_are_rejected(data, message):
         ({"val_fraction": 0.0}, r"val_fraction must be in \(0, 1\)"),
         ({"grid_epochs": 0}, "grid_epochs must be at least 1"),
         ({"grid_momentum": [2.0]}, "momentum must be in"),
+        ({"grid_weight_decay": [-1e-4, 1e-4]}, "weight decay must be 0 or more, got -0.0001"),
         ({"train": {"augment": {"noise_prob": 1.5}}}, r"noise_prob must be a probability in \[0, 1\]"),
         ({"train": {"augment": {"time_masks": -1}}}, "time_masks must be 0 or more"),
         ({"train": {"augment": {"tempo_change": 1.0}}}, r"tempo_change must be in \[0, 1\)"),

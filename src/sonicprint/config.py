@@ -325,9 +325,7 @@ class AugmentConfig:
             "freq_masks": self.freq_masks,
             "freq_mask_bands": self.freq_mask_bands,
         }
-        for name, value in amounts.items():
-            if not value >= 0:
-                raise ConfigError(f"{name} must be 0 or more, got {value}")
+        _require_not_negative(amounts)
         if not 0 <= self.tempo_change < 1:
             raise ConfigError(f"tempo_change must be in [0, 1) (0.1: x0.9 to x1.1), got {self.tempo_change}")
 
@@ -416,9 +414,7 @@ class TrainConfig:
             "seed": self.seed,
             "augment_threads": self.augment_threads,
         }
-        for name, value in counts.items():
-            if value < 0:
-                raise ConfigError(f"{name} must be 0 or more, got {value}")
+        _require_not_negative(counts)
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
             raise ConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
 
@@ -428,8 +424,14 @@ def _check_momentum_and_decay(momenta: Sequence[float], weight_decays: Sequence[
         if not 0 <= momentum < 1:
             raise ConfigError(f"momentum must be in [0, 1), got {momentum}")
     for decay in weight_decays:
-        if not decay >= 0:
-            raise ConfigError(f"weight decay must be 0 or more, got {decay}")
+        _require_not_negative({"weight decay": decay})
+
+
+def _require_not_negative(values: Mapping[str, float]) -> None:
+    """A ConfigError naming the first of ``values`` (name: value) below 0 or NaN."""
+    for name, value in values.items():
+        if not value >= 0:
+            raise ConfigError(f"{name} must be 0 or more, got {value}")
 
 
 @dataclass(frozen=True)
