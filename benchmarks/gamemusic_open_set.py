@@ -70,12 +70,17 @@ def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))
 
 
+def background_labels(labels: list[str], names: list[str]) -> list[str]:
+    """Each track's composer where it is one of ``names``, else the background label."""
+    return [label if label in names else BACKGROUND for label in labels]
+
+
 def with_background(table, names: list[str], seed: int) -> dict:  # type: ignore[no-untyped-def]
     """Out-of-fold verdicts of the recipe with the other composers' tracks as a background class."""
     known = np.isin(table.labels, names)
     relabelled = replace(
         table,
-        labels=[lab if k else BACKGROUND for lab, k in zip(table.labels, known)],
+        labels=background_labels(table.labels, names),
         groups=[{"maker": h if k else lab} for lab, h, k in zip(table.labels, table.hashes, known)],
     )
     config = ExperimentConfig(
@@ -160,8 +165,7 @@ def not_music_verdicts(table, known, model, names: list[str], temperature: float
     kinds, features = not_music_features((STATS, MIX, MSD))
     plain = predict_tracks(model, features, per_window=True)
     calibrated = apply_temperature(plain, temperature)
-    is_known = np.isin(table.labels, names)
-    with_other = [lab if k else BACKGROUND for lab, k in zip(table.labels, is_known)]
+    with_other = background_labels(table.labels, names)
     labels = sorted(set(with_other))
     wide = build_model(ExperimentConfig(model=RECIPE), table)
     fit_tracks(
