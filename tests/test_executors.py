@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from sonicprint.executors import EXECUTORS, create_executor
@@ -10,6 +12,12 @@ def square_or_fail(x: int) -> int:
     if x == 3:
         raise ValueError("three is bad")
     return x * x
+
+
+def die_on_three(x: int) -> int:
+    if x == 3:
+        os._exit(1)  # as a crash in native code or the kernel's out-of-memory killer would end it
+    return x
 
 
 def _run(executor):
@@ -39,3 +47,8 @@ def test_ray_executor_on_a_local_cluster():
 def test_unknown_executor():
     with pytest.raises(UnknownNameError, match="known: process, ray, serial"):
         create_executor("dask")
+
+
+def test_a_dead_worker_stops_the_pool_with_what_to_do():
+    with pytest.raises(RuntimeError, match=r"worker process died; \d+ jobs unfinished.*__main__.*'serial'"):
+        list(create_executor("process", workers=2).map_unordered(die_on_three, list(range(6))))

@@ -93,7 +93,11 @@ class ProcessExecutor:
                         # A worker died (killed, or crashed in native code): not a problem of this job's
                         # file. Stop; finished work is kept and a rerun resumes.
                         raise RuntimeError(
-                            f"a worker process died; {len(pending) + 1} jobs unfinished"
+                            f"a worker process died; {len(pending) + 1} jobs unfinished (killed, out of "
+                            "memory, or crashed in native code; a script that starts this work must run it "
+                            "under `if __name__ == '__main__':`, since workers import the script; "
+                            "finished work is kept: run again, or use the 'serial' executor to see the "
+                            "crash)"
                         ) from exc
                     yield index, exc if exc is not None else future.result()
 
