@@ -313,3 +313,24 @@ def test_require_sound_names_a_silent_file_and_lets_quiet_audio_through():
     require_sound("quiet.wav", [np.zeros(10, np.float32), quiet])
     with pytest.raises(FileProblem, match=r"^gap\.wav: silent"):
         require_sound("gap.wav", [np.zeros(10, np.float32), np.full(10, 1e-6, np.float32), np.zeros(0)])
+
+
+def test_the_progress_bar_names_every_set_a_pass_computes(six_track_workspace, monkeypatch):
+    from sonicprint import pipeline
+
+    labels = []
+    bar = pipeline._progress
+
+    def recording(total, description, *, enabled):  # type: ignore[no-untyped-def]
+        labels.append((description, total))
+        return bar(total, description, enabled=False)
+
+    monkeypatch.setattr(pipeline, "_progress", recording)
+    mix = replace(TWO_WINDOW_MFCC, extractor="mix_stats")
+    stats = replace(TWO_WINDOW_MFCC, extractor="track_stats", n_windows=3)  # other windows: its own pass
+    extract_feature_sets(six_track_workspace, (TWO_WINDOW_MFCC, mix), executor="serial", per_window=True)
+    extract_features(six_track_workspace, stats, executor="serial", degraded_copy=1, siblings=(mix,))
+    assert labels == [
+        ("features (mfcc_stats, mix_stats)", 6),  # mix_stats computed alongside: no pass of its own
+        ("features (track_stats, degraded copy 1)", 6),
+    ]

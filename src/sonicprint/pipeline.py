@@ -372,8 +372,7 @@ def extract_features(
     ]
     if jobs:
         runner = create_executor(executor, workers=workers, **(executor_options or {}))
-        what = config.extractor + (f", degraded copy {degraded_copy}" if degraded_copy else "")
-        bar = _progress(len(jobs), f"features ({what})", enabled=progress)
+        bar = _progress(len(jobs), progress_label(config, jobs, degraded_copy), enabled=progress)
         for index, outcome in runner.map_unordered(extract_track, jobs):
             job = jobs[index]
             if isinstance(outcome, BaseException):
@@ -409,6 +408,13 @@ def extract_features(
         computed=len(jobs),
         per_window=per_window,
     )
+
+
+def progress_label(config: FeatureConfig, jobs: Sequence[ExtractJob], degraded_copy: int = 0) -> str:
+    """What a pass computes: its feature set and the sets computed alongside it for any of ``jobs``."""
+    alongside = dict.fromkeys(c.spec for job in jobs for c, _ in job.siblings)
+    names = ", ".join([config.spec, *(spec for spec in alongside if spec != config.spec)])
+    return f"features ({names}" + (f", degraded copy {degraded_copy})" if degraded_copy else ")")
 
 
 def extract_feature_sets(
