@@ -288,7 +288,17 @@ def test_a_manifest_without_one_usable_file_is_one_clear_error(tmp_path, capsys,
     assert main([*argv, "--workspace", str(tmp_path / "ws"), "--out", str(run), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "need at least 2 labels with 1+ usable tracks" in err and f"see {run / 'problems.txt'}" in err
+    assert "2 of the 2 listed files were not found" in err and "unless an audio root (--audio-root)" in err
     assert "also_missing.wav: error: file not found" in (run / "problems.txt").read_text()
+
+
+def test_the_missing_files_hint_waits_until_most_files_are_missing(tmp_path, capsys, write_audio, rng):
+    write_audio("a.wav", rng.standard_normal(44100).astype("float32") * 0.1, 44100)
+    (tmp_path / "m.csv").write_text("path,who\na.wav,A\nmissing.wav,B\n")
+    argv = ["experiment", str(tmp_path / "m.csv"), "--label", "who", "--min-duration", "0.5", "--quiet"]
+    assert main([*argv, "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "need at least 2 labels" in err and "were not found" not in err  # one of two found: no hint
 
 
 def test_path_column_flag_reads_another_column(tmp_path, capsys):

@@ -330,7 +330,7 @@ def run_experiment(
     if len(set(table.labels)) < 2:
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
-            f"found {len(set(table.labels))} (see {out / 'problems.txt'})"
+            f"found {len(set(table.labels))}{ingest_report.missing_note()} (see {out / 'problems.txt'})"
         )
     background = config.collection.background
     require_background_tracks(table.labels, background)

@@ -30,6 +30,9 @@ def content_hash(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+FILE_NOT_FOUND = "file not found"
+
+
 @dataclass
 class IngestReport:
     """What an ingest did: counts and every problem, by file."""
@@ -46,6 +49,17 @@ class IngestReport:
         out += [f"{path}: {status}: {reason}" for path, status, reason in self.skipped]
         return out
 
+    def missing_note(self) -> str:
+        """A hint for when most listed files were not found (their paths resolved against the wrong
+        folder, most likely); empty otherwise."""
+        missing = sum(reason == FILE_NOT_FOUND for _, _, reason in self.skipped)
+        if missing <= self.ok:  # most files found: the folder is right, a few are gone
+            return ""
+        return (
+            f"; {missing} of the {self.ok + len(self.skipped)} listed files were not found: a manifest's "
+            "relative paths are read from its own folder unless an audio root (--audio-root) names another"
+        )
+
 
 def check_track(path: str, *, min_duration_s: float) -> dict[str, object]:
     """Hash, probe and test-decode one file; returns the fields of its store row (pure of the store)."""
@@ -55,7 +69,7 @@ def check_track(path: str, *, min_duration_s: float) -> dict[str, object]:
         stat = p.stat()
     except OSError as exc:
         reason = (
-            "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read file ({exc.strerror})"
+            FILE_NOT_FOUND if isinstance(exc, FileNotFoundError) else f"cannot read file ({exc.strerror})"
         )
         return {
             **fields,

@@ -107,7 +107,8 @@ def run_deep_experiment(
     if len(set(labels)) < 2:
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks, found "
-            f"{len(set(labels))} in {len(labels)} usable tracks (see {out / 'problems.txt'})"
+            f"{len(set(labels))} in {len(labels)} usable tracks{ingest.missing_note()} "
+            f"(see {out / 'problems.txt'})"
         )
     background = config.collection.background
     require_background_tracks(labels, background)
