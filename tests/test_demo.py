@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sonicprint.cli import main
+from sonicprint.collection import read_manifest
 from sonicprint.demo import generate_collection
 from sonicprint.errors import ConfigError
 
@@ -28,10 +31,10 @@ def test_impossible_sizes_are_refused_before_anything_is_written(tmp_path, chang
 
 def test_generating_again_replaces_the_collection_the_same_way(tmp_path):
     first = generate_collection(tmp_path, **SMALL)
-    listed = sorted(p.relative_to(tmp_path) for p in first.audio_root.rglob("*"))
+    listed = sorted(p.relative_to(tmp_path) for p in (first.audio_root / "audio").rglob("*"))
     manifest = first.manifest.read_text()
     again = generate_collection(tmp_path, **SMALL)
-    assert sorted(p.relative_to(tmp_path) for p in again.audio_root.rglob("*")) == listed
+    assert sorted(p.relative_to(tmp_path) for p in (again.audio_root / "audio").rglob("*")) == listed
     assert again.manifest.read_text() == manifest
 
 
@@ -50,3 +53,11 @@ def test_an_audio_folder_it_did_not_write_is_never_replaced(tmp_path, capsys):
 def test_the_command_line_refuses_an_impossible_size(tmp_path, capsys):
     assert main(["generate", str(tmp_path / "out"), "--producers", "0"]) == 2
     assert "producers must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_the_manifest_works_as_it_is_from_any_folder(tmp_path, monkeypatch):
+    made = generate_collection(tmp_path / "collection", **SMALL)
+    monkeypatch.chdir(tmp_path)
+    source = read_manifest(made.manifest.relative_to(tmp_path), label="producer")  # no audio root given
+    assert len(source.tracks) == 2 + 2  # with the damaged file and the duplicate it plants
+    assert all(Path(track.path).is_file() for track in source.tracks)

@@ -94,12 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
 
     gen = sub.add_parser("generate", help="write a synthetic labelled collection (producers x artists)")
-    gen.add_argument("out")
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--producers", type=int, default=5)
-    gen.add_argument("--artists", type=int, default=3)
-    gen.add_argument("--tracks-per-pair", type=int, default=4)
-    gen.add_argument("--duration", type=float, default=20.0)
+    gen.add_argument(
+        "out",
+        help="folder for manifest.csv (path, producer, artist, album), audio/ and queries/ "
+        "(held-out files); a collection generated there before is replaced",
+    )
+    gen.add_argument("--seed", type=int, default=0, help="the same seed writes the same files (default 0)")
+    gen.add_argument("--producers", type=int, default=5, help="default 5")
+    gen.add_argument("--artists", type=int, default=3, help="each records with every producer (default 3)")
+    gen.add_argument("--tracks-per-pair", type=int, default=4, help="per producer and artist (default 4)")
+    gen.add_argument("--duration", type=float, default=20.0, help="seconds per track (default 20)")
 
     exp = sub.add_parser("experiment", help="cross-validated experiment on a labelled collection")
     exp.add_argument(
@@ -567,7 +571,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         tracks_per_pair=args.tracks_per_pair,
         duration_s=args.duration,
     )
-    print(f"manifest: {made.manifest}\naudio:    {made.audio_root}")
+    print(f"manifest: {made.manifest}\naudio:    {made.audio_root / 'audio'}")
+    print(f"try:      sonicprint experiment {made.manifest} --label producer --group-columns album,artist")
     return 0
 
 

@@ -29,6 +29,7 @@ from .synth import make_artists, make_producers, render_track
 @dataclass(frozen=True)
 class GeneratedCollection:
     manifest: Path
+    #: the folder the manifest's relative paths are under: the manifest's own (the audio is in ``audio/``)
     audio_root: Path
     queries: list[tuple[Path, str, str]]  # held-out files: (path, producer, artist)
 
@@ -60,7 +61,8 @@ def generate_collection(
     queries: int = 4,
     with_problems: bool = True,
 ) -> GeneratedCollection:
-    """Write a synthetic labelled collection and its ``manifest.csv`` (columns path, producer, artist, album).
+    """Write a synthetic labelled collection under ``out_dir/audio`` and its ``manifest.csv`` (columns path,
+    producer, artist, album; paths relative to the manifest's folder, so it needs no ``--audio-root``).
 
     Formats (FLAC, WAV, MP3) and rates (22.05, 44.1, 48 kHz) are drawn independently of the labels,
     so no format can stand in for a producer. A collection generated before in ``out_dir`` is replaced;
@@ -106,7 +108,10 @@ def generate_collection(
                 rel = Path(p.name.replace(" ", "_")) / f"{a.name.replace(' ', '_')}_{k + 1:02d}.{fmt}"
                 (audio / rel).parent.mkdir(parents=True, exist_ok=True)
                 _write(audio / rel, stereo, rate, fmt)
-                rows.append({"path": rel.as_posix(), "producer": p.name, "artist": a.name, "album": album})
+                # relative to the manifest's folder, so the manifest works as it is, wherever ``out`` lies
+                rows.append(
+                    {"path": f"audio/{rel.as_posix()}", "producer": p.name, "artist": a.name, "album": album}
+                )
     if with_problems:
         damaged = audio / "damaged.flac"
         damaged.write_bytes(
@@ -114,7 +119,7 @@ def generate_collection(
         )
         rows.append(
             {
-                "path": "damaged.flac",
+                "path": "audio/damaged.flac",
                 "producer": producer_styles[0].name,
                 "artist": artist_styles[0].name,
                 "album": "damaged",
@@ -122,7 +127,7 @@ def generate_collection(
         )
         first = rows[0]
         copy = Path(first["path"]).with_name("copy_of_" + Path(first["path"]).name)
-        shutil.copyfile(audio / first["path"], audio / copy)
+        shutil.copyfile(out / first["path"], out / copy)
         rows.append({**first, "path": copy.as_posix()})
     manifest = out / "manifest.csv"
     with manifest.open("w", newline="") as handle:
@@ -139,7 +144,7 @@ def generate_collection(
         path = query_dir / f"query_{q + 1}.flac"
         _write(path, render_track(p, a, rng=qrng, duration_s=duration_s), 44100, "flac")
         query_list.append((path, p.name, a.name))
-    return GeneratedCollection(manifest, audio, query_list)
+    return GeneratedCollection(manifest, out, query_list)
 
 
 #: the header of every manifest :func:`generate_collection` writes
