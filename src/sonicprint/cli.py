@@ -255,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="clips per batch (default: 32 on CPU, the most that fit on CUDA)",
     )
+    cnn.add_argument(
+        "--return-freed-memory",
+        action="store_true",
+        help="on the CPU, give freed memory back to the system after each batch: slower, with a lower "
+        "peak (by default it is kept for the next batch)",
+    )
     cnn.add_argument("--seed", type=int, default=0)
     cnn.add_argument("--workspace", default=".sonicprint")
     cnn.add_argument("--out", default="runs/cnn")
@@ -611,6 +617,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
             seed=args.seed,
             device=args.device,
             batch_size=args.batch_size,
+            keep_freed_memory=not args.return_freed_memory,
             augment=AugmentConfig.preset(args.augment),
         ),
         robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),

@@ -378,7 +378,9 @@ class TrainConfig:
     ``lr`` None runs an LR range test and takes its suggestion. ``optimizer``: ``sgd`` (momentum, weight
     decay) or ``adamw``. ``batch_size`` 0 picks the largest that fits (GPU) or 32 (CPU). Early stopping on
     validation track accuracy with ``patience`` epochs. ``augment_threads`` augment a batch's clips in
-    parallel (0: one per CPU core); the result does not depend on it.
+    parallel (0: one per CPU core); the result does not depend on it. ``keep_freed_memory``: training on
+    the CPU keeps freed memory for reuse instead of returning it to the system (glibc only; see
+    :mod:`sonicprint.deep.memory`): faster, and the process holds its peak memory until it ends.
     """
 
     network: str = "resnet"
@@ -398,6 +400,7 @@ class TrainConfig:
     device: str = "auto"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     augment_threads: int = 0
+    keep_freed_memory: bool = True
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):

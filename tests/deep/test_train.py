@@ -335,3 +335,15 @@ def test_asking_for_cuda_where_there_is_none_fails_before_any_work():
     with pytest.raises(ConfigError, match="device 'cuda' asked for, but torch sees no CUDA device"):
         validate_deep_config(config)
     validate_deep_config(replace(config, train=replace(config.train, device="auto")))  # falls back to CPU
+
+
+def test_cpu_training_keeps_freed_memory_unless_told_not_to(data, monkeypatch):
+    from sonicprint.deep import train as train_module
+
+    calls = []
+    monkeypatch.setattr(train_module, "keep_freed_memory", lambda: calls.append(True) or True)
+    short = replace(CONFIG, epochs=1)
+    _train(data, short)
+    assert calls == [True]
+    _train(data, replace(short, keep_freed_memory=False))
+    assert calls == [True]  # not asked again

@@ -26,6 +26,7 @@ from ..errors import ConfigError
 from .augment import augment_audio, mixup, spec_augment
 from .clips import balanced_sample, cut_clips, slice_clip
 from .melspec import LogMel
+from .memory import keep_freed_memory
 from .networks import create_network
 
 Track = Sequence[np.ndarray]  # the segments of one track
@@ -331,6 +332,8 @@ def train_network(
     from tqdm import tqdm
 
     device = pick_device(config.device)
+    if device.type == "cpu" and config.keep_freed_memory:
+        keep_freed_memory()  # no page faults on every batch's activations (see deep.memory)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     clip_n, hop_n = int(config.clip_s * sample_rate), int(config.hop_s * sample_rate)
