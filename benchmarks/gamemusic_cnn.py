@@ -107,6 +107,11 @@ def main() -> None:
         help="manifest column to keep whole in one fold (default: each file its own group)",
     )
     parser.add_argument("--tag", default="", help="suffix for the result names (e.g. the device)")
+    parser.add_argument(
+        "--return-freed-memory",
+        action="store_true",
+        help="as `sonicprint cnn`: CPU memory given back per batch",
+    )
     args = parser.parse_args()
     check_data()
     name = f"gamemusic_cnn_{args.network}" + ("" if args.augment == "none" else f"_augmented_{args.augment}")
@@ -137,6 +142,7 @@ def main() -> None:
             optimizer=args.optimizer,
             device=args.device,
             augment=augment,
+            keep_freed_memory=not args.return_freed_memory,
         ),
         robustness=conditions,
         final_model=False,
