@@ -209,9 +209,9 @@ def _training_tracks(model):  # type: ignore[no-untyped-def]
     with (data / "manifest.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     return [
-        (data / "audio" / r["path"], r["producer"])
+        (data / r["path"], r["producer"])
         for r in rows
-        if r["path"] != "damaged.flac" and "copy_of_" not in r["path"]
+        if r["path"] != "audio/damaged.flac" and "copy_of_" not in r["path"]
     ]
 
 
