@@ -25,6 +25,7 @@ RATE = 22050
 
 def train_once(network: str, keep: bool, epochs: int) -> dict[str, float]:
     """Child process: train ``network`` on seeded noise-and-tone tracks; seconds per epoch and peak RSS."""
+    import os
     import resource
 
     import numpy as np
@@ -33,7 +34,7 @@ def train_once(network: str, keep: bool, epochs: int) -> dict[str, float]:
     from sonicprint.config import AugmentConfig, TrainConfig
     from sonicprint.deep.train import train_network
 
-    torch.set_num_threads(len(__import__("os").sched_getaffinity(0)))
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
     rng = np.random.default_rng(0)
     tracks, labels = [], []
     t = np.arange(30 * RATE) / RATE
