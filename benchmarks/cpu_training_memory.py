@@ -70,7 +70,7 @@ def train_once(network: str, keep: bool, epochs: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--networks", default="resnet,resnext,densenet,crnn,wavenet")
+    parser.add_argument("--networks", default="", help="comma-separated (default: every registered one)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -78,7 +78,9 @@ def main() -> None:
         print(json.dumps(train_once(args.child[0], args.child[1] == "keep", args.epochs)))
         return
     rows = {}
-    for network in args.networks.split(","):
+    from sonicprint.deep.networks import list_networks
+
+    for network in args.networks.split(",") if args.networks else list_networks():
         runs = {}
         for mode in ("return", "keep"):
             out = subprocess.run(
