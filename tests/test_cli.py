@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -10,9 +11,24 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from sonicprint.cli import main
+from sonicprint.cli import build_parser, main
 from sonicprint.demo import generate_collection
 from sonicprint.predict import Predictor
+
+
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    (sub,) = (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+@pytest.mark.parametrize("command", sorted(_subcommands()))
+def test_every_option_says_what_it_does(command):
+    undocumented = [
+        action.dest
+        for action in _subcommands()[command]._actions
+        if not isinstance(action, argparse._HelpAction) and not (action.help or "").strip()
+    ]
+    assert undocumented == []
 
 
 def test_list_shows_every_registry(capsys):
@@ -97,8 +113,9 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     args = ["cnn", str(made.manifest), "--label", "producer", "--audio-root", str(made.audio_root)]
     args += ["--network", "wavenet", "--network-param", "pooling=mean_std"]
     args += ["--folds", "2", "--epochs", "1", "--clip", "2", "--hop", "2"]
-    args += ["--lr", "0.01", "--batch-size", "4", "--device", "cpu", "--min-duration", "2"]
-    args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run"), "--quiet"]
+    args += ["--lr", "0.01", "--lr-range-steps", "7", "--batch-size", "4", "--device", "cpu"]
+    args += ["--min-duration", "2", "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run")]
+    args += ["--quiet"]
     # B: music by none of the makers; memory given back, so this test process keeps no training peak
     assert main([*args, "--background", "Producer B", "--calibrate", "--return-freed-memory"]) == 0
     out = capsys.readouterr().out
@@ -106,6 +123,7 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["train"]["batch_size"] == 4 and config["train"]["network"] == "wavenet"
     assert config["train"]["keep_freed_memory"] is False
+    assert config["train"]["lr_range_steps"] == 7 and config["train"]["lr"] == 0.01
     assert config["train"]["network_params"] == {"pooling": "mean_std"}
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)[0]

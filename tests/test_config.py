@@ -66,6 +66,7 @@ def test_bad_values_are_rejected(data, message):
     ("data", "message"),
     [
         ({"train": {"lr": 0.0}}, "lr must be positive"),
+        ({"train": {"lr_range_steps": 1}}, "lr_range_steps must be at least 2 \\(batches\\), got 1"),
         ({"train": {"momentum": 1.5}}, r"momentum must be in \[0, 1\), got 1.5"),
         ({"train": {"weight_decay": -1.0}}, "weight decay must be 0 or more"),
         ({"train": {"batch_size": -2}}, "batch_size must be 0 or more, got -2"),

@@ -89,8 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="generate the built-in synthetic collection and run everything on it")
     demo.add_argument("--out", default="sonicprint-demo", help="output folder (default: %(default)s)")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--executor", default="process")
+    demo.add_argument(
+        "--seed", type=int, default=0, help="seed of the generated collection (default: %(default)s)"
+    )
+    demo.add_argument(
+        "--executor", default="process", help="process (default: one worker per core) or serial"
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
 
     gen = sub.add_parser("generate", help="write a synthetic labelled collection (producers x artists)")
@@ -100,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(held-out files); a collection generated there before is replaced",
     )
     gen.add_argument("--seed", type=int, default=0, help="the same seed writes the same files (default 0)")
-    gen.add_argument("--producers", type=int, default=5, help="default 5")
+    gen.add_argument("--producers", type=int, default=5, help="how many producers (default 5)")
     gen.add_argument("--artists", type=int, default=3, help="each records with every producer (default 3)")
     gen.add_argument("--tracks-per-pair", type=int, default=4, help="per producer and artist (default 4)")
     gen.add_argument("--duration", type=float, default=20.0, help="seconds per track (default 20)")
@@ -112,7 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
         "or with --from-tags a folder of tagged files",
     )
     exp.add_argument("--label", help="label column (producer, artist, composer, ...)")
-    exp.add_argument("--audio-root", help="folder that the manifest's relative paths are under")
+    exp.add_argument(
+        "--audio-root",
+        help="folder that the manifest's relative paths are under (default: the manifest's own folder)",
+    )
     exp.add_argument("--path-column", help="the manifest's column of file paths (default: path)")
     exp.add_argument(
         "--group-columns",
@@ -122,8 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--group", help=GROUP_HELP)
     exp.add_argument("--from-tags", action="store_true", help="label files from their own tags")
-    exp.add_argument("--model", help="model name (see 'sonicprint list')")
-    exp.add_argument("--model-param", type=_param, action="append", default=[], metavar="KEY=VALUE")
+    exp.add_argument("--model", help="model name (see 'sonicprint list'; default: logreg)")
+    exp.add_argument(
+        "--model-param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a constructor argument of the model (JSON value or string), e.g. priors=uniform; repeatable",
+    )
     exp.add_argument(
         "--features",
         type=_columns,
@@ -141,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the first study's setting: MFCC matrix of one 30 s window, PCA(12), KNN",
     )
-    exp.add_argument("--folds", type=int)
+    exp.add_argument("--folds", type=int, help="cross-validation folds (default: 3)")
     exp.add_argument(
         "--holdout", action="store_true", help="one train/val/test split (default 60/20/20) instead of k-fold"
     )
@@ -158,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="run the evaluation N times with split seeds SEED..SEED+N-1 and report the mean and spread",
     )
-    exp.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks")
+    exp.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks (default: 1)")
     exp.add_argument(
         "--background",
         metavar="LABEL",
@@ -166,13 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
         "so the saved model answers 'unknown' for music like theirs; group them by their real maker "
         "(--group) to measure it on makers it never heard",
     )
-    exp.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds)")
+    exp.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds; default: 10)")
     exp.add_argument("--config", help="TOML or JSON config file; flags override it")
-    exp.add_argument("--workspace", default=".sonicprint", help="collection database and feature cache")
+    exp.add_argument(
+        "--workspace",
+        default=".sonicprint",
+        help="collection database and feature cache, shared by runs (default: %(default)s)",
+    )
     exp.add_argument("--out", default="runs/experiment", help="report folder (default: %(default)s)")
     exp.add_argument("--json", help="also write the metrics JSON here")
-    exp.add_argument("--executor", help="process (default), serial or ray")
-    exp.add_argument("--workers", type=int)
+    exp.add_argument("--executor", help="process (default: one worker per core), serial or ray")
+    exp.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
     exp.add_argument("--no-maps", action="store_true", help="skip the t-SNE/UMAP maps")
     exp.add_argument(
         "--per-window",
@@ -186,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train also on N randomly degraded copies of each training track (tempo, pitch, filters, "
         "noise, room, MP3) for robustness; evaluated tracks stay as they are",
     )
-    exp.add_argument("--quiet", action="store_true")
+    exp.add_argument("--quiet", action="store_true", help="no progress bars")
 
     pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
     pred.add_argument("model", type=_model_file, help=MODEL_HELP)
@@ -211,9 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
     cnn.add_argument("source", help="manifest (.csv/.parquet) or a folder ROOT/<label>/[<album>/]<file>")
-    cnn.add_argument("--label", required=True)
-    cnn.add_argument("--audio-root")
-    cnn.add_argument("--group-columns", type=_columns, default=())
+    cnn.add_argument("--label", required=True, help="label column (producer, artist, composer, ...)")
+    cnn.add_argument(
+        "--audio-root",
+        help="folder that the manifest's relative paths are under (default: the manifest's own folder)",
+    )
+    cnn.add_argument(
+        "--group-columns",
+        type=_columns,
+        default=(),
+        help="comma-separated group columns to read (album,artist,game)",
+    )
     cnn.add_argument("--group", help=GROUP_HELP)
     cnn.add_argument("--network", default="resnet", help="resnet, resnext, densenet, crnn or wavenet")
     cnn.add_argument(
@@ -224,18 +250,51 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a constructor argument of the network (JSON value or string), e.g. pooling=mean_std",
     )
-    cnn.add_argument("--folds", type=int, default=5)
-    cnn.add_argument("--min-tracks", type=int, default=1)
+    cnn.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: %(default)s)")
+    cnn.add_argument(
+        "--min-tracks",
+        type=int,
+        default=1,
+        help="keep labels with at least this many tracks (default: %(default)s)",
+    )
     cnn.add_argument(
         "--background", metavar="LABEL", default="", help="as for 'experiment': tracks by none of the makers"
     )
-    cnn.add_argument("--min-duration", type=float, default=10.0, help="skip files shorter than this (s)")
+    cnn.add_argument(
+        "--min-duration",
+        type=float,
+        default=10.0,
+        help="skip files shorter than this (seconds; default: %(default)s)",
+    )
     cnn.add_argument("--clip", type=float, default=10.0, help="clip length in seconds (default: %(default)s)")
     cnn.add_argument("--hop", type=float, default=5.0, help="clip hop in seconds (default: %(default)s)")
-    cnn.add_argument("--epochs", type=int, default=30)
+    cnn.add_argument(
+        "--epochs",
+        type=int,
+        default=30,
+        help="most epochs per fold; early stopping may end sooner (default: %(default)s)",
+    )
     cnn.add_argument("--lr", type=float, help="learning rate (default: from an LR range test)")
-    cnn.add_argument("--optimizer", choices=["sgd", "adamw"], default="sgd")
-    cnn.add_argument("--augment", choices=["none", "fast", "robust"], default="none")
+    cnn.add_argument(
+        "--lr-range-steps",
+        type=int,
+        default=60,
+        help="batches the LR range test runs per fold, the learning rate rising from 1e-5 to 1 "
+        "(default: %(default)s; fewer for a quick run on a small collection)",
+    )
+    cnn.add_argument(
+        "--optimizer",
+        choices=["sgd", "adamw"],
+        default="sgd",
+        help="SGD with momentum and weight decay, or AdamW (default: %(default)s)",
+    )
+    cnn.add_argument(
+        "--augment",
+        choices=["none", "fast", "robust"],
+        default="none",
+        help="training-time augmentation: none, fast (varispeed pitch, no tempo change) or robust "
+        "(pitch, tempo, gain, filters, noise, reverb, MP3, SpecAugment, mixup); default: %(default)s",
+    )
     cnn.add_argument(
         "--stem",
         default="",
@@ -261,13 +320,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="on the CPU, give freed memory back to the system after each batch: slower, with a lower "
         "peak (by default it is kept for the next batch)",
     )
-    cnn.add_argument("--seed", type=int, default=0)
-    cnn.add_argument("--workspace", default=".sonicprint")
-    cnn.add_argument("--out", default="runs/cnn")
+    cnn.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the split, initial weights, clip sampling and augmentation (default: %(default)s)",
+    )
+    cnn.add_argument(
+        "--workspace",
+        default=".sonicprint",
+        help="collection database (each file's check, hash and decoder), shared by runs "
+        "(default: %(default)s)",
+    )
+    cnn.add_argument(
+        "--out",
+        default="runs/cnn",
+        help="report folder, with checkpoints and the saved model (default: %(default)s)",
+    )
     cnn.add_argument(
         "--resume", action="store_true", help="continue interrupted folds from their checkpoints"
     )
-    cnn.add_argument("--quiet", action="store_true")
+    cnn.add_argument("--quiet", action="store_true", help="no progress bars")
 
     emb = sub.add_parser("embed", help="each file's embedding by a saved model, into an .npz file")
     emb.add_argument("model", type=_model_file, help=MODEL_HELP)
@@ -613,6 +686,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
             hop_s=args.hop,
             epochs=args.epochs,
             lr=args.lr,
+            lr_range_steps=args.lr_range_steps,
             optimizer=args.optimizer,
             seed=args.seed,
             device=args.device,

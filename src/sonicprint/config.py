@@ -375,12 +375,13 @@ class AugmentConfig:
 class TrainConfig:
     """Training a spectrogram network on clips.
 
-    ``lr`` None runs an LR range test and takes its suggestion. ``optimizer``: ``sgd`` (momentum, weight
-    decay) or ``adamw``. ``batch_size`` 0 picks the largest that fits (GPU) or 32 (CPU). Early stopping on
-    validation track accuracy with ``patience`` epochs. ``augment_threads`` augment a batch's clips in
-    parallel (0: one per CPU core); the result does not depend on it. ``keep_freed_memory``: training on
-    the CPU keeps freed memory for reuse instead of returning it to the system (glibc only; see
-    :mod:`sonicprint.deep.memory`): faster, and the process holds its peak memory until it ends.
+    ``lr`` None runs an LR range test of ``lr_range_steps`` batches and takes its suggestion.
+    ``optimizer``: ``sgd`` (momentum, weight decay) or ``adamw``. ``batch_size`` 0 picks the largest that
+    fits (GPU) or 32 (CPU). Early stopping on validation track accuracy with ``patience`` epochs.
+    ``augment_threads`` augment a batch's clips in parallel (0: one per CPU core); the result does not
+    depend on it. ``keep_freed_memory``: training on the CPU keeps freed memory for reuse instead of
+    returning it to the system (glibc only; see :mod:`sonicprint.deep.memory`): faster, and the process
+    holds its peak memory until it ends.
     """
 
     network: str = "resnet"
@@ -390,6 +391,7 @@ class TrainConfig:
     n_mels: int = 128
     optimizer: str = "sgd"
     lr: float | None = None
+    lr_range_steps: int = 60
     momentum: float = 0.9
     weight_decay: float = 1e-4
     batch_size: int = 0
@@ -409,6 +411,8 @@ class TrainConfig:
             raise ConfigError("clip_s, hop_s, epochs and n_mels must be positive")
         if self.lr is not None and not self.lr > 0:
             raise ConfigError(f"lr must be positive (or None: from an LR range test), got {self.lr}")
+        if self.lr_range_steps < 2:
+            raise ConfigError(f"lr_range_steps must be at least 2 (batches), got {self.lr_range_steps}")
         _check_momentum_and_decay([self.momentum], [self.weight_decay])
         counts = {
             "batch_size": self.batch_size,

@@ -118,13 +118,17 @@ def test_lr_range_test_and_augmentation_run(data):
     config = replace(
         CONFIG,
         lr=None,
+        lr_range_steps=12,
         epochs=1,
         augment=replace(AugmentConfig.robust(), tempo_change=0.0, pitch_semitones=0.0, codec_prob=0.0),
     )
     trained = _train(data, config)
     finder = trained.lr_finder
-    assert finder is not None and len(finder["lr"]) == len(finder["loss"]) >= 5
+    assert finder is not None and 5 <= len(finder["lr"]) == len(finder["loss"]) <= 12
     assert finder["lr"] == sorted(finder["lr"]) and trained.lr == finder["suggestion"][0] > 0
+    # 12 steps span 1e-5 to 1 (it may stop early once the loss diverges)
+    assert finder["lr"][0] == pytest.approx(1e-5)
+    assert np.allclose(np.diff(np.log(finder["lr"])), np.log(1e5) / 11)
 
 
 def test_a_network_refuses_a_background_label_without_tracks_before_any_training(tmp_path):

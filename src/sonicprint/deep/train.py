@@ -217,10 +217,12 @@ def _optimiser(net: torch.nn.Module, config: TrainConfig, lr: float) -> torch.op
 
 
 def lr_range_test(
-    net, inputs, clips, config, rng, n_classes, *, steps: int = 60, lo: float = 1e-5, hi: float = 1.0
+    net, inputs, clips, config, rng, n_classes, *, lo: float = 1e-5, hi: float = 1.0
 ) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
-    """Leslie Smith's LR range test: raise the LR exponentially over ``steps`` batches and record the
-    smoothed loss. ``net`` is restored afterwards. The suggestion is a tenth of the LR at the lowest loss."""
+    """Leslie Smith's LR range test: raise the LR exponentially over ``config.lr_range_steps`` batches and
+    record the smoothed loss. ``net`` is restored afterwards. The suggestion is a tenth of the LR at the
+    lowest loss."""
+    steps = config.lr_range_steps
     saved = copy.deepcopy(net.state_dict())
     optimiser = _optimiser(net, config, lo)
     factor = (hi / lo) ** (1 / max(1, steps - 1))
