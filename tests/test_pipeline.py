@@ -309,10 +309,14 @@ def test_feature_sets_of_the_same_windows_are_decoded_once(six_track_workspace, 
 
 
 def test_require_sound_names_a_silent_file_and_lets_quiet_audio_through():
-    quiet = np.full(100, 1e-3, dtype=np.float32)  # -60 dBFS: quiet, not silent
+    quiet = (1e-3 * np.sin(np.arange(100) / 3)).astype(np.float32)  # -60 dBFS: quiet, not silent
     require_sound("quiet.wav", [np.zeros(10, np.float32), quiet])
+    require_sound("offset.wav", [0.5 + quiet])  # sound on a DC offset is still sound
     with pytest.raises(FileProblem, match=r"^gap\.wav: silent"):
         require_sound("gap.wav", [np.zeros(10, np.float32), np.full(10, 1e-6, np.float32), np.zeros(0)])
+    # a constant level, however loud, is no sound (a DC offset, or NaNs written as 16-bit PCM)
+    with pytest.raises(FileProblem, match=r"^dc\.wav: silent.*a constant level is no sound"):
+        require_sound("dc.wav", [np.full(100, -1.0, np.float32), np.full((2, 50), 0.3, np.float32)])
 
 
 def test_the_progress_bar_names_every_set_a_pass_computes(six_track_workspace, monkeypatch):

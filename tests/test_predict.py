@@ -28,12 +28,15 @@ def test_silent_or_too_short_files_get_an_error_not_a_verdict(trained, tmp_path)
     silent, short = tmp_path / "silent.wav", tmp_path / "blip.wav"
     sf.write(silent, np.zeros(22050 * 3, dtype=np.float32), 22050)
     sf.write(short, 0.5 * np.ones(2000, dtype=np.float32), 22050)  # 0.09 s, loud
-    results = [predictor.predict(path) for path in (silent, short, query)]
+    direct_current = tmp_path / "dc.wav"  # a constant level, e.g. a float file of NaNs saved as 16-bit PCM
+    sf.write(direct_current, np.full(22050 * 3, -1.0, dtype=np.float32), 22050)
+    results = [predictor.predict(path) for path in (silent, short, direct_current, query)]
     assert not results[0].verdict and results[0].error.startswith("silent: no sound above -100 dBFS")
     assert not results[1].verdict and results[1].error == (
         "too short: 0.09 s of audio, at least 1 s needed to attribute"
     )
-    assert results[2].error is None and results[2].verdict  # the batch goes on
+    assert not results[2].verdict and results[2].error.startswith("silent: ")
+    assert results[3].error is None and results[3].verdict  # the batch goes on
     with pytest.raises(FileProblem, match=r"silent\.wav: silent"):
         predictor.embed(silent)
 

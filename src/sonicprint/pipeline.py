@@ -225,11 +225,19 @@ SILENCE_PEAK = 1e-5
 
 
 def require_sound(path: str | Path, windows: Sequence[np.ndarray]) -> None:
-    """Raise a FileProblem naming ``path`` when every one of its decoded ``windows`` is silent."""
-    if all(w.size == 0 or float(np.max(np.abs(w))) < SILENCE_PEAK for w in windows):
+    """Raise a FileProblem naming ``path`` when every one of its decoded ``windows`` is silent: no sample
+    strays more than :data:`SILENCE_PEAK` from the window's mean. A constant level is no sound either (a DC
+    offset, or NaNs that a writer turned into full-scale PCM)."""
+    if all(w.size == 0 or _peak_about_mean(w) < SILENCE_PEAK for w in windows):
         raise FileProblem(
-            path, "silent: no sound above -100 dBFS in the analysed audio, nothing to attribute"
+            path,
+            "silent: no sound above -100 dBFS in the analysed audio (a constant level is no sound), "
+            "nothing to attribute",
         )
+
+
+def _peak_about_mean(window: np.ndarray) -> float:
+    return float(np.max(np.abs(window - np.mean(window, axis=-1, keepdims=True))))
 
 
 def compute_feature_sets(
