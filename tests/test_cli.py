@@ -321,26 +321,14 @@ def test_the_missing_files_hint_waits_until_most_files_are_missing(tmp_path, cap
     assert "need at least 2 labels" in err and "were not found" not in err  # one of two found: no hint
 
 
-def test_path_column_flag_reads_another_column(tmp_path, capsys):
+@pytest.mark.parametrize("command", ["experiment", "cnn"])
+def test_path_column_flag_reads_another_column(tmp_path, capsys, command):
     (tmp_path / "m.csv").write_text("file,who\nmissing.wav,A\n")
-    assert (
-        main(
-            [
-                "experiment",
-                str(tmp_path / "m.csv"),
-                "--label",
-                "who",
-                "--path-column",
-                "file",
-                "--workspace",
-                str(tmp_path / "ws"),
-                "--out",
-                str(tmp_path / "run"),
-                "--quiet",
-            ]
-        )
-        == 2
-    )
+    args = [command, str(tmp_path / "m.csv"), "--label", "who", "--path-column", "file"]
+    args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run"), "--quiet"]
+    assert main(args) == 2
     # the manifest was read through the named column: the one listed file is reported missing, no labels left
     assert "need at least 2 labels" in capsys.readouterr().err
     assert "missing.wav: error: file not found" in (tmp_path / "run" / "problems.txt").read_text()
+    assert main(args[:4] + args[6:]) == 2  # without the flag: the 'path' column is missing
+    assert "m.csv: no column 'path' of file paths; columns are: file, who" in capsys.readouterr().err

@@ -234,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--audio-root",
         help="folder that the manifest's relative paths are under (default: the manifest's own folder)",
     )
+    cnn.add_argument("--path-column", help="the manifest's column of file paths (default: path)")
     cnn.add_argument(
         "--group-columns",
         type=_columns,
@@ -672,6 +673,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
     config = DeepExperimentConfig(
         collection=CollectionConfig(
             label=args.label,
+            path_column=args.path_column or "path",
             group_columns=group_columns,
             min_tracks_per_label=args.min_tracks,
             min_duration_s=args.min_duration,
@@ -699,7 +701,11 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
     )
     validate_deep_config(config)  # a wrong network or parameter is reported before any file is read
     source = open_source(
-        args.source, label=args.label, audio_root=args.audio_root, group_columns=group_columns
+        args.source,
+        label=args.label,
+        audio_root=args.audio_root,
+        group_columns=group_columns,
+        path_column=config.collection.path_column,
     )
     m = run_deep_experiment(
         source,

@@ -59,7 +59,8 @@ def test_parquet_manifest(tmp_path):
 @pytest.mark.parametrize(
     ("content", "label", "message"),
     [
-        ("path,artist\na.wav,A\n", "producer", "no column 'producer'; columns are: path, artist"),
+        ("path,artist\na.wav,A\n", "producer", "no column 'producer' of labels; columns are: path, artist"),
+        ("file,artist\na.wav,A\n", "artist", "no column 'path' of file paths; columns are: file, artist"),
         ("", "artist", "empty manifest"),
         ("path,artist\n", "artist", r"lists no tracks \(a header row and nothing under it\)"),
         (b"\x00\x01\x02binary", "artist", "not a text CSV"),

@@ -66,10 +66,13 @@ def read_manifest(
     """
     manifest = Path(manifest)
     columns, rows = _read_table(manifest)
+    roles = {path_column: "of file paths", label: "of labels"}
     for needed in (path_column, label, *group_columns):
         if needed not in columns:
+            role = f" {roles[needed]}" if needed in roles else ""
             raise ManifestError(
-                manifest, f"no column {needed!r}; columns are: {', '.join(columns) or '(none)'}"
+                manifest,
+                f"no column {needed!r}{role}; columns are: {', '.join(columns) or '(none)'}",
             )
     if not rows:
         raise ManifestError(manifest, "lists no tracks (a header row and nothing under it)")
