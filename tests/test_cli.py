@@ -106,6 +106,46 @@ def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
     assert printed[0]["verdict"] in ("Producer A", "Producer B") and len(printed[0]["top"]) == 2
 
 
+def _cnn_config(*flags: str):  # type: ignore[no-untyped-def]
+    from sonicprint.cli import _deep_config
+
+    return _deep_config(build_parser().parse_args(["cnn", "labels.csv", *flags]))
+
+
+def test_cnn_config_comes_from_defaults_then_the_config_file_then_flags(tmp_path):
+    from sonicprint.config import AugmentConfig, DeepExperimentConfig, SplitConfig, save_config
+
+    assert _cnn_config() == DeepExperimentConfig(split=SplitConfig(folds=5))
+    (tmp_path / "deep.toml").write_text(
+        'grid_momentum = [0.5, 0.9]\n[split]\nfolds = 4\n[train]\nnetwork = "crnn"\nepochs = 3\n'
+        '[collection]\nlabel = "artist"\ngroup_columns = ["album"]\n'
+    )
+    config = _cnn_config("--config", str(tmp_path / "deep.toml"), "--folds", "2", "--group", "artist")
+    assert (config.split.folds, config.train.epochs, config.train.network) == (2, 3, "crnn")
+    assert config.collection.label == "artist" and config.collection.group_columns == ("album", "artist")
+    assert config.split.group == "artist" and config.grid_momentum == (0.5, 0.9)
+    flagged = _cnn_config(
+        "--seed", "7", "--augment", "fast", "--grid-weight-decay", "1e-4,1e-3", "--momentum", "0.8"
+    )
+    assert flagged.split.seed == flagged.train.seed == 7 and flagged.train.momentum == 0.8
+    assert flagged.train.augment == AugmentConfig.preset("fast")
+    assert (flagged.grid_momentum, flagged.grid_weight_decay) == ((), (1e-4, 1e-3))
+    save_config(flagged, tmp_path / "config.json")  # a run's saved config runs it again as it was
+    assert _cnn_config("--config", str(tmp_path / "config.json")) == flagged
+
+
+def test_a_wrong_cnn_config_file_or_missing_label_is_one_clear_error(tmp_path, capsys):
+    (tmp_path / "deep.json").write_text('{"train": {"epoch": 3}}')
+    (tmp_path / "labels.csv").write_text("path,artist\na.wav,A\n")
+    assert main(["cnn", str(tmp_path / "labels.csv"), "--config", str(tmp_path / "deep.json")]) == 2
+    assert re.search(r"deep\.json: .*epoch", capsys.readouterr().err)
+    assert main(["cnn", str(tmp_path / "labels.csv")]) == 2
+    assert "--label is required with a manifest" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["cnn", "labels.csv", "--grid-momentum", "0.9,x"])
+    assert "expected comma-separated numbers, got '0.9,x'" in capsys.readouterr().err
+
+
 def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     made = generate_collection(
         tmp_path / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=1

@@ -60,6 +60,21 @@ def _columns(text: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(",") if c.strip())
 
 
+def _numbers(text: str) -> tuple[float, ...]:
+    """Comma-separated numbers, at least one."""
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
+#: the cnn command's folds when neither a flag nor a config file sets them (a library config says 3)
+CNN_DEFAULT_FOLDS = 5
+
+
 GROUP_HELP = (
     "column whose values must never straddle a split (default: track); a label whose tracks all share "
     "one value cannot be scored and is listed as such"
@@ -229,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
     cnn.add_argument("source", help="manifest (.csv/.parquet) or a folder ROOT/<label>/[<album>/]<file>")
-    cnn.add_argument("--label", required=True, help="label column (producer, artist, composer, ...)")
+    cnn.add_argument("--label", help="label column (producer, artist, composer, ...)")
     cnn.add_argument(
         "--audio-root",
         help="folder that the manifest's relative paths are under (default: the manifest's own folder)",
@@ -238,11 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument(
         "--group-columns",
         type=_columns,
-        default=(),
+        default=None,
         help="comma-separated group columns to read (album,artist,game)",
     )
     cnn.add_argument("--group", help=GROUP_HELP)
-    cnn.add_argument("--network", default="resnet", help="resnet, resnext, densenet, crnn or wavenet")
+    cnn.add_argument("--network", help="resnet (default), resnext, densenet, crnn or wavenet")
     cnn.add_argument(
         "--network-param",
         type=_param,
@@ -251,54 +266,55 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a constructor argument of the network (JSON value or string), e.g. pooling=mean_std",
     )
-    cnn.add_argument("--folds", type=int, default=5, help="cross-validation folds (default: %(default)s)")
+    cnn.add_argument("--folds", type=int, help=f"cross-validation folds (default: {CNN_DEFAULT_FOLDS})")
+    cnn.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks (default: 1)")
     cnn.add_argument(
-        "--min-tracks",
-        type=int,
-        default=1,
-        help="keep labels with at least this many tracks (default: %(default)s)",
+        "--background", metavar="LABEL", help="as for 'experiment': tracks by none of the makers"
+    )
+    cnn.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds; default: 10)")
+    cnn.add_argument("--clip", type=float, help="clip length in seconds (default: 10)")
+    cnn.add_argument("--hop", type=float, help="clip hop in seconds (default: 5)")
+    cnn.add_argument(
+        "--epochs", type=int, help="most epochs per fold; early stopping may end sooner (default: 30)"
     )
     cnn.add_argument(
-        "--background", metavar="LABEL", default="", help="as for 'experiment': tracks by none of the makers"
-    )
-    cnn.add_argument(
-        "--min-duration",
-        type=float,
-        default=10.0,
-        help="skip files shorter than this (seconds; default: %(default)s)",
-    )
-    cnn.add_argument("--clip", type=float, default=10.0, help="clip length in seconds (default: %(default)s)")
-    cnn.add_argument("--hop", type=float, default=5.0, help="clip hop in seconds (default: %(default)s)")
-    cnn.add_argument(
-        "--epochs",
-        type=int,
-        default=30,
-        help="most epochs per fold; early stopping may end sooner (default: %(default)s)",
+        "--patience", type=int, help="stop after this many epochs without a better validation (default: 6)"
     )
     cnn.add_argument("--lr", type=float, help="learning rate (default: from an LR range test)")
     cnn.add_argument(
         "--lr-range-steps",
         type=int,
-        default=60,
         help="batches the LR range test runs per fold, the learning rate rising from 1e-5 to 1 "
-        "(default: %(default)s; fewer for a quick run on a small collection)",
+        "(default: 60; fewer for a quick run on a small collection)",
     )
     cnn.add_argument(
         "--optimizer",
         choices=["sgd", "adamw"],
-        default="sgd",
-        help="SGD with momentum and weight decay, or AdamW (default: %(default)s)",
+        help="SGD with momentum and weight decay (default), or AdamW",
+    )
+    cnn.add_argument("--momentum", type=float, help="SGD momentum (default: 0.9)")
+    cnn.add_argument("--weight-decay", type=float, help="weight decay (default: 1e-4)")
+    cnn.add_argument(
+        "--grid-momentum",
+        type=_numbers,
+        metavar="M1,M2,...",
+        help="momenta to search with --grid-weight-decay on the first fold's validation split before "
+        "the final model is trained (the cross-validated figures keep --momentum)",
+    )
+    cnn.add_argument(
+        "--grid-weight-decay",
+        type=_numbers,
+        metavar="D1,D2,...",
+        help="weight decays to search with --grid-momentum",
     )
     cnn.add_argument(
         "--augment",
         choices=["none", "fast", "robust"],
-        default="none",
-        help="training-time augmentation: none, fast (varispeed pitch, no tempo change) or robust "
-        "(pitch, tempo, gain, filters, noise, reverb, MP3, SpecAugment, mixup); default: %(default)s",
+        help="training-time augmentation: none (default), fast (varispeed pitch, no tempo change) or "
+        "robust (pitch, tempo, gain, filters, noise, reverb, MP3, SpecAugment, mixup)",
     )
     cnn.add_argument(
         "--stem",
-        default="",
         metavar="SEPARATOR:STEM",
         help="train on a separated stem, e.g. repet_sim:vocals",
     )
@@ -308,11 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="temperature-scale the track probabilities, fitted on held-out tracks (as for 'experiment')",
     )
-    cnn.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    cnn.add_argument("--device", help="auto (default: CUDA when present), cpu or cuda")
     cnn.add_argument(
         "--batch-size",
         type=int,
-        default=0,
         help="clips per batch (default: 32 on CPU, the most that fit on CUDA)",
     )
     cnn.add_argument(
@@ -324,8 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument(
         "--seed",
         type=int,
-        default=0,
-        help="seed of the split, initial weights, clip sampling and augmentation (default: %(default)s)",
+        help="seed of the split, initial weights, clip sampling and augmentation (default: 0)",
+    )
+    cnn.add_argument(
+        "--config",
+        help="TOML or JSON file of a DeepExperimentConfig (the config.json a run saved, too); flags "
+        "override it",
     )
     cnn.add_argument(
         "--workspace",
@@ -656,55 +675,89 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_cnn(args: argparse.Namespace) -> int:
-    from .collection import open_source
-    from .config import (
-        AugmentConfig,
-        CollectionConfig,
-        DeepExperimentConfig,
-        FeatureConfig,
-        SplitConfig,
-        TrainConfig,
-    )
-    from .deep.experiment import run_deep_experiment, validate_deep_config
+def _deep_config(args: argparse.Namespace) -> Any:
+    """The cnn command's DeepExperimentConfig: its ``--config`` file (or the defaults), then each flag."""
+    from .config import AugmentConfig, DeepExperimentConfig, SplitConfig, load_config_file
     from .deep.transforms import ROBUSTNESS_CONDITIONS
 
-    group_columns = tuple(dict.fromkeys((*args.group_columns, *([args.group] if args.group else []))))
-    config = DeepExperimentConfig(
-        collection=CollectionConfig(
+    if args.config:
+        config = load_config_file(args.config, DeepExperimentConfig)
+    else:
+        config = DeepExperimentConfig(split=SplitConfig(folds=CNN_DEFAULT_FOLDS))
+    collection, audio, split, train = config.collection, config.audio, config.split, config.train
+
+    def given(**values: Any) -> dict[str, Any]:
+        return {key: value for key, value in values.items() if value is not None}
+
+    group_columns = collection.group_columns if args.group_columns is None else args.group_columns
+    if args.group:
+        group_columns = tuple(dict.fromkeys((*group_columns, args.group)))
+    collection = replace(
+        collection,
+        group_columns=group_columns,
+        **given(
             label=args.label,
-            path_column=args.path_column or "path",
-            group_columns=group_columns,
+            path_column=args.path_column,
             min_tracks_per_label=args.min_tracks,
             min_duration_s=args.min_duration,
             background=args.background,
         ),
-        audio=FeatureConfig(extractor="logmel", separate=args.stem),
-        split=SplitConfig(folds=args.folds, group=args.group, seed=args.seed),
-        train=TrainConfig(
+    )
+    if args.stem is not None:
+        audio = replace(audio, separate=args.stem)
+    split = replace(split, **given(folds=args.folds, group=args.group, seed=args.seed))
+    train = replace(
+        train,
+        **given(
             network=args.network,
-            network_params=dict(args.network_param),
             clip_s=args.clip,
             hop_s=args.hop,
             epochs=args.epochs,
+            patience=args.patience,
             lr=args.lr,
             lr_range_steps=args.lr_range_steps,
             optimizer=args.optimizer,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
             seed=args.seed,
             device=args.device,
             batch_size=args.batch_size,
-            keep_freed_memory=not args.return_freed_memory,
-            augment=AugmentConfig.preset(args.augment),
         ),
-        robustness=ROBUSTNESS_CONDITIONS if args.robustness else ("clean",),
-        calibration="temperature" if args.calibrate else "none",
     )
+    if args.network_param:
+        train = replace(train, network_params={**dict(train.network_params), **dict(args.network_param)})
+    if args.augment is not None:
+        train = replace(train, augment=AugmentConfig.preset(args.augment))
+    if args.return_freed_memory:
+        train = replace(train, keep_freed_memory=False)
+    config = replace(config, collection=collection, audio=audio, split=split, train=train)
+    if args.grid_momentum is not None or args.grid_weight_decay is not None:
+        config = replace(
+            config,
+            grid_momentum=args.grid_momentum or (),
+            grid_weight_decay=args.grid_weight_decay or (),
+        )
+    if args.robustness:
+        config = replace(config, robustness=ROBUSTNESS_CONDITIONS)
+    if args.calibrate:
+        config = replace(config, calibration="temperature")
+    return config
+
+
+def _cmd_cnn(args: argparse.Namespace) -> int:
+    from .collection import open_source
+    from .deep.experiment import run_deep_experiment, validate_deep_config
+
+    config = _deep_config(args)
     validate_deep_config(config)  # a wrong network or parameter is reported before any file is read
+    if config.collection.label == "label" and not Path(args.source).is_dir():
+        print("sonicprint: --label is required with a manifest (the column to predict)", file=sys.stderr)
+        return 2
     source = open_source(
         args.source,
-        label=args.label,
+        label=config.collection.label,
         audio_root=args.audio_root,
-        group_columns=group_columns,
+        group_columns=config.collection.group_columns,
         path_column=config.collection.path_column,
     )
     m = run_deep_experiment(

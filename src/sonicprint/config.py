@@ -459,7 +459,8 @@ class DeepExperimentConfig:
     maps: tuple[str, ...] = ("tsne",)
     #: train a final network on all tracks (with an inner validation split) and save it as model.pt
     final_model: bool = True
-    #: momentum x weight-decay grid searched on the first fold's validation split (empty: no search)
+    #: momentum x weight-decay grid searched on the first fold's validation split (both empty: no search;
+    #: one empty: the ``train`` value alone)
     grid_momentum: tuple[float, ...] = ()
     grid_weight_decay: tuple[float, ...] = ()
     grid_epochs: int = 5

@@ -162,14 +162,14 @@ def run_deep_experiment(
     for fold, (train, val, test) in enumerate(splits):
         if crossing_groups(groups, train, val, test):
             raise RuntimeError("split leak")  # guarded: every number below would be void
-        if fold == 0 and config.grid_momentum and config.grid_weight_decay:
+        if fold == 0 and (config.grid_momentum or config.grid_weight_decay):
             train_config, grid_results = grid_search(
                 *data(train, val),
                 n_classes=len(names),
                 sample_rate=rate,
                 config=config.train,
-                momenta=config.grid_momentum,
-                weight_decays=config.grid_weight_decay,
+                momenta=config.grid_momentum or (config.train.momentum,),
+                weight_decays=config.grid_weight_decay or (config.train.weight_decay,),
                 epochs=config.grid_epochs,
                 progress=progress,
             )
