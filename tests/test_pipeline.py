@@ -98,6 +98,25 @@ def test_a_failing_track_is_reported_and_the_rest_goes_on(tmp_path, write_audio)
     assert table.errors == [(str(loud), "ValueError: too loud for this extractor")]
 
 
+def _with_silent_tracks(tmp_path, write_audio):  # type: ignore[no-untyped-def]
+    """A collection of one tone, one digitally silent file and one held at a constant level."""
+    sound = write_audio("sound.wav", tone(440, 2.0, 22050, amplitude=0.3), 22050)
+    silent = write_audio("silent.wav", np.zeros((44100, 1), dtype=np.float32), 22050)
+    constant = write_audio("constant.wav", np.full((44100, 1), -0.5, dtype=np.float32), 22050)
+    tracks = [TrackSource(str(p), label) for p, label in ((sound, "A"), (silent, "B"), (constant, "B"))]
+    return CollectionSource(tracks, [], "label", (), "t"), (sound, silent, constant)
+
+
+def test_silent_tracks_are_reported_never_trained_on(tmp_path, write_audio):
+    source, (sound, silent, constant) = _with_silent_tracks(tmp_path, write_audio)
+    with Workspace(tmp_path / "ws") as ws:
+        build_collection(ws, source, min_duration_s=1.0, progress=False)  # silence decodes: ingest keeps it
+        table = extract_features(ws, TWO_WINDOW_MFCC, executor="serial", progress=False)
+    assert table.paths == [str(sound)]
+    assert sorted(path for path, _ in table.errors) == sorted([str(silent), str(constant)])
+    assert all(reason.startswith("silent: no sound above -100 dBFS") for _, reason in table.errors)
+
+
 def test_select_labels_keeps_labels_with_enough_tracks(tmp_path, write_audio, rng):
     source = _collection(tmp_path, write_audio, rng, n=5)
     with Workspace(tmp_path / "ws") as ws:

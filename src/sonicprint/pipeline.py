@@ -293,7 +293,8 @@ def extract_track(job: ExtractJob) -> str:
     """Worker: compute one track's features and store them in the cache; returns the content hash."""
     if job.extractor_module:
         importlib.import_module(job.extractor_module)
-    stems_for = _stems_of(job.path, job.duration_s)
+    # A silent track would teach its label the sound of nothing: reported, never trained or scored on.
+    stems_for = _stems_of(job.path, job.duration_s, reject_silence=True)
     stems_for(job.config)  # the requested set's decoding fails the job; a sibling's is retried on its own
     cache = FeatureCache(job.cache_root)
 

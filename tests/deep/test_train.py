@@ -155,6 +155,40 @@ def test_a_network_refuses_a_background_label_without_tracks_before_any_training
     assert not (tmp_path / "run" / "fold0").exists()
 
 
+def test_a_network_never_trains_on_a_silent_or_undecodable_track(tmp_path, write_audio):
+    from sonicprint.collection.sources import CollectionSource, TrackSource
+    from sonicprint.config import CollectionConfig, DeepExperimentConfig, FeatureConfig
+    from sonicprint.deep.experiment import load_tracks
+    from sonicprint.pipeline import Workspace, build_collection
+
+    rng = np.random.default_rng(0)
+    sound = write_audio("sound.wav", 0.1 * rng.standard_normal((2 * RATE, 1)).astype(np.float32), RATE)
+    constant = write_audio("constant.wav", np.full((2 * RATE, 1), 0.25, dtype=np.float32), RATE)
+    tracks = [TrackSource(str(sound), "A"), TrackSource(str(constant), "B")]
+    config = DeepExperimentConfig(
+        collection=CollectionConfig(min_duration_s=1.0),
+        audio=FeatureConfig(extractor="logmel", sample_rate=RATE, n_windows=1, window_s=2.0),
+    )
+    with Workspace(tmp_path / "ws") as ws:
+        build_collection(
+            ws, CollectionSource(tracks, [], "label", (), "t"), min_duration_s=1.0, progress=False
+        )
+        constant.write_bytes(b"")  # gone bad since it was checked in
+        kept, labels, audio, errors = load_tracks(ws, config, progress=False)
+        assert [r.path for r in kept] == [str(sound)] and labels == ["A"] and len(audio) == 1
+        assert errors == [(str(constant), "empty file (0 bytes)")]
+        write_audio("constant.wav", np.full((2 * RATE, 1), 0.25, dtype=np.float32), RATE)
+        kept, labels, audio, errors = load_tracks(ws, config, progress=False)
+    assert [r.path for r in kept] == [str(sound)]
+    assert errors == [
+        (
+            str(constant),
+            "silent: no sound above -100 dBFS in the analysed audio (a constant level is no sound), "
+            "nothing to attribute",
+        )
+    ]
+
+
 def test_deep_experiment_end_to_end(tmp_path):
     """Clips after the split, clip and track metrics, a robustness row per condition, curves and report."""
     from sonicprint.collection import read_manifest

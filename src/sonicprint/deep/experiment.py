@@ -12,6 +12,7 @@ import numpy as np
 
 from ..collection import CollectionSource
 from ..config import DeepExperimentConfig, save_config, to_dict
+from ..errors import FileProblem
 from ..evaluation import (
     background_summary,
     crossing_groups,
@@ -25,7 +26,7 @@ from ..evaluation import (
     unknown_share,
 )
 from ..models import maker_centroids
-from ..pipeline import Workspace, build_collection, decode_windows
+from ..pipeline import Workspace, build_collection, decode_windows, require_sound
 from .serialize import save_network
 from .train import (
     ClipSet,
@@ -41,7 +42,8 @@ from .transforms import CONDITIONS
 def load_tracks(
     workspace: Workspace, config: DeepExperimentConfig, *, progress: bool
 ) -> tuple[list[Any], list[str], list[list[np.ndarray]], list[tuple[str, str]]]:
-    """Usable tracks of labels with enough tracks, each decoded as its list of windows."""
+    """Usable tracks of labels with enough tracks, each decoded as its list of windows; the others (not
+    decoded, or silent) as ``(path, problem)``."""
     from tqdm import tqdm
 
     from ..collection import OK
@@ -52,10 +54,16 @@ def load_tracks(
     kept, audio, errors = [], [], []
     for row in tqdm(rows, desc="decoding tracks", disable=not progress, leave=False):
         try:
-            audio.append(decode_windows(row.path, config.audio, float(row.duration_s or 0.0)))
-            kept.append(row)
-        except Exception as exc:  # reported, never fatal for the others
-            errors.append((row.path, str(exc)))
+            windows = decode_windows(row.path, config.audio, float(row.duration_s or 0.0))
+            require_sound(row.path, windows)
+        except FileProblem as exc:  # reported, never fatal for the others
+            errors.append((row.path, exc.problem))
+            continue
+        except Exception as exc:
+            errors.append((row.path, f"not decoded: {exc}"))
+            continue
+        audio.append(windows)
+        kept.append(row)
     return kept, [r.label for r in kept], audio, errors
 
 
@@ -101,7 +109,7 @@ def run_deep_experiment(
             ws, source, min_duration_s=config.collection.min_duration_s, progress=progress
         )
         rows, labels, audio, errors = load_tracks(ws, config, progress=progress)
-    problems = ingest.lines() + [f"{path}: not decoded: {reason}" for path, reason in errors]
+    problems = ingest.lines() + [f"{path}: {reason}" for path, reason in errors]
     # written first: it explains the failure below
     (out / "problems.txt").write_text("".join(f"{line}\n" for line in problems) or "no problems\n")
     if len(set(labels)) < 2:
