@@ -111,7 +111,8 @@ def test_silent_tracks_are_reported_never_trained_on(tmp_path, write_audio):
     source, (sound, silent, constant) = _with_silent_tracks(tmp_path, write_audio)
     with Workspace(tmp_path / "ws") as ws:
         build_collection(ws, source, min_duration_s=1.0, progress=False)  # silence decodes: ingest keeps it
-        table = extract_features(ws, TWO_WINDOW_MFCC, executor="serial", progress=False)
+        # on worker processes, as a run does: each problem comes back from its worker, the pool goes on
+        table = extract_features(ws, TWO_WINDOW_MFCC, executor="process", workers=2, progress=False)
     assert table.paths == [str(sound)]
     assert sorted(path for path, _ in table.errors) == sorted([str(silent), str(constant)])
     assert all(reason.startswith("silent: no sound above -100 dBFS") for _, reason in table.errors)

@@ -21,6 +21,11 @@ class FileProblem(SonicprintError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self) -> tuple[type[FileProblem], tuple[str, str]]:
+        # Rebuilt from both parts: a worker process hands its FileProblem back pickled, and the default
+        # (the message alone) cannot be rebuilt, which breaks the whole process pool.
+        return (type(self), (self.path, self.problem))
+
 
 class AudioDecodeError(FileProblem):
     """No decoding backend could read the file (corrupt, empty, not audio, ...)."""
