@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 
 import numpy as np
@@ -18,6 +19,7 @@ from sonicprint.predict import (
     find_like_maker,
     find_similar,
     load_index,
+    predict_files,
     predict_to_csv,
 )
 
@@ -353,9 +355,8 @@ def test_predict_from_the_command_line_takes_folders_and_lists(trained, tmp_path
     listing = tmp_path / "list.txt"
     listing.write_text(f"# the held-out queries\n{files[0]}\n\n{files[1]}\n")
     out = tmp_path / "r.csv"
-    code = main(
-        ["predict", str(model), str(tmp_path / "in"), "--files-from", str(listing), "--out", str(out)]
-    )
+    args = ["predict", str(model), str(tmp_path / "in"), "--files-from", str(listing), "--out", str(out)]
+    code = main([*args, "--workers", "0"])  # one process per core
     assert code == 1  # bad.wav failed; the others are in the file
     assert "4 files predicted (0 unknown, 1 errors), 0 already there" in capsys.readouterr().out
     assert sorted(r["path"] for r in _rows(out)) == sorted(files)
@@ -363,6 +364,9 @@ def test_predict_from_the_command_line_takes_folders_and_lists(trained, tmp_path
     assert "0 files predicted (0 unknown, 0 errors), 2 already there" in capsys.readouterr().out
     assert main(["predict", str(model)]) == 2
     assert "no input files" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["predict", str(model), files[0], "--workers", "-1"])
+    assert "must be 0 (one per core) or more, got -1" in capsys.readouterr().err
 
 
 def test_a_run_folder_stands_for_the_model_it_saved(trained, tmp_path, capsys):
@@ -373,3 +377,35 @@ def test_a_run_folder_stands_for_the_model_it_saved(trained, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["top"] == by_file[0]["top"]
     assert main(["predict", str(tmp_path), str(query)]) == 2
     assert f"{tmp_path}: a folder without a model.pt, not a model file" in capsys.readouterr().err
+
+
+def test_a_batch_on_worker_processes_gives_what_one_process_gives(trained, tmp_path, monkeypatch):
+    model, files = _batch(trained, tmp_path)
+    monkeypatch.chdir(tmp_path)  # relative names, as a user types them, reach the workers too
+    files = [os.path.relpath(f) for f in files] + ["in/silent.wav"]
+    sf.write("in/silent.wav", np.zeros(22050 * 2, dtype=np.float32), 22050)
+
+    def shown(results):  # type: ignore[no-untyped-def]
+        return [(r.path, r.verdict, [(label, round(p, 4)) for label, p in r.top], r.error) for r in results]
+
+    alone = predict_files(model, files, top_k=2)
+    shared = predict_files(model, files, top_k=2, workers=2)
+    assert shown(shared) == shown(alone)  # in order, each error naming the file as it was given
+    assert [r.error is not None for r in alone] == [False, False, True, False, True]
+    assert "in/bad.wav" in alone[2].error and str(tmp_path) not in shared[2].error
+
+    predict_to_csv(model, files, "alone.csv", top_k=2)
+    done = predict_to_csv(model, files, "shared.csv", top_k=2, workers=2)
+    assert (done.predicted, done.errors) == (5, 2)
+    keep = ("path", "verdict", "probability", "top", "error")
+    rows = {
+        name: sorted(tuple(r[c] for c in keep) for r in _rows(tmp_path / name))
+        for name in ("alone.csv", "shared.csv")
+    }
+    assert rows["shared.csv"] == rows["alone.csv"]
+
+    one, two = embed_to_npz(model, files, "one.npz"), embed_to_npz(model, files, "two.npz", workers=2)
+    assert one.errors == two.errors and [path for path, _ in two.errors] == ["in/bad.wav", "in/silent.wav"]
+    first, second = np.load("one.npz"), np.load("two.npz")
+    assert list(first["paths"]) == list(second["paths"]) == [files[i] for i in (0, 1, 3)]
+    np.testing.assert_allclose(first["embeddings"], second["embeddings"], rtol=1e-5, atol=1e-6)

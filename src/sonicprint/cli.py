@@ -81,6 +81,23 @@ GROUP_HELP = (
 )
 
 
+WORKERS_HELP = (
+    "processes sharing the files, each loading the model once (0: one per CPU core; default: 1, this "
+    "process); the results do not depend on it"
+)
+
+
+def _workers(text: str) -> int:
+    """A worker count: 0 (one per core) or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (one per core) or more, got {value}")
+    return value
+
+
 FILES_HELP = "audio files or folders (searched recursively for audio files)"
 FILES_FROM_HELP = "also read the files to use from this text file, one path per line"
 
@@ -240,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CSV",
         help="write one row per file to this CSV as each is done; run again to resume after an interruption",
     )
+    pred.add_argument("--workers", type=_workers, default=1, help=WORKERS_HELP)
     pred.add_argument("--quiet", action="store_true", help="no progress bar (with --out)")
 
     cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
@@ -371,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="the .npz to write (arrays 'paths' and 'embeddings'); run again to resume after an interruption",
     )
+    emb.add_argument("--workers", type=_workers, default=1, help=WORKERS_HELP)
     emb.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sim = sub.add_parser(
@@ -559,6 +578,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             args.out,
             top_k=args.top_k,
             unknown_below=args.unknown_below,
+            workers=args.workers,
             progress=not args.quiet,
         )
         print(
@@ -566,7 +586,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             f"{done.skipped} already there: {done.out}"
         )
         return 1 if done.errors else 0
-    results = predict_files(args.model, files, top_k=args.top_k, unknown_below=args.unknown_below)
+    results = predict_files(
+        args.model, files, top_k=args.top_k, unknown_below=args.unknown_below, workers=args.workers
+    )
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
@@ -583,7 +605,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     from .predict import embed_to_npz
 
-    summary = embed_to_npz(args.model, _files(args), args.out, progress=not args.quiet)
+    summary = embed_to_npz(args.model, _files(args), args.out, workers=args.workers, progress=not args.quiet)
     for path, problem in summary.errors:
         print(f"{path}: ERROR {problem}", file=sys.stderr)
     kept = f" ({summary.skipped} already there)" if summary.skipped else ""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -195,10 +196,16 @@ class EmbedSummary:
 
 
 def embed_to_npz(
-    model_path: str | Path, files: Sequence[str | Path], out_npz: str | Path, *, progress: bool = False
+    model_path: str | Path,
+    files: Sequence[str | Path],
+    out_npz: str | Path,
+    *,
+    workers: int = 1,
+    progress: bool = False,
 ) -> EmbedSummary:
     """Embed each file with a saved model into ``out_npz`` (arrays ``paths``, ``embeddings`` and
-    ``model_sha256``); a file that cannot be read is listed in the summary and the others go on.
+    ``model_sha256``, in the order of ``files``); a file that cannot be read is listed in the summary and
+    the others go on. ``workers``: processes sharing the files (0: one per core; 1: this process).
 
     Resumable: each embedding is appended to ``<out>.progress.jsonl`` as soon as it is computed, and
     files already in the output or that progress file are not embedded again, so running the same command
@@ -240,17 +247,23 @@ def embed_to_npz(
         out.parent.mkdir(parents=True, exist_ok=True)
         progress_path.write_text(json.dumps({"model": str(model_path), "model_sha256": model_sha}) + "\n")
     todo = [str(f) for f in files if str(f) not in done]
-    errors: list[tuple[str, str]] = []
-    with progress_path.open("a", encoding="utf-8") as handle:
-        for path in tqdm(todo, desc="embed", unit="file", disable=not progress):
-            try:
-                vector = predictor.embed(path)
-            except FileProblem as exc:
-                errors.append((path, exc.problem))
+    failed: list[tuple[int, str, str]] = []
+    jobs = _file_jobs(model_path, todo, "embed", workers=workers)
+    with (
+        progress_path.open("a", encoding="utf-8") as handle,
+        tqdm(total=len(jobs), desc="embed", unit="file", disable=not progress) as bar,
+    ):
+        for index, outcome in _run_files(predictor, jobs, workers=workers):
+            bar.update(1)
+            path = jobs[index].path
+            if isinstance(outcome, BaseException):
+                failed.append((index, path, _problem(outcome)))
                 continue
+            vector = np.asarray(outcome, dtype=np.float32)
             done[path] = vector
             handle.write(json.dumps({"path": path, "embedding": vector.tolist()}) + "\n")
             handle.flush()  # on disk before the next file starts: an interruption loses one at most
+    errors = [(path, problem) for _, path, problem in sorted(failed)]  # in the order of ``files``
     wanted = [str(f) for f in files if str(f) in done]
     vectors = (
         np.stack([done[p] for p in wanted]).astype(np.float32) if wanted else np.zeros((0, 0), np.float32)
@@ -425,15 +438,108 @@ def _best(paths: Sequence[str], scores: np.ndarray, top_n: int) -> list[tuple[st
     return [(paths[i], float(scores[i])) for i in order]
 
 
-def predict_files(
-    model_path: str | Path, files: Sequence[str | Path], *, top_k: int = 3, unknown_below: float = 0.0
-) -> list[FilePrediction]:
-    """Predict the maker of each file. A file that cannot be read gets an error; the others go on.
+@dataclass(frozen=True)
+class FileJob:
+    """One file for a worker: predict its maker (``task`` "predict") or embed it ("embed"). ``path`` names
+    the file in results; ``read_from`` is where it is read (absolute for a worker process, whose working
+    folder may differ)."""
 
-    ``unknown_below``: when the best probability is below it, the verdict is ``"unknown"``.
+    model_path: str
+    task: str
+    path: str
+    read_from: str
+    top_k: int = 3
+    unknown_below: float = 0.0
+
+
+def _file_jobs(
+    model_path: str | Path, files: Sequence[str | Path], task: str, *, workers: int, **options: Any
+) -> list[FileJob]:
+    import os
+
+    def where(path: str | Path) -> str:
+        return str(path) if workers == 1 else os.path.abspath(path)
+
+    model = where(model_path)
+    return [FileJob(model, task, str(f), where(f), **options) for f in files]
+
+
+#: each worker process's loaded models, so that a batch loads a model once per worker, not per file
+_WORKER_PREDICTORS: dict[str, Predictor] = {}
+
+
+def _file_job(predictor: Predictor, job: FileJob) -> FilePrediction | np.ndarray:
+    def as_named(problem: str) -> str:  # a decoder's message names the file as it was read
+        return problem.replace(job.read_from, job.path)
+
+    if job.task == "embed":
+        try:
+            return predictor.embed(job.read_from)
+        except FileProblem as exc:
+            raise FileProblem(job.path, as_named(exc.problem)) from None
+    result = predictor.predict(job.read_from, top_k=job.top_k, unknown_below=job.unknown_below, name=job.path)
+    if result.error:
+        result.error = as_named(result.error)
+    return result
+
+
+def run_file_job(job: FileJob) -> FilePrediction | np.ndarray:
+    """Worker: a :class:`FilePrediction` of ``job.path``, or its embedding (a FileProblem when unreadable)."""
+    predictor = _WORKER_PREDICTORS.get(job.model_path)
+    if predictor is None:
+        predictor = _WORKER_PREDICTORS[job.model_path] = Predictor(job.model_path)
+    return _file_job(predictor, job)
+
+
+def _run_files(
+    predictor: Predictor, jobs: Sequence[FileJob], *, workers: int
+) -> Iterator[tuple[int, FilePrediction | np.ndarray | BaseException]]:
+    """``(index, outcome)`` of each job as it finishes: in this process with ``predictor`` when
+    ``workers`` is 1, else on that many worker processes (0: one per core), each loading the model once."""
+    from .executors import create_executor
+
+    if workers == 1 or len(jobs) <= 1:
+        for index, job in enumerate(jobs):
+            try:
+                yield index, _file_job(predictor, job)
+            except Exception as exc:  # one file's failure never stops the batch
+                yield index, exc
+        return
+    yield from create_executor("process", workers=workers).map_unordered(run_file_job, jobs)
+
+
+def _problem(exc: BaseException) -> str:
+    """What to say about a file whose job raised ``exc``."""
+    return exc.problem if isinstance(exc, FileProblem) else f"{type(exc).__name__}: {exc}"
+
+
+def _as_prediction(path: str, outcome: FilePrediction | np.ndarray | BaseException) -> FilePrediction:
+    if isinstance(outcome, BaseException):  # not a file problem (those come back as FilePrediction.error)
+        return FilePrediction(path, error=_problem(outcome))
+    assert isinstance(outcome, FilePrediction)
+    return outcome
+
+
+def predict_files(
+    model_path: str | Path,
+    files: Sequence[str | Path],
+    *,
+    top_k: int = 3,
+    unknown_below: float = 0.0,
+    workers: int = 1,
+) -> list[FilePrediction]:
+    """Predict the maker of each file, in order. A file that cannot be read gets an error; the others go
+    on.
+
+    ``unknown_below``: when the best probability is below it, the verdict is ``"unknown"``. ``workers``:
+    processes sharing the files (0: one per core; 1: this process). The verdicts do not depend on it.
     """
     predictor = Predictor(model_path)
-    return [predictor.predict(path, top_k=top_k, unknown_below=unknown_below) for path in files]
+    jobs = _file_jobs(model_path, files, "predict", workers=workers, top_k=top_k, unknown_below=unknown_below)
+    results: list[FilePrediction | None] = [None] * len(jobs)
+    for index, outcome in _run_files(predictor, jobs, workers=workers):
+        results[index] = _as_prediction(jobs[index].path, outcome)
+    return [r for r in results if r is not None]
 
 
 #: the columns of a batch's results file, one row per file
@@ -490,11 +596,13 @@ def predict_to_csv(
     *,
     top_k: int = 3,
     unknown_below: float = 0.0,
+    workers: int = 1,
     progress: bool = False,
 ) -> BatchSummary:
     """Predict each file and append its row to ``out_csv`` as soon as it is done (columns
     :data:`RESULT_COLUMNS`; ``top`` is ``label:probability`` pairs joined by ``;``). A file that cannot be
-    read gets its error in the row and the others go on.
+    read gets its error in the row and the others go on. ``workers``: processes sharing the files (0: one
+    per core; 1: this process); rows are written in the order files finish.
 
     Resumable: files already in ``out_csv`` are skipped, so running the same command again after an
     interruption goes on where it stopped. The settings are saved beside it (``<out>.json``: model and its
@@ -545,13 +653,19 @@ def predict_to_csv(
         if not done:
             handle.truncate(0)
             writer.writerow(RESULT_COLUMNS)
-        for path in tqdm(todo, desc="predict", unit="file", disable=not progress):
-            result = predictor.predict(path, top_k=top_k, unknown_below=unknown_below)
+        jobs = _file_jobs(
+            model_path, todo, "predict", workers=workers, top_k=top_k, unknown_below=unknown_below
+        )
+        bar = tqdm(total=len(jobs), desc="predict", unit="file", disable=not progress)
+        for index, outcome in _run_files(predictor, jobs, workers=workers):
+            result = _as_prediction(jobs[index].path, outcome)
+            bar.update(1)
             writer.writerow(_result_row(result))
             handle.flush()  # each row reaches the file before the next starts: an interruption loses one
             summary.predicted += 1
             summary.errors += result.error is not None
             summary.unknown += result.verdict == UNKNOWN
+        bar.close()
     return summary
 
 
