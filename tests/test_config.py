@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -10,6 +11,8 @@ from sonicprint.config import (
     ExperimentConfig,
     FeatureConfig,
     SplitConfig,
+    TrainConfig,
+    config_changes,
     config_hash,
     from_dict,
     load_config_file,
@@ -86,6 +89,14 @@ def test_bad_values_are_rejected(data, message):
 def test_bad_network_values_are_rejected(data, message):
     with pytest.raises(ConfigError, match=message):
         from_dict(DeepExperimentConfig, data)
+
+
+def test_config_changes_name_each_dotted_key_that_differs():
+    before = to_dict(DeepExperimentConfig())
+    after = to_dict(replace(DeepExperimentConfig(), train=replace(TrainConfig(), epochs=3, device="cpu")))
+    assert config_changes(before, after) == ['train.device: "auto" -> "cpu"', "train.epochs: 30 -> 3"]
+    assert config_changes(before, after, ignore=("train.device",)) == ["train.epochs: 30 -> 3"]
+    assert config_changes({"a": {"b": 1}}, {"a": {"b": 1}, "c": []}) == ["c: null -> []"]
 
 
 def test_configs_are_frozen():

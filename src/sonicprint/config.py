@@ -243,6 +243,30 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
+def config_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, ignore: Sequence[str] = ()
+) -> list[str]:
+    """``"key: old -> new"`` for each dotted key whose value differs between two config dicts (as
+    :func:`to_dict` gives them), keys in ``ignore`` (dotted too) left out."""
+
+    def flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            if isinstance(value, Mapping) and value:
+                out.update(flat(value, f"{prefix}{key}."))
+            else:
+                out[f"{prefix}{key}"] = value
+        return out
+
+    old, new = flat(before), flat(after)
+    missing = object()
+    return [
+        f"{key}: {json.dumps(old.get(key, None))} -> {json.dumps(new.get(key, None))}"
+        for key in sorted(set(old) | set(new))
+        if key not in ignore and old.get(key, missing) != new.get(key, missing)
+    ]
+
+
 def config_hash(config: Any, *, omit_if_empty: Sequence[str] = ()) -> str:
     """A short stable hash of a config, for cache keys and reports. Fields named in ``omit_if_empty`` are
     left out while empty, so adding such a field keeps the hashes made before it existed."""

@@ -8,7 +8,6 @@ the data; a final model trained on all tracks is saved beside them.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import time
 from collections import Counter
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .collection import CollectionSource, IngestReport
+from .collection import CollectionSource, IngestReport, tracks_hash
 from .config import ExperimentConfig, save_config, to_dict
 from .evaluation import (
     background_summary,
@@ -59,11 +58,7 @@ class ExperimentResult:
 
 def data_hash(table: FeatureTable) -> str:
     """Hash of what was evaluated: each track's content hash, label and groups."""
-    lines = sorted(
-        f"{h}\t{lab}\t{json.dumps(g, sort_keys=True)}"
-        for h, lab, g in zip(table.hashes, table.labels, table.groups)
-    )
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+    return tracks_hash(table.hashes, table.labels, table.groups)
 
 
 def evaluation_splits(

@@ -12,6 +12,7 @@ import torch
 from sonicprint.config import AugmentConfig, TrainConfig
 from sonicprint.deep.clips import balanced_sample, cut_clips
 from sonicprint.deep.train import ClipSet, predict_clips, track_log_probs, train_network
+from sonicprint.errors import ConfigError
 
 RATE = 8000
 
@@ -112,6 +113,47 @@ def test_interrupted_training_resumes_to_the_same_result(data, tmp_path):
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in whole.history]
     for p, q in zip(resumed.network.parameters(), whole.network.parameters()):
         assert torch.equal(p, q)
+
+
+def test_a_checkpoint_resumes_only_under_the_settings_it_was_trained_with(data, tmp_path):
+    _train(data, checkpoint_dir=tmp_path, stop_after=1)
+    with pytest.raises(
+        ConfigError, match=r"last\.pt was trained with other settings \(momentum: 0\.9 -> 0\.5\)"
+    ):
+        _train(data, replace(CONFIG, momentum=0.5), checkpoint_dir=tmp_path, resume=True)
+    # how it runs is not what it computes: another thread count resumes
+    resumed = _train(data, replace(CONFIG, augment_threads=1), checkpoint_dir=tmp_path, resume=True)
+    assert len(resumed.history) == CONFIG.epochs
+
+
+def test_a_run_resumes_only_on_the_settings_and_collection_it_started_with(tmp_path):
+    from sonicprint.collection import read_manifest
+    from sonicprint.config import CollectionConfig, DeepExperimentConfig, FeatureConfig, SplitConfig
+    from sonicprint.deep.experiment import run_deep_experiment
+    from sonicprint.demo import generate_collection
+
+    made = generate_collection(
+        tmp_path / "data", seed=5, producers=2, artists=2, tracks_per_pair=2, duration_s=3.0, queries=0
+    )
+    config = DeepExperimentConfig(
+        collection=CollectionConfig(label="producer", min_duration_s=2.0),
+        audio=FeatureConfig(extractor="logmel", sample_rate=RATE, n_windows=1, window_s=3.0),
+        split=SplitConfig(folds=2),
+        train=replace(CONFIG, clip_s=1.0, hop_s=1.0, epochs=1),
+        maps=(),
+        final_model=False,
+    )
+    source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
+    run = {"workspace": tmp_path / "ws", "out_dir": tmp_path / "run", "progress": False}
+    first = run_deep_experiment(source, config, **run)
+    assert (tmp_path / "run" / "data_hash.txt").read_text().strip() == first["data_hash"]
+    with pytest.raises(ConfigError, match=r"run was started with other settings \(split\.folds: 2 -> 3\)"):
+        run_deep_experiment(source, replace(config, split=SplitConfig(folds=3)), resume=True, **run)
+    relabelled = replace(source, tracks=[replace(source.tracks[0], label="Producer B"), *source.tracks[1:]])
+    with pytest.raises(ConfigError, match=r"run was started on another collection \(data hash"):
+        run_deep_experiment(relabelled, config, resume=True, **run)
+    again = run_deep_experiment(source, replace(config, robustness=("clean", "pitch +2")), resume=True, **run)
+    assert again["track"] == first["track"] and again["data_hash"] == first["data_hash"]
 
 
 def test_lr_range_test_and_augmentation_run(data):

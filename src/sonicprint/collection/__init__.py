@@ -1,6 +1,6 @@
 """Labelled collections: sources (manifest, folders, tags), the workspace store, and ingest checks."""
 
-from .ingest import IngestReport, check_track, content_hash, ingest
+from .ingest import IngestReport, check_track, content_hash, ingest, tracks_hash
 from .sources import (
     CollectionSource,
     SourceProblem,
@@ -33,4 +33,5 @@ __all__ = [
     "read_tags",
     "scan_folder",
     "scan_tags",
+    "tracks_hash",
 ]

@@ -9,7 +9,8 @@ so an interrupted ingest resumes where it stopped.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +20,15 @@ from .sources import CollectionSource, SourceProblem
 from .store import OK, TrackRow, TrackStore
 
 _HASH_CHUNK = 1 << 20
+
+
+def tracks_hash(hashes: Sequence[str], labels: Sequence[str], groups: Sequence[Mapping[str, str]]) -> str:
+    """A short hash of a collection as a run sees it: each track's content hash, label and groups, in
+    any order."""
+    lines = sorted(
+        f"{h}\t{label}\t{json.dumps(dict(g), sort_keys=True)}" for h, label, g in zip(hashes, labels, groups)
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
 
 
 def content_hash(path: str | Path) -> str:

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from ..collection import CollectionSource
-from ..config import DeepExperimentConfig, save_config, to_dict
-from ..errors import FileProblem
+from ..collection import CollectionSource, tracks_hash
+from ..config import DeepExperimentConfig, config_changes, load_config_file, save_config, to_dict
+from ..errors import ConfigError, FileProblem
 from ..evaluation import (
     background_summary,
     crossing_groups,
@@ -28,6 +28,7 @@ from ..evaluation import (
 from ..models import maker_centroids
 from ..pipeline import Workspace, build_collection, decode_windows, require_sound
 from .serialize import save_network
+from .train import RESUMABLE_UNDER_OTHER as TRAIN_RESUMABLE_UNDER_OTHER
 from .train import (
     ClipSet,
     grid_search,
@@ -67,6 +68,41 @@ def load_tracks(
     return kept, [r.label for r in kept], audio, errors
 
 
+#: settings a run may resume under other values of: how it runs, or what is evaluated after training
+RESUMABLE_UNDER_OTHER = (
+    *(f"train.{name}" for name in TRAIN_RESUMABLE_UNDER_OTHER),
+    "robustness",
+    "maps",
+    "calibration",
+)
+
+
+def _require_same_run(saved_config: Path, config: DeepExperimentConfig) -> None:
+    """A ConfigError when the run in ``saved_config``'s folder was started with other settings."""
+    if not saved_config.is_file():
+        return
+    before = load_config_file(saved_config, DeepExperimentConfig)
+    changed = config_changes(to_dict(before), to_dict(config), ignore=RESUMABLE_UNDER_OTHER)
+    if changed:
+        raise ConfigError(
+            f"{saved_config.parent} was started with other settings ({'; '.join(changed)}); resume with "
+            "the same settings (--config " + str(saved_config) + " gives them), or write to another "
+            "output folder to start afresh"
+        )
+
+
+def _require_same_data(record: Path, data: str, *, resume: bool) -> None:
+    """Resuming on another collection (tracks added, removed or relabelled) would mix two experiments:
+    a ConfigError. The run's data hash is written down for the next resume."""
+    if resume and record.is_file() and record.read_text().strip() != data:
+        raise ConfigError(
+            f"{record.parent} was started on another collection (data hash {record.read_text().strip()}, "
+            f"now {data}: tracks added, removed or relabelled); write to another output folder to start "
+            "afresh"
+        )
+    record.write_text(data + "\n")
+
+
 def metrics_grouping(config: DeepExperimentConfig) -> str:
     return config.split.group or "track"
 
@@ -102,6 +138,8 @@ def run_deep_experiment(
     ``training_curves.png`` and a checkpoint folder per fold (``resume=True`` continues interrupted folds)."""
     validate_deep_config(config)
     out = Path(out_dir)
+    if resume:
+        _require_same_run(out / "config.json", config)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.json")
     with Workspace(workspace) as ws:
@@ -109,6 +147,8 @@ def run_deep_experiment(
             ws, source, min_duration_s=config.collection.min_duration_s, progress=progress
         )
         rows, labels, audio, errors = load_tracks(ws, config, progress=progress)
+    collection_hash = tracks_hash([r.content_hash or "" for r in rows], labels, [r.groups for r in rows])
+    _require_same_data(out / "data_hash.txt", collection_hash, resume=resume)
     problems = ingest.lines() + [f"{path}: {reason}" for path, reason in errors]
     # written first: it explains the failure below
     (out / "problems.txt").write_text("".join(f"{line}\n" for line in problems) or "no problems\n")
@@ -255,6 +295,7 @@ def run_deep_experiment(
         "grid_search": grid_results,
         "final_model_train_config": to_dict(train_config),
         "n_tracks": len(y),
+        "data_hash": collection_hash,
         "n_scored": int(seen.sum()),
         "not_scored": dict(sorted(not_scored.items())),
         "errors": errors,
@@ -392,7 +433,8 @@ def _write_report(out: Path, metrics: dict[str, Any], maps: dict[str, np.ndarray
 <style>{style}</style></head><body>
 <h1>{title}: {metrics["n_tracks"]} tracks</h1>
 <p>{html.escape(metrics["evaluation"])}.
-Mean training time per epoch {metrics["epoch_seconds_mean"]:.1f} s.</p>
+Mean training time per epoch {metrics["epoch_seconds_mean"]:.1f} s. Data hash
+<code>{metrics["data_hash"]}</code>; the resolved settings are in <code>config.json</code>.</p>
 <table><tr><th></th><th>accuracy</th><th>macro F1</th></tr>
 <tr><td>clip</td>{clip_cells}</tr>
 <tr><td>track (mean log-probability of its clips)</td>{track_cells}</tr></table>

@@ -11,7 +11,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from ..config import TrainConfig, to_dict
+from ..config import TrainConfig, config_changes, from_dict, to_dict
 from ..errors import ConfigError
 from .augment import augment_audio, mixup, spec_augment
 from .clips import balanced_sample, cut_clips, slice_clip
@@ -248,6 +248,23 @@ def lr_range_test(
     return {"lr": lrs, "loss": losses, "suggestion": [suggestion]}
 
 
+#: settings that change how training runs but not what it computes: a run may resume under others
+RESUMABLE_UNDER_OTHER = ("device", "augment_threads", "keep_freed_memory")
+
+
+def _require_same_training(checkpoint: Path, saved: Mapping[str, Any], config: TrainConfig) -> None:
+    """A ConfigError naming ``checkpoint`` and each changed setting, when it was made with other settings:
+    resuming it would give neither the old run nor a new one."""
+    changed = config_changes(
+        to_dict(from_dict(TrainConfig, saved)), to_dict(config), ignore=RESUMABLE_UNDER_OTHER
+    )
+    if changed:
+        raise ConfigError(
+            f"{checkpoint} was trained with other settings ({'; '.join(changed)}); resume with the same "
+            "settings, or write to another output folder to start afresh"
+        )
+
+
 def _batch_size(config: TrainConfig, device: torch.device) -> int:
     return config.batch_size or (64 if device.type == "cuda" else 32)
 
@@ -356,6 +373,7 @@ def train_network(
     if resume and checkpoint is not None and checkpoint.is_file():
         # Loaded on the CPU: the RNG states must stay CPU tensors; weights move on load_state_dict.
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        _require_same_training(checkpoint, state.get("config") or {}, config)
         net.load_state_dict(state["network"])
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
