@@ -409,3 +409,25 @@ def test_a_batch_on_worker_processes_gives_what_one_process_gives(trained, tmp_p
     first, second = np.load("one.npz"), np.load("two.npz")
     assert list(first["paths"]) == list(second["paths"]) == [files[i] for i in (0, 1, 3)]
     np.testing.assert_allclose(first["embeddings"], second["embeddings"], rtol=1e-5, atol=1e-6)
+
+
+def test_a_search_on_worker_processes_ranks_as_one_process_does(trained, tmp_path):
+    model, query = trained
+    tracks = [path for path, _ in _training_tracks(model)][:6]
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio" * 50)
+    files = [*tracks, str(bad)]
+    maker = _training_tracks(model)[0][1]
+
+    def rounded(found):  # type: ignore[no-untyped-def]
+        ranked, errors = found
+        return [(path, round(score, 5)) for path, score in ranked], errors
+
+    for search in (
+        lambda **kw: find_similar(model, query, files, top_n=4, **kw),
+        lambda **kw: find_like_maker(model, maker, files, top_n=4, **kw),
+        lambda **kw: find_like_maker(model, maker, files, top_n=4, rank_by="probability", **kw),
+    ):
+        alone, shared = rounded(search()), rounded(search(workers=2))
+        assert shared == alone and len(alone[0]) == 4
+        assert [path for path, _ in alone[1]] == [str(bad)]

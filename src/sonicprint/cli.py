@@ -422,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded once serves every query)",
     )
     sim.add_argument("--top", type=_count, default=10, help="how many to list (default: %(default)s)")
+    sim.add_argument("--workers", type=_workers, default=1, help=WORKERS_HELP)
     sim.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     web = sub.add_parser("serve", help="a local web page that tells who made the recordings dropped on it")
@@ -619,10 +620,18 @@ def _cmd_similar(args: argparse.Namespace) -> int:
     if args.maker:
         args.files = [args.query, *args.files] if args.query else args.files
         ranked, errors = find_like_maker(
-            args.model, args.maker, _files(args), top_n=args.top, rank_by=args.rank_by, index=args.index
+            args.model,
+            args.maker,
+            _files(args),
+            top_n=args.top,
+            rank_by=args.rank_by,
+            index=args.index,
+            workers=args.workers,
         )
     elif args.query:
-        ranked, errors = find_similar(args.model, args.query, _files(args), top_n=args.top, index=args.index)
+        ranked, errors = find_similar(
+            args.model, args.query, _files(args), top_n=args.top, index=args.index, workers=args.workers
+        )
     else:
         raise ConfigError("similar needs a query recording, or --maker NAME")
     for path, problem in errors:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,13 +172,23 @@ class Embeddings:
         return _best(self.paths, cosine_similarity(target, self.vectors), top_n)
 
 
-def embed_files(model_path: str | Path, files: Sequence[str | Path]) -> Embeddings:
-    """Embed each file with a saved model; a file that cannot be read is listed and the others go on."""
-    return _embed_all(Predictor(model_path), files)
+def embed_files(model_path: str | Path, files: Sequence[str | Path], *, workers: int = 1) -> Embeddings:
+    """Embed each file with a saved model; a file that cannot be read is listed and the others go on.
+    ``workers``: processes sharing the files (0: one per core; 1: this process)."""
+    return _embed_all(Predictor(model_path), files, workers=workers)
 
 
-def _embed_all(predictor: Predictor, files: Sequence[str | Path]) -> Embeddings:
-    paths, vectors, errors = _each_file(files, predictor.embed)
+def _embed_all(predictor: Predictor, files: Sequence[str | Path], *, workers: int = 1) -> Embeddings:
+    jobs = _file_jobs(predictor.model_path, files, "embed", workers=workers)
+    outcomes = dict(_run_files(predictor, jobs, workers=workers))
+    paths, vectors, errors = [], [], []
+    for index, job in enumerate(jobs):  # in the order of ``files``
+        outcome = outcomes[index]
+        if isinstance(outcome, BaseException):
+            errors.append((job.path, _problem(outcome)))
+        else:
+            paths.append(job.path)
+            vectors.append(np.asarray(outcome, dtype=np.float32))
     dim = vectors[0].shape[0] if vectors else 0
     return Embeddings(paths, np.stack(vectors) if vectors else np.zeros((0, dim), np.float32), errors)
 
@@ -285,21 +295,6 @@ def _require_same_model(path: Path, made_by: str, model_sha: str) -> None:
         )
 
 
-def _each_file(
-    files: Sequence[str | Path], compute: Callable[[str | Path], np.ndarray]
-) -> tuple[list[str], list[np.ndarray], list[tuple[str, str]]]:
-    """``compute`` of each file: the paths it worked for, their results, and (path, problem) for the rest."""
-    paths, results, errors = [], [], []
-    for path in files:
-        try:
-            results.append(compute(path))
-        except FileProblem as exc:
-            errors.append((str(path), exc.problem))
-            continue
-        paths.append(str(path))
-    return paths, results, errors
-
-
 def load_index(index_path: str | Path, model_path: str | Path) -> Embeddings:
     """Embeddings an earlier :func:`embed_to_npz` wrote, checked to be of the model at ``model_path``, to
     search without embedding the catalogue again.
@@ -352,11 +347,13 @@ def find_similar(
     *,
     top_n: int = 10,
     index: str | Path | None = None,
+    workers: int = 1,
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
     """The ``top_n`` files that sound most like ``query`` to the model (cosine similarity of embeddings),
     best first, and the files that could not be read. ``index``: embeddings :func:`embed_to_npz` wrote with
     this model, searched as they are beside ``files`` (so a catalogue is embedded once, not per query). The
     query itself is left out where ``files`` or the index name it too (a query from the searched folder).
+    ``workers``: processes sharing the files (0: one per core; 1: this process).
 
     Raises
     ------
@@ -366,7 +363,7 @@ def find_similar(
     predictor = Predictor(model_path)
     target = predictor.embed(query)
     indexed = load_index(index, model_path) if index is not None else None
-    return _rank_by_similarity(predictor, target, files, top_n, indexed, exclude=query)
+    return _rank_by_similarity(predictor, target, files, top_n, indexed, exclude=query, workers=workers)
 
 
 #: how ``similar --maker`` can rank recordings
@@ -381,13 +378,14 @@ def find_like_maker(
     top_n: int = 10,
     rank_by: str = "similarity",
     index: str | Path | None = None,
+    workers: int = 1,
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
     """The ``top_n`` files that sound most like ``maker`` to the model, best first, and the files that
     could not be read. ``rank_by="similarity"``: cosine similarity of each file's embedding to the maker's
     centroid (:meth:`Predictor.maker_centroid`), which also finds other makers who sound alike;
     ``"probability"``: the model's probability that ``maker`` made the file, the better way to find a
     maker's own recordings. ``index``: as for :func:`find_similar` (``similarity`` only: probabilities need
-    the audio).
+    the audio). ``workers``: processes sharing the files (0: one per core; 1: this process).
 
     Raises
     ------
@@ -402,9 +400,19 @@ def find_like_maker(
     predictor = Predictor(model_path)
     if rank_by == "similarity":
         indexed = load_index(index, model_path) if index is not None else None
-        return _rank_by_similarity(predictor, predictor.maker_centroid(maker), files, top_n, indexed)
-    column = predictor.labels.index(predictor.known_maker(maker))
-    paths, scores, errors = _each_file(files, lambda path: _probabilities(predictor.loaded, path)[column])
+        target = predictor.maker_centroid(maker)
+        return _rank_by_similarity(predictor, target, files, top_n, indexed, workers=workers)
+    predictor.known_maker(maker)
+    jobs = _file_jobs(predictor.model_path, files, "predict", workers=workers, top_k=len(predictor.labels))
+    outcomes = dict(_run_files(predictor, jobs, workers=workers))
+    paths, scores, errors = [], [], []
+    for index, job in enumerate(jobs):  # in the order of ``files``, so that ties keep it
+        result = _as_prediction(job.path, outcomes[index])
+        if result.error is not None:
+            errors.append((job.path, result.error))
+        else:
+            paths.append(job.path)
+            scores.append(dict(result.top)[maker])
     return _best(paths, np.asarray(scores, dtype=float), top_n), errors
 
 
@@ -416,12 +424,17 @@ def _rank_by_similarity(
     index: Embeddings | None = None,
     *,
     exclude: str | Path | None = None,
+    workers: int = 1,
 ) -> tuple[list[tuple[str, float]], list[tuple[str, str]]]:
     """Files (embedded now) and index entries (as stored) ranked by cosine similarity to ``target``; a
     file the index holds too is embedded now, and ``exclude`` (the query) is left out."""
     left_out = {Path(f).resolve() for f in files} | ({Path(exclude).resolve()} if exclude else set())
     files = [f for f in files if exclude is None or Path(f).resolve() != Path(exclude).resolve()]
-    found = _embed_all(predictor, files) if files else Embeddings([], np.zeros((0, target.shape[0])))
+    found = (
+        _embed_all(predictor, files, workers=workers)
+        if files
+        else Embeddings([], np.zeros((0, target.shape[0])))
+    )
     paths, vectors = list(found.paths), found.vectors
     if index is not None:
         keep = [i for i, p in enumerate(index.paths) if Path(p).resolve() not in left_out]
@@ -667,11 +680,6 @@ def predict_to_csv(
             summary.unknown += result.verdict == UNKNOWN
         bar.close()
     return summary
-
-
-def _probabilities(loaded: object, path: str | Path) -> np.ndarray:
-    """Class probabilities of one file, from a classical model or a spectrogram network."""
-    return _analyse(loaded, path, embed=False)[0]
 
 
 def _temperature(loaded: object) -> float | None:
