@@ -22,19 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
+from _prediction import model_description, train_model, write_queries
 
-from sonicprint.collection import read_manifest
-from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
-from sonicprint.demo import generate_collection
 from sonicprint.executors import default_workers
-from sonicprint.experiment import run_experiment
 from sonicprint.predict import predict_to_csv
-from sonicprint.synth import make_artists, make_producers, render_track
 
 HERE = Path(__file__).resolve().parent
-RECIPE = ("track_stats", "mix_stats", "musicnn_msd_penultimate")
 
 
 def _verdicts(path: Path) -> dict[str, tuple[str, str]]:
@@ -47,46 +40,16 @@ def main() -> None:
     parser.add_argument("--recipe", action="store_true", help="time the game-music recipe's model")
     parser.add_argument("--files", type=int, default=24, help="30 s queries in the batch (default 24)")
     args = parser.parse_args()
-    extractors = RECIPE if args.recipe else ("track_stats",)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        made = generate_collection(
-            root / "data",
-            seed=0,
-            producers=3,
-            artists=2,
-            tracks_per_pair=3,
-            duration_s=30.0,
-            queries=0,
-            with_problems=False,
-        )
-        config = ExperimentConfig(
-            collection=CollectionConfig(label="producer"),
-            features=FeatureConfig(),
-            extra_features=tuple(FeatureConfig(extractor=name) for name in extractors[1:]),
-            split=SplitConfig(folds=3),
-            model=ModelConfig("lda", {"priors": "uniform"}, "late") if args.recipe else ModelConfig("lda"),
-            per_window=args.recipe,
-            maps=(),
-        )
-        source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
-        result = run_experiment(source, config, workspace=root / "ws", out_dir=root / "run", progress=False)
-        rng = np.random.default_rng(1)
-        producers, artist = make_producers(rng, 3), make_artists(rng, 1)[0]
-        queries = []
-        for i in range(args.files):
-            producer = producers[i % len(producers)]
-            stereo = render_track(producer, artist, rng=np.random.default_rng([1, i]), duration_s=30.0).T
-            path = root / "queries" / f"q{i:03d}.{'flac' if i % 2 else 'mp3'}"
-            path.parent.mkdir(exist_ok=True)
-            sf.write(path, stereo, 22050, format="MP3" if path.suffix == ".mp3" else "FLAC")
-            queries.append(str(path))
+        model_path = train_model(root, recipe=args.recipe)
+        queries = [str(path) for path in write_queries(root / "queries", args.files, producers=3)]
         seconds = {}
         workers = default_workers()
         for name, count in (("one_process", 1), ("workers", workers)):
             out = root / f"{name}.csv"
             started = time.perf_counter()
-            done = predict_to_csv(result.model_path, queries, out, workers=count)
+            done = predict_to_csv(model_path, queries, out, workers=count)
             seconds[name] = time.perf_counter() - started
             assert done.predicted == len(queries) and done.errors == 0
         assert _verdicts(root / "one_process.csv") == _verdicts(root / "workers.csv")
@@ -96,12 +59,7 @@ def main() -> None:
             "one_process_files_per_second": round(len(queries) / seconds["one_process"], 2),
             "workers_files_per_second": round(len(queries) / seconds["workers"], 2),
             "speedup_workers_to_one_process": round(seconds["one_process"] / seconds["workers"], 2),
-            "model": (
-                "statistics, mix fingerprint, MSD_musicnn penultimate -> one LDA each, late fusion, per window"
-                if args.recipe
-                else "track statistics -> shrinkage LDA"
-            )
-            + " (model loading and worker start included)",
+            "model": model_description(args.recipe) + " (model loading and worker start included)",
         }
     name = "predict_batch_speed_recipe.json" if args.recipe else "predict_batch_speed.json"
     (HERE / "results" / name).write_text(json.dumps(figures, indent=2) + "\n")

@@ -112,6 +112,23 @@ def _files(args: argparse.Namespace) -> list[str]:
     return files
 
 
+def _add_collection_options(parser: argparse.ArgumentParser) -> None:
+    """What a labelled collection is read with, the same for every command that trains."""
+    parser.add_argument("--label", help="label column (producer, artist, composer, ...)")
+    parser.add_argument(
+        "--audio-root",
+        help="folder that the manifest's relative paths are under (default: the manifest's own folder)",
+    )
+    parser.add_argument("--path-column", help="the manifest's column of file paths (default: path)")
+    parser.add_argument(
+        "--group-columns",
+        type=_columns,
+        default=None,
+        help="comma-separated group columns to read (album,artist,game)",
+    )
+    parser.add_argument("--group", help=GROUP_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sonicprint", description="Tell who made a recording from the audio."
@@ -147,19 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="manifest (.csv/.parquet), a folder ROOT/<label>/[<album>/]<file>, "
         "or with --from-tags a folder of tagged files",
     )
-    exp.add_argument("--label", help="label column (producer, artist, composer, ...)")
-    exp.add_argument(
-        "--audio-root",
-        help="folder that the manifest's relative paths are under (default: the manifest's own folder)",
-    )
-    exp.add_argument("--path-column", help="the manifest's column of file paths (default: path)")
-    exp.add_argument(
-        "--group-columns",
-        type=_columns,
-        default=None,
-        help="comma-separated group columns to read (album,artist,game)",
-    )
-    exp.add_argument("--group", help=GROUP_HELP)
+    _add_collection_options(exp)
     exp.add_argument("--from-tags", action="store_true", help="label files from their own tags")
     exp.add_argument("--model", help="model name (see 'sonicprint list'; default: logreg)")
     exp.add_argument(
@@ -262,19 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
     cnn.add_argument("source", help="manifest (.csv/.parquet) or a folder ROOT/<label>/[<album>/]<file>")
-    cnn.add_argument("--label", help="label column (producer, artist, composer, ...)")
-    cnn.add_argument(
-        "--audio-root",
-        help="folder that the manifest's relative paths are under (default: the manifest's own folder)",
-    )
-    cnn.add_argument("--path-column", help="the manifest's column of file paths (default: path)")
-    cnn.add_argument(
-        "--group-columns",
-        type=_columns,
-        default=None,
-        help="comma-separated group columns to read (album,artist,game)",
-    )
-    cnn.add_argument("--group", help=GROUP_HELP)
+    _add_collection_options(cnn)
     cnn.add_argument("--network", help="resnet (default), resnext, densenet, crnn or wavenet")
     cnn.add_argument(
         "--network-param",
