@@ -25,12 +25,16 @@ def _param(text: str) -> tuple[str, Any]:
         return key, value
 
 
-def _count(text: str) -> int:
-    """A whole number of at least 1 (how many makers or files to list)."""
+def _whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def _count(text: str) -> int:
+    """A whole number of at least 1 (how many makers or files to list)."""
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -89,10 +93,7 @@ WORKERS_HELP = (
 
 def _workers(text: str) -> int:
     """A worker count: 0 (one per core) or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 (one per core) or more, got {value}")
     return value
