@@ -440,7 +440,20 @@ def test_two_runs_are_compared_on_the_tracks_both_judged(collection, tmp_path, c
     assert result["accuracy_b"] == pytest.approx(knn.metrics["accuracy"])
     assert 0 < result["mcnemar_p"] <= 1
     assert main(["compare", str(lda.out_dir), str(knn.out_dir)]) == 0
-    assert f"on the {result['n']} tracks both judged" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"on the {result['n']} tracks both judged" in printed and "note:" not in printed
+    assert result["notes"] == []  # same data, same split
+    by_album = _run(
+        collection,
+        replace(_config(), maps=(), split=replace(_config().split, group="album")),
+        tmp_path,
+        "album",
+    )
+    assert main(["compare", str(lda.out_dir), str(by_album.out_dir)]) == 0
+    assert (
+        "note: the runs held out different things (A track-disjoint, B album-disjoint)"
+        in capsys.readouterr().out
+    )
     rows = (tmp_path / "knn" / "predictions.csv").read_text().splitlines()
     first = rows[1].split(",")
     first[1] = "Someone Else"

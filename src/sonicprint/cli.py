@@ -852,6 +852,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         f"A - B {_difference(result)}; only A right on {result['only_a_right']}, only B on "
         f"{result['only_b_right']}"
     )
+    for note in result["notes"]:
+        print(f"note: {note}")
     return 0
 
 

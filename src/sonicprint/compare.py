@@ -74,4 +74,34 @@ def compare_runs(
         **result,
         "only_in_a": len(a) - len(common),
         "only_in_b": len(b) - len(common),
+        "notes": evaluation_notes(_metrics(run_a), _metrics(run_b)),
     }
+
+
+def _metrics(run_dir: str | Path) -> dict[str, Any]:
+    """A run's ``metrics.json``, or nothing where it is missing or unreadable (the verdicts still compare)."""
+    import json
+
+    try:
+        return dict(json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def evaluation_notes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """What a reader of a comparison should know about how two runs (their metrics) were evaluated: held
+    out by different groups, split differently, or on different collections."""
+    notes = []
+    if a.get("grouping") and b.get("grouping") and a["grouping"] != b["grouping"]:
+        notes.append(
+            f"the runs held out different things (A {a['grouping']}-disjoint, B {b['grouping']}-disjoint): "
+            "the harder split will look worse whatever the models"
+        )
+    elif a.get("evaluation") and b.get("evaluation") and a["evaluation"] != b["evaluation"]:
+        notes.append(f"evaluated differently (A: {a['evaluation']}; B: {b['evaluation']})")
+    if a.get("data_hash") and b.get("data_hash") and a["data_hash"] != b["data_hash"]:
+        notes.append(
+            f"the runs saw different data (data hash A {a['data_hash']}, B {b['data_hash']}: other tracks, "
+            "labels or group columns); only the tracks both judged are compared"
+        )
+    return notes
