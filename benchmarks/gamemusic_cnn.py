@@ -155,6 +155,7 @@ def main() -> None:
         workspace=args.workspace,
         out_dir=out,
         resume=args.resume,
+        overwrite=not args.resume,  # the same command run again measures again
     )
     with (out / "predictions.csv").open() as handle:
         rows = [r for r in csv.DictReader(handle) if r["label"] in NAEV_COMPOSERS]

@@ -372,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
     cnn.add_argument(
         "--resume", action="store_true", help="continue interrupted folds from their checkpoints"
     )
+    cnn.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh in an output folder that holds an earlier run's checkpoints (removing them)",
+    )
     cnn.add_argument("--quiet", action="store_true", help="no progress bars")
 
     emb = sub.add_parser("embed", help="each file's embedding by a saved model, into an .npz file")
@@ -792,6 +797,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
         out_dir=args.out,
         progress=not args.quiet,
         resume=args.resume,
+        overwrite=args.overwrite,
     )
     clip = f"clip accuracy {m['clip']['accuracy']:.3f}, " if m["clip"] else ""
     print(

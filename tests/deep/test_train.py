@@ -147,6 +147,8 @@ def test_a_run_resumes_only_on_the_settings_and_collection_it_started_with(tmp_p
     run = {"workspace": tmp_path / "ws", "out_dir": tmp_path / "run", "progress": False}
     first = run_deep_experiment(source, config, **run)
     assert (tmp_path / "run" / "data_hash.txt").read_text().strip() == first["data_hash"]
+    with pytest.raises(ConfigError, match=r"run holds the checkpoints of an earlier run \(fold0/last\.pt, "):
+        run_deep_experiment(source, config, **run)  # neither resumed nor overwritten: training is kept
     with pytest.raises(ConfigError, match=r"run was started with other settings \(split\.folds: 2 -> 3\)"):
         run_deep_experiment(source, replace(config, split=SplitConfig(folds=3)), resume=True, **run)
     relabelled = replace(source, tracks=[replace(source.tracks[0], label="Producer B"), *source.tracks[1:]])
@@ -154,6 +156,8 @@ def test_a_run_resumes_only_on_the_settings_and_collection_it_started_with(tmp_p
         run_deep_experiment(relabelled, config, resume=True, **run)
     again = run_deep_experiment(source, replace(config, robustness=("clean", "pitch +2")), resume=True, **run)
     assert again["track"] == first["track"] and again["data_hash"] == first["data_hash"]
+    afresh = run_deep_experiment(source, replace(config, split=SplitConfig(folds=3)), overwrite=True, **run)
+    assert afresh["evaluation"].startswith("3-fold") and (tmp_path / "run" / "fold2" / "last.pt").is_file()
 
 
 def test_lr_range_test_and_augmentation_run(data):

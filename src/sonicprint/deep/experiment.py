@@ -91,6 +91,22 @@ def _require_same_run(saved_config: Path, config: DeepExperimentConfig) -> None:
         )
 
 
+def _clear_earlier_run(out: Path, *, overwrite: bool) -> None:
+    """Checkpoints of an earlier run in ``out`` are hours of training: a ConfigError unless ``overwrite``,
+    which removes them (so that none of them is taken for this run's)."""
+    earlier = sorted(out.glob("*/last.pt"))
+    if earlier and not overwrite:
+        shown = ", ".join(str(p.relative_to(out)) for p in earlier[:3]) + (
+            ", ..." if len(earlier) > 3 else ""
+        )
+        raise ConfigError(
+            f"{out} holds the checkpoints of an earlier run ({shown}); resume it (--resume), start afresh "
+            "over it (--overwrite), or write to another output folder"
+        )
+    for checkpoint in earlier:
+        checkpoint.unlink()
+
+
 def _require_same_data(record: Path, data: str, *, resume: bool) -> None:
     """Resuming on another collection (tracks added, removed or relabelled) would mix two experiments:
     a ConfigError. The run's data hash is written down for the next resume."""
@@ -133,13 +149,18 @@ def run_deep_experiment(
     out_dir: str | Path,
     progress: bool = True,
     resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train and evaluate ``config.train.network`` fold by fold; writes ``metrics.json``, ``report.html``,
-    ``training_curves.png`` and a checkpoint folder per fold (``resume=True`` continues interrupted folds)."""
+    ``training_curves.png`` and a checkpoint folder per fold. ``resume=True`` continues interrupted folds
+    (refused when the settings or the collection changed); otherwise an earlier run's checkpoints in
+    ``out_dir`` are refused unless ``overwrite``."""
     validate_deep_config(config)
     out = Path(out_dir)
     if resume:
         _require_same_run(out / "config.json", config)
+    else:
+        _clear_earlier_run(out, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / "config.json")
     with Workspace(workspace) as ws:
