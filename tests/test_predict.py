@@ -18,6 +18,7 @@ from sonicprint.predict import (
     embed_to_npz,
     find_like_maker,
     find_similar,
+    iter_predictions,
     load_index,
     predict_files,
     predict_to_csv,
@@ -431,3 +432,19 @@ def test_a_search_on_worker_processes_ranks_as_one_process_does(trained, tmp_pat
         alone, shared = rounded(search()), rounded(search(workers=2))
         assert shared == alone and len(alone[0]) == 4
         assert [path for path, _ in alone[1]] == [str(bad)]
+
+
+def test_verdicts_stream_in_order_as_soon_as_they_are_known(trained, tmp_path, monkeypatch):
+    model, files = _batch(trained, tmp_path)
+    asked = []
+    predict = Predictor.predict
+
+    def recording(self, path, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(str(path))
+        return predict(self, path, **kwargs)
+
+    monkeypatch.setattr(Predictor, "predict", recording)
+    verdicts = iter_predictions(model, files)
+    first = next(verdicts)
+    assert first.path == files[0] and asked == [files[0]]  # the rest not yet read
+    assert [first.path] + [v.path for v in verdicts] == files

@@ -568,7 +568,7 @@ def _scored_tracks(metrics: dict[str, Any]) -> str:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .predict import predict_files, predict_to_csv
+    from .predict import iter_predictions, predict_files, predict_to_csv
 
     files = _files(args)
     if args.out:
@@ -586,19 +586,20 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             f"{done.skipped} already there: {done.out}"
         )
         return 1 if done.errors else 0
-    results = predict_files(
-        args.model, files, top_k=args.top_k, unknown_below=args.unknown_below, workers=args.workers
-    )
+    options = {"top_k": args.top_k, "unknown_below": args.unknown_below, "workers": args.workers}
     if args.json:
+        results = predict_files(args.model, files, **options)
         print(json.dumps([r.as_dict() for r in results], indent=2))
-    else:
-        for r in results:
-            if r.error:
-                print(f"{r.path}: ERROR {r.error}")
-                continue
-            tops = ", ".join(f"{lab} {p:.2f}" for lab, p in r.top)
-            print(f"{r.path}: {r.verdict}  [{tops}]")
-    return 1 if any(r.error for r in results) else 0
+        return 1 if any(r.error for r in results) else 0
+    failed = False
+    for r in iter_predictions(args.model, files, **options):  # each line as soon as it is known
+        failed |= r.error is not None
+        if r.error:
+            print(f"{r.path}: ERROR {r.error}", flush=True)
+            continue
+        tops = ", ".join(f"{lab} {p:.2f}" for lab, p in r.top)
+        print(f"{r.path}: {r.verdict}  [{tops}]", flush=True)
+    return 1 if failed else 0
 
 
 def _cmd_embed(args: argparse.Namespace) -> int:

@@ -533,6 +533,27 @@ def _as_prediction(path: str, outcome: FilePrediction | np.ndarray | BaseExcepti
     return outcome
 
 
+def iter_predictions(
+    model_path: str | Path,
+    files: Sequence[str | Path],
+    *,
+    top_k: int = 3,
+    unknown_below: float = 0.0,
+    workers: int = 1,
+) -> Iterator[FilePrediction]:
+    """:func:`predict_files`, each verdict yielded as soon as it and those before it are done (in the
+    order of ``files``), so that a long batch shows its answers as it goes."""
+    predictor = Predictor(model_path)
+    jobs = _file_jobs(model_path, files, "predict", workers=workers, top_k=top_k, unknown_below=unknown_below)
+    waiting: dict[int, FilePrediction] = {}  # finished ahead of a file before them
+    following = 0
+    for index, outcome in _run_files(predictor, jobs, workers=workers):
+        waiting[index] = _as_prediction(jobs[index].path, outcome)
+        while following in waiting:
+            yield waiting.pop(following)
+            following += 1
+
+
 def predict_files(
     model_path: str | Path,
     files: Sequence[str | Path],
@@ -547,12 +568,9 @@ def predict_files(
     ``unknown_below``: when the best probability is below it, the verdict is ``"unknown"``. ``workers``:
     processes sharing the files (0: one per core; 1: this process). The verdicts do not depend on it.
     """
-    predictor = Predictor(model_path)
-    jobs = _file_jobs(model_path, files, "predict", workers=workers, top_k=top_k, unknown_below=unknown_below)
-    results: list[FilePrediction | None] = [None] * len(jobs)
-    for index, outcome in _run_files(predictor, jobs, workers=workers):
-        results[index] = _as_prediction(jobs[index].path, outcome)
-    return [r for r in results if r is not None]
+    return list(
+        iter_predictions(model_path, files, top_k=top_k, unknown_below=unknown_below, workers=workers)
+    )
 
 
 #: the columns of a batch's results file, one row per file
