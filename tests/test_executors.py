@@ -20,6 +20,29 @@ def die_on_three(x: int) -> int:
     return x
 
 
+class StubbornError(Exception):
+    """An exception whose pickle cannot be rebuilt (its constructor takes two arguments, as some
+    libraries' do)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"[{code}] {message}")
+
+
+def fail_stubbornly_on_three(x: int) -> int:
+    if x == 3:
+        raise StubbornError(1094995529, "Invalid data found when processing input")
+    return x
+
+
+def test_an_exception_that_cannot_be_unpickled_comes_back_as_its_message():
+    results = dict(
+        create_executor("process", workers=2).map_unordered(fail_stubbornly_on_three, list(range(6)))
+    )
+    assert {k: v for k, v in results.items() if k != 3} == {0: 0, 1: 1, 2: 2, 4: 4, 5: 5}
+    assert isinstance(results[3], RuntimeError)
+    assert str(results[3]) == "StubbornError: [1094995529] Invalid data found when processing input"
+
+
 def _run(executor):
     results = dict(executor.map_unordered(square_or_fail, list(range(6))))
     assert sorted(results) == list(range(6))

@@ -62,6 +62,21 @@ def _single_threaded_worker() -> None:
     threadpool_limits(1)
 
 
+def _call_with_portable_error(fn: Callable[[Any], Any], item: Any) -> Any:
+    """``fn(item)`` in a worker, its exception made one the parent can unpickle: an exception that cannot
+    be rebuilt from its pickle (a library's with a constructor of its own) would break the whole pool."""
+    import pickle
+
+    try:
+        return fn(item)
+    except Exception as exc:
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+        raise
+
+
 @EXECUTORS.register("process")
 class ProcessExecutor:
     """A pool of local worker processes, one per core by default."""
@@ -83,7 +98,9 @@ class ProcessExecutor:
         with ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_single_threaded_worker
         ) as pool:
-            pending = {pool.submit(fn, item): index for index, item in enumerate(items)}
+            pending = {
+                pool.submit(_call_with_portable_error, fn, item): index for index, item in enumerate(items)
+            }
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
