@@ -406,8 +406,8 @@ def find_like_maker(
     jobs = _file_jobs(predictor.model_path, files, "predict", workers=workers, top_k=len(predictor.labels))
     outcomes = dict(_run_files(predictor, jobs, workers=workers))
     paths, scores, errors = [], [], []
-    for index, job in enumerate(jobs):  # in the order of ``files``, so that ties keep it
-        result = _as_prediction(job.path, outcomes[index])
+    for number, job in enumerate(jobs):  # in the order of ``files``, so that ties keep it
+        result = _as_prediction(job.path, outcomes[number])
         if result.error is not None:
             errors.append((job.path, result.error))
         else:

@@ -296,7 +296,7 @@ def run_deep_experiment(
             "; probabilities temperature-scaled, each fold's by a temperature fitted on the other folds' "
             f"held-out tracks (the saved network's, fitted on all of them: {temperature:.2f})"
         )
-    metrics = {
+    metrics: dict[str, Any] = {
         "network": config.train.network,
         "grouping": grouping,
         "evaluation": evaluation,
