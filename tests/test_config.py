@@ -79,6 +79,10 @@ def test_bad_values_are_rejected(data, message):
         ({"train": {"device": "tpu"}}, "device must be auto, cpu, cuda or cuda:N, got 'tpu'"),
         ({"val_fraction": 0.0}, r"val_fraction must be in \(0, 1\)"),
         ({"grid_epochs": 0}, "grid_epochs must be at least 1"),
+        (
+            {"train": {"clip_s": 30.0}},
+            r"train\.clip_s \(30 s\) is longer than the windows read from each track \(audio\.window_s 20",
+        ),
         ({"grid_momentum": [2.0]}, "momentum must be in"),
         ({"grid_weight_decay": [-1e-4, 1e-4]}, "weight decay must be 0 or more, got -0.0001"),
         ({"train": {"augment": {"noise_prob": 1.5}}}, r"noise_prob must be a probability in \[0, 1\]"),

@@ -497,6 +497,12 @@ class DeepExperimentConfig:
             raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.grid_epochs < 1:
             raise ConfigError(f"grid_epochs must be at least 1, got {self.grid_epochs}")
+        if self.train.clip_s > self.audio.window_s:
+            raise ConfigError(
+                f"train.clip_s ({self.train.clip_s:g} s) is longer than the windows read from each track "
+                f"(audio.window_s {self.audio.window_s:g} s): every clip would be padded with silence; "
+                "cut shorter clips or read longer windows"
+            )
         _check_momentum_and_decay(self.grid_momentum, self.grid_weight_decay)
         if self.split.repeats != 1:
             raise ConfigError(

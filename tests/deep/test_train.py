@@ -190,6 +190,7 @@ def test_a_network_refuses_a_background_label_without_tracks_before_any_training
     config = DeepExperimentConfig(
         collection=CollectionConfig(label="producer", min_duration_s=1.0, background="other"),
         audio=FeatureConfig(extractor="logmel", sample_rate=11025, n_windows=1, window_s=2.0),
+        train=CONFIG,
     )
     source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
     with pytest.raises(
@@ -214,6 +215,7 @@ def test_a_network_never_trains_on_a_silent_or_undecodable_track(tmp_path, write
     config = DeepExperimentConfig(
         collection=CollectionConfig(min_duration_s=1.0),
         audio=FeatureConfig(extractor="logmel", sample_rate=RATE, n_windows=1, window_s=2.0),
+        train=CONFIG,
     )
     with Workspace(tmp_path / "ws") as ws:
         build_collection(
