@@ -291,6 +291,21 @@ def test_demo_runs_end_to_end(tmp_path):
     assert f"{best} against seed_knn_pca on the same" in result.stdout
 
 
+def test_windows_read_from_each_track_are_set_for_every_feature_set_and_for_networks():
+    from sonicprint.cli import _experiment_config
+
+    flags = ["--windows", "12", "--window-length", "10"]
+    args = build_parser().parse_args(["experiment", "m.csv", "--features", "track_stats,mix_stats", *flags])
+    sets = _experiment_config(args).feature_sets
+    assert [(c.extractor, c.n_windows, c.window_s) for c in sets] == [
+        ("track_stats", 12, 10.0),
+        ("mix_stats", 12, 10.0),
+    ]
+    assert _experiment_config(build_parser().parse_args(["experiment", "m.csv"])).features.n_windows == 6
+    network = _cnn_config("--windows", "3", "--window-length", "30", "--clip", "30")
+    assert (network.audio.n_windows, network.audio.window_s, network.train.clip_s) == (3, 30.0, 30.0)
+
+
 def test_comma_separated_features_are_concatenated(tmp_path):
     from sonicprint.cli import _experiment_config, build_parser
 

@@ -130,6 +130,31 @@ def _add_collection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", help=GROUP_HELP)
 
 
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    """How much of each track is read: windows spread evenly over it."""
+    parser.add_argument(
+        "--windows",
+        type=_count,
+        metavar="N",
+        help="windows read from each track, spread over it (default: 6)",
+    )
+    parser.add_argument(
+        "--window-length",
+        type=float,
+        metavar="SECONDS",
+        help="length of each window (default: 20); a track shorter than one is read whole",
+    )
+
+
+def _windowed(config: Any, args: argparse.Namespace) -> Any:
+    """``config`` (a FeatureConfig) with the windows the command line asks for."""
+    if args.windows is not None:
+        config = replace(config, n_windows=args.windows)
+    if args.window_length is not None:
+        config = replace(config, window_s=args.window_length)
+    return config
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sonicprint", description="Tell who made a recording from the audio."
@@ -230,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--executor", help="process (default: one worker per core), serial or ray")
     exp.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
     exp.add_argument("--no-maps", action="store_true", help="skip the t-SNE/UMAP maps")
+    _add_window_options(exp)
     exp.add_argument(
         "--per-window",
         action="store_true",
@@ -284,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--background", metavar="LABEL", help="as for 'experiment': tracks by none of the makers"
     )
     cnn.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds; default: 10)")
+    _add_window_options(cnn)
     cnn.add_argument("--clip", type=float, help="clip length in seconds (default: 10)")
     cnn.add_argument("--hop", type=float, help="clip hop in seconds (default: 5)")
     cnn.add_argument(
@@ -486,6 +513,7 @@ def _experiment_config(args: argparse.Namespace) -> Any:
     if args.features:
         specs = [_feature_spec(features, text) for text in args.features]
         features, extra = specs[0], tuple(specs[1:])
+    features, extra = _windowed(features, args), tuple(_windowed(c, args) for c in extra)
     if args.model or args.model_param:
         model = replace(
             model, name=args.model or model.name, params={**dict(model.params), **dict(args.model_param)}
@@ -734,6 +762,7 @@ def _deep_config(args: argparse.Namespace) -> Any:
             background=args.background,
         ),
     )
+    audio = _windowed(audio, args)
     if args.stem is not None:
         audio = replace(audio, separate=args.stem)
     split = replace(split, **given(folds=args.folds, group=args.group, seed=args.seed))
