@@ -47,6 +47,13 @@ def test_a_track_listed_twice_is_reported_and_left_out_where_its_rows_disagree(t
     }
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+def test_a_manifest_is_read_in_the_encodings_spreadsheets_write(tmp_path, encoding):
+    (tmp_path / "m.csv").write_text("path\tartist\nx.flac\tBjörk\n", encoding=encoding)
+    source = read_manifest(tmp_path / "m.csv", label="artist")
+    assert [(t.path, t.label) for t in source.tracks] == [(str(tmp_path / "x.flac"), "Björk")]
+
+
 def test_parquet_manifest(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -64,6 +71,11 @@ def test_parquet_manifest(tmp_path):
         ("", "artist", "empty manifest"),
         ("path,artist\n", "artist", r"lists no tracks \(a header row and nothing under it\)"),
         (b"\x00\x01\x02binary", "artist", "not a text CSV"),
+        (
+            "path,artist\na.wav,Bj\xf6rk\n".encode("latin-1"),
+            "artist",
+            r"not UTF-8 text \(byte 0xf6 on line 2\)",
+        ),
     ],
 )
 def test_wrong_labels_files_raise_errors_naming_the_file(tmp_path, content, label, message):

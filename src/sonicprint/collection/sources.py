@@ -7,6 +7,7 @@ bad row is reported by name and never silently dropped.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -122,23 +123,41 @@ def _read_table(manifest: Path) -> tuple[list[str], list[dict[str, str]]]:
             table = pq.read_table(manifest)
             rows = [{k: "" if v is None else str(v) for k, v in row.items()} for row in table.to_pylist()]
             return list(table.column_names), rows
-        with manifest.open(newline="", encoding="utf-8-sig") as handle:
-            sample = handle.read(4096)
-            handle.seek(0)
-            if "\0" in sample:
-                raise ManifestError(manifest, "not a text CSV file (binary content)")
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
-            reader = csv.DictReader(handle, dialect=dialect)
-            if not reader.fieldnames:
-                raise ManifestError(manifest, "empty manifest (no header row)")
-            rows = [{k: v for k, v in row.items() if k is not None} for row in reader]
-            return list(reader.fieldnames), rows
+        text = _manifest_text(manifest)
+        sample = text[:4096]
+        if "\0" in sample:
+            raise ManifestError(manifest, "not a text CSV file (binary content)")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
+        reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+        if not reader.fieldnames:
+            raise ManifestError(manifest, "empty manifest (no header row)")
+        rows = [{k: v for k, v in row.items() if k is not None} for row in reader]
+        return list(reader.fieldnames), rows
     except ManifestError:
         raise
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except csv.Error as exc:
         raise ManifestError(manifest, f"not a readable CSV manifest ({exc})") from exc
     except Exception as exc:
         raise ManifestError(manifest, f"cannot read manifest ({type(exc).__name__}: {exc})") from exc
+
+
+def _manifest_text(manifest: Path) -> str:
+    """The manifest's text: UTF-8 (a byte-order mark allowed, as spreadsheets write it), or UTF-16 with its
+    byte-order mark (a spreadsheet's "Unicode text"). Other encodings are refused, naming the line, rather
+    than guessed."""
+    data = manifest.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\0" in data[:4096]:
+        raise ManifestError(manifest, "not a text CSV file (binary content)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ManifestError(
+            manifest,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 (or UTF-16) CSV",
+        ) from None
 
 
 def scan_folder(root: str | Path, *, label: str = "label") -> CollectionSource:
