@@ -151,7 +151,10 @@ def test_inputs_expand_folders_read_lists_and_keep_missing_files(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
     listing = tmp_path / "list.txt"
-    listing.write_text(f"# batch 1\n{tmp_path / 'a.ogg'}\n\n  {tmp_path / 'missing.wav'}  \n")
+    # with a byte-order mark, as Windows editors save UTF-8
+    listing.write_text(
+        f"# batch 1\n{tmp_path / 'a.ogg'}\n\n  {tmp_path / 'missing.wav'}  \n", encoding="utf-8-sig"
+    )
     files = expand_inputs([tmp_path / "b", tmp_path / "a.ogg"], files_from=listing)
     assert files == [
         str(tmp_path / "b" / "1.wav"),
@@ -163,3 +166,6 @@ def test_inputs_expand_folders_read_lists_and_keep_missing_files(tmp_path):
     assert audio_files_under(tmp_path / "b") == [Path(f) for f in files[:3]]
     with pytest.raises(ManifestError, match=r"nolist\.txt: cannot read the list of files"):
         expand_inputs([], files_from=tmp_path / "nolist.txt")
+    listing.write_bytes(f"{tmp_path / 'a.ogg'}\nBj\xf6rk.flac\n".encode("latin-1"))
+    with pytest.raises(ManifestError, match=r"list\.txt: not UTF-8 text \(byte 0xf6 on line 2\)"):
+        expand_inputs([], files_from=listing)

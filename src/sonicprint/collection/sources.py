@@ -123,7 +123,7 @@ def _read_table(manifest: Path) -> tuple[list[str], list[dict[str, str]]]:
             table = pq.read_table(manifest)
             rows = [{k: "" if v is None else str(v) for k, v in row.items()} for row in table.to_pylist()]
             return list(table.column_names), rows
-        text = _manifest_text(manifest)
+        text = _text_of(manifest)
         sample = text[:4096]
         if "\0" in sample:
             raise ManifestError(manifest, "not a text CSV file (binary content)")
@@ -141,10 +141,10 @@ def _read_table(manifest: Path) -> tuple[list[str], list[dict[str, str]]]:
         raise ManifestError(manifest, f"cannot read manifest ({type(exc).__name__}: {exc})") from exc
 
 
-def _manifest_text(manifest: Path) -> str:
-    """The manifest's text: UTF-8 (a byte-order mark allowed, as spreadsheets write it), or UTF-16 with its
-    byte-order mark (a spreadsheet's "Unicode text"). Other encodings are refused, naming the line, rather
-    than guessed."""
+def _text_of(manifest: Path) -> str:
+    """The text of a manifest or list of files: UTF-8 (a byte-order mark allowed, as spreadsheets write
+    it), or UTF-16 with its byte-order mark (a spreadsheet's "Unicode text"). Other encodings are refused,
+    naming the line, rather than guessed."""
     data = manifest.read_bytes()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
@@ -156,7 +156,7 @@ def _manifest_text(manifest: Path) -> str:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(
             manifest,
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 (or UTF-16) CSV",
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); save it as UTF-8 (or UTF-16)",
         ) from None
 
 
@@ -272,9 +272,9 @@ def expand_inputs(paths: Sequence[str | Path], *, files_from: str | Path | None 
     listed: list[str | Path] = list(paths)
     if files_from is not None:
         try:
-            lines = Path(files_from).read_text().splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ManifestError(files_from, f"cannot read the list of files ({exc})") from exc
+            lines = _text_of(Path(files_from)).splitlines()
+        except OSError as exc:
+            raise ManifestError(files_from, f"cannot read the list of files ({exc.strerror})") from exc
         listed += [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     out: dict[str, None] = {}
     for path in listed:
