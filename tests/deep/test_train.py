@@ -434,3 +434,10 @@ def test_cpu_training_keeps_freed_memory_unless_told_not_to(data, monkeypatch):
     assert calls == [True]
     _train(data, replace(short, keep_freed_memory=False))
     assert calls == [True]  # not asked again
+
+
+def test_progress_bars_name_the_stage_being_trained(data, capsys):
+    config = replace(CONFIG, lr=None, lr_range_steps=5, epochs=1)
+    _train(data, config, progress=True, stage="fold 2/5")
+    shown = capsys.readouterr().err
+    assert "fold 2/5: LR range test" in shown and "fold 2/5: epoch 1/1" in shown

@@ -207,7 +207,7 @@ def run_deep_experiment(
         """The training and validation tracks and labels, as train_network and grid_search take them."""
         return [audio[i] for i in train], y[train], [audio[i] for i in val], y[val]
 
-    def fit(train: np.ndarray, val: np.ndarray, settings: Any, checkpoint_dir: Path) -> Any:
+    def fit(train: np.ndarray, val: np.ndarray, settings: Any, checkpoint_dir: Path, stage: str) -> Any:
         return train_network(
             *data(train, val),
             n_classes=len(names),
@@ -216,6 +216,7 @@ def run_deep_experiment(
             checkpoint_dir=checkpoint_dir,
             resume=resume,
             progress=progress,
+            stage=stage,
         )
 
     folds = kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
@@ -244,7 +245,7 @@ def run_deep_experiment(
             )
         # The folds train with the configured settings: the grid search saw fold 0's tracks, which other
         # folds test on, so its choice goes to the final model only.
-        trained = fit(train, val, config.train, out / f"fold{fold}")
+        trained = fit(train, val, config.train, out / f"fold{fold}", f"fold {fold + 1}/{len(splits)}")
         histories.append(trained.history)
         epoch_seconds += trained.epoch_seconds
         fold_of[test] = fold
@@ -272,7 +273,7 @@ def run_deep_experiment(
         track_lp, temperature = _calibrated(track_lp, y, fold_of, seen)
     if config.final_model:
         train, val = inner_split(np.arange(len(y)), config.split.seed + 1000)
-        final = fit(train, val, train_config, out / "final")
+        final = fit(train, val, train_config, out / "final", "final model")
         every_clip = ClipSet.cut(audio, y, clip_samples=clip_n, hop_samples=hop_n)
         _, emb = predict_clips(final, every_clip, embeddings=True)
         assert emb is not None

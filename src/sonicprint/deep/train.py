@@ -216,12 +216,28 @@ def _optimiser(net: torch.nn.Module, config: TrainConfig, lr: float) -> torch.op
     )
 
 
+def _stage_label(stage: str, what: str) -> str:
+    return f"{stage}: {what}" if stage else what
+
+
 def lr_range_test(
-    net, inputs, clips, config, rng, n_classes, *, lo: float = 1e-5, hi: float = 1.0
+    net,
+    inputs,
+    clips,
+    config,
+    rng,
+    n_classes,
+    *,
+    lo: float = 1e-5,
+    hi: float = 1.0,
+    progress: bool = False,
+    stage: str = "",
 ) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     """Leslie Smith's LR range test: raise the LR exponentially over ``config.lr_range_steps`` batches and
     record the smoothed loss. ``net`` is restored afterwards. The suggestion is a tenth of the LR at the
     lowest loss."""
+    from tqdm import tqdm
+
     steps = config.lr_range_steps
     saved = copy.deepcopy(net.state_dict())
     optimiser = _optimiser(net, config, lo)
@@ -230,7 +246,15 @@ def lr_range_test(
     smooth, best = 0.0, math.inf
     net.train()
     size = _batch_size(config, inputs.device)
+    bar = tqdm(
+        total=steps,
+        desc=_stage_label(stage, "LR range test"),
+        disable=not progress,
+        leave=False,
+        file=sys.stderr,
+    )
     for step in range(steps):
+        bar.update(1)
         lr = lo * factor**step
         for group in optimiser.param_groups:
             group["lr"] = lr
@@ -241,8 +265,10 @@ def lr_range_test(
         lrs.append(lr)
         losses.append(corrected)
         best = min(best, corrected)
+        bar.set_postfix(lr=f"{lr:.1e}", loss=f"{corrected:.3f}")
         if not math.isfinite(corrected) or corrected > 4 * best:
             break
+    bar.close()
     net.load_state_dict(saved)
     suggestion = lrs[int(np.argmin(losses))] / 10
     return {"lr": lrs, "loss": losses, "suggestion": [suggestion]}
@@ -341,12 +367,14 @@ def train_network(
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    stage: str = "",
 ) -> TrainedNetwork:
     """Train ``config.network`` on clips of the training tracks, early-stopping on validation track accuracy.
 
     With ``checkpoint_dir``, the state is saved after every epoch (``last.pt``); ``resume=True`` continues an
     interrupted run from there and reaches the same result as an uninterrupted one. ``stop_after`` ends
-    this call after that many epochs (a time-boxed run; a later call with ``resume`` goes on).
+    this call after that many epochs (a time-boxed run; a later call with ``resume`` goes on). ``stage``
+    names this training in the progress bars (e.g. ``"fold 2/5"``).
     """
     from tqdm import tqdm
 
@@ -391,7 +419,9 @@ def train_network(
         optimiser.load_state_dict(state["optimiser"])
     else:
         if config.lr is None:
-            trained.lr_finder = lr_range_test(net, inputs, train, config, rng, n_classes)
+            trained.lr_finder = lr_range_test(
+                net, inputs, train, config, rng, n_classes, progress=progress, stage=stage
+            )
             trained.lr = trained.lr_finder["suggestion"][0]
         else:
             trained.lr = config.lr
@@ -410,7 +440,7 @@ def train_network(
             losses, accs = [], []
             bar = tqdm(
                 _batches(order, batch_size),
-                desc=f"epoch {epoch + 1}/{config.epochs}",
+                desc=_stage_label(stage, f"epoch {epoch + 1}/{config.epochs}"),
                 disable=not progress,
                 leave=False,
                 file=sys.stderr,
@@ -503,6 +533,7 @@ def grid_search(
                 sample_rate=sample_rate,
                 config=trial,
                 progress=progress,
+                stage=f"grid search, momentum {momentum:g}, weight decay {weight_decay:g}",
             )
             best = max(trained.history, key=lambda h: (h["val_track_accuracy"], -h["val_loss"]))
             results.append(
