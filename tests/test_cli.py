@@ -164,6 +164,12 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert config["train"]["batch_size"] == 4 and config["train"]["network"] == "wavenet"
     assert config["train"]["keep_freed_memory"] is False
     assert config["train"]["lr_range_steps"] == 7 and config["train"]["lr"] == 0.01
+    assert main(["info", str(tmp_path / "run"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    saved_metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert info["kind"] == "spectrogram network" and info["name"] == "wavenet"
+    assert info["trained"]["data_hash"] == saved_metrics["data_hash"] and info["trained"]["created"]
+    assert info["evaluated"]["accuracy"] == saved_metrics["track"]["accuracy"]
     assert config["train"]["network_params"] == {"pooling": "mean_std"}
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     verdict = json.loads(capsys.readouterr().out)[0]

@@ -14,6 +14,7 @@ from sonicprint.errors import ConfigError, FileProblem
 from sonicprint.predict import (
     RESULT_COLUMNS,
     Predictor,
+    describe_model,
     embed_files,
     embed_to_npz,
     find_like_maker,
@@ -448,3 +449,20 @@ def test_verdicts_stream_in_order_as_soon_as_they_are_known(trained, tmp_path, m
     first = next(verdicts)
     assert first.path == files[0] and asked == [files[0]]  # the rest not yet read
     assert [first.path] + [v.path for v in verdicts] == files
+
+
+def test_info_says_what_a_model_knows_and_how_well_its_run_did(trained, tmp_path, capsys):
+    model, _ = trained
+    metrics = json.loads((model.parent / "metrics.json").read_text())
+    assert main(["info", str(model)]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0] == f"{model}: classical model 'logreg'"
+    assert shown[1] == "makers (2): Producer A, Producer B"
+    assert shown[3].endswith(f"data hash {metrics['data_hash']}")
+    assert shown[4].startswith(f"evaluated: accuracy {metrics['accuracy']:.3f}, macro F1 ")
+    copy = tmp_path / "elsewhere" / "model.pt"  # away from its run's metrics: nothing to claim
+    copy.parent.mkdir()
+    shutil.copy(model, copy)
+    assert describe_model(copy)["evaluated"] is None
+    (copy.parent / "metrics.json").write_text(json.dumps({**metrics, "data_hash": "another run"}))
+    assert describe_model(copy)["evaluated"] is None

@@ -474,6 +474,10 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--json", action="store_true", help="print JSON instead of text")
     comp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default: %(default)s)")
 
+    info = sub.add_parser("info", help="what a saved model knows, how it decides, and how well it did")
+    info.add_argument("model", type=_model_file, help=MODEL_HELP)
+    info.add_argument("--json", action="store_true", help="print JSON instead of text")
+
     listing = sub.add_parser(
         "list", help="registered extractors, models, networks, executors, separators, decoders"
     )
@@ -840,6 +844,35 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .predict import describe_model
+
+    d: dict[str, Any] = describe_model(args.model)
+    if args.json:
+        print(json.dumps(d, indent=2))
+        return 0
+    trained, evaluated = d["trained"], d["evaluated"]
+    lines = [
+        f"{d['model']}: {d['kind']} model '{d['name']}'",
+        f"makers ({len(d['labels'])}): {', '.join(d['labels'])}"
+        + (f"; '{d['background']}' means none of them (answered 'unknown')" if d["background"] else ""),
+        f"decides from: {d['decides']}",
+        f"trained: {trained['created'] or 'date not saved'}, data hash {trained['data_hash'] or 'not saved'}",
+    ]
+    if evaluated:
+        f1 = f", macro F1 {evaluated['macro_f1']:.3f}" if evaluated["macro_f1"] is not None else ""
+        lines.append(
+            f"evaluated: accuracy {evaluated['accuracy']:.3f}{f1} on {evaluated['n_tracks']} tracks "
+            f"({evaluated['evaluation']})"
+        )
+    else:
+        lines.append("evaluated: no metrics.json of the same data beside it")
+    versions = ", ".join(f"{k} {v}" for k, v in trained["versions"].items())
+    lines.append(f"software: {versions or 'not saved'}")
+    print("\n".join(lines))
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from .audio import DECODERS
     from .deep.networks import NETWORKS
@@ -912,6 +945,7 @@ COMMANDS = {
     "similar": _cmd_similar,
     "serve": _cmd_serve,
     "compare": _cmd_compare,
+    "info": _cmd_info,
     "list": _cmd_list,
 }
 

@@ -78,6 +78,8 @@ class Predictor:
         temperature = _temperature(self.loaded)
         if temperature is not None:
             decides += f"; probabilities temperature-scaled ({temperature:.2f})"
+        meta = self.loaded.meta
+        extra = meta.get("extra") or {}
         return {
             "model": str(self.model_path),
             "kind": kind,
@@ -85,6 +87,12 @@ class Predictor:
             "labels": self.labels,
             "background": self.background,
             "decides": decides,
+            "trained": {
+                "created": meta.get("created"),
+                "data_hash": extra.get("data_hash"),
+                "grouping": extra.get("grouping"),
+                "versions": meta.get("versions") or {},
+            },
         }
 
     def predict(
@@ -152,6 +160,35 @@ class Predictor:
                 "train it again to search by maker"
             )
         return np.asarray(centroids[self.labels.index(maker)], dtype=np.float32)
+
+
+def describe_model(model_path: str | Path) -> dict[str, object]:
+    """:meth:`Predictor.describe`, and how well the model did in the run that saved it: the cross-validated
+    accuracy, macro F1 and evaluation of the ``metrics.json`` beside it, when that run saw the same data
+    (``"evaluated"``; None when there is no such file)."""
+    import json
+
+    described = Predictor(model_path).describe()
+    trained = described["trained"]
+    assert isinstance(trained, dict)
+    described["evaluated"] = None
+    try:
+        metrics = json.loads((Path(model_path).parent / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return described
+    scores = metrics.get("track") or metrics  # a network's track-level figures, or an experiment's
+    if (
+        isinstance(scores, dict)
+        and metrics.get("data_hash") == trained.get("data_hash")
+        and "accuracy" in scores
+    ):
+        described["evaluated"] = {
+            "accuracy": scores["accuracy"],
+            "macro_f1": (scores.get("macro") or {}).get("f1"),
+            "evaluation": metrics.get("evaluation"),
+            "n_tracks": metrics.get("n_scored", metrics.get("n_tracks")),
+        }
+    return described
 
 
 @dataclass

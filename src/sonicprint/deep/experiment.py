@@ -284,7 +284,12 @@ def run_deep_experiment(
             labels=names,
             audio=config.audio,
             maker_centroids=maker_centroids(on_tracks, labels, names),
-            extra={"background": background, **({"temperature": temperature} if temperature else {})},
+            extra={
+                "background": background,
+                "data_hash": collection_hash,
+                "grouping": metrics_grouping(config),
+                **({"temperature": temperature} if temperature else {}),
+            },
         )
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     grouping = metrics_grouping(config)

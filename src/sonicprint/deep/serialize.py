@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ def save_network(
         "state": {k: v.detach().cpu() for k, v in trained.network.state_dict().items()},
         "history": trained.history,
         "versions": software_versions(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "extra": dict(extra or {}),
     }
     if maker_centroids is not None:
@@ -93,6 +95,10 @@ def network_from_payload(path: Path, payload: dict[str, Any]) -> LoadedNetwork:
         trained,
         labels,
         audio,
-        {"versions": payload.get("versions"), "extra": payload.get("extra") or {}},
+        {
+            "versions": payload.get("versions"),
+            "created": payload.get("created"),
+            "extra": payload.get("extra") or {},
+        },
         centroids_from_payload(payload),
     )
