@@ -12,7 +12,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ConfigError, SonicprintError
-from .registry import UnknownNameError
+from .registry import Registry, UnknownNameError
 
 
 def _param(text: str) -> tuple[str, Any]:
@@ -881,7 +881,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .models import MODELS
     from .separation import SEPARATORS
 
-    registries = {
+    registries: dict[str, Registry[Any]] = {
         "feature extractors": EXTRACTORS,
         "models": MODELS,
         "networks": NETWORKS,

@@ -12,7 +12,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -372,7 +372,11 @@ class AugmentConfig:
     @classmethod
     def preset(cls, name: str) -> AugmentConfig:
         """``none`` (no augmentation), ``fast`` or ``robust``."""
-        presets = {"none": cls, "fast": cls.fast, "robust": cls.robust}
+        presets: dict[str, Callable[[], AugmentConfig]] = {
+            "none": cls,
+            "fast": cls.fast,
+            "robust": cls.robust,
+        }
         if name not in presets:
             raise ConfigError(f"unknown augmentation preset {name!r}; known: {', '.join(presets)}")
         return presets[name]()

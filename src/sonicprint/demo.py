@@ -94,7 +94,7 @@ def generate_collection(
     rng = np.random.default_rng(seed)
     producer_styles = make_producers(rng, producers)
     artist_styles = make_artists(rng, artists)
-    rows = []
+    rows: list[dict[str, str]] = []
     # no Ogg: libsndfile gives every Ogg stream a random serial number, so the bytes (and content hashes,
     # which decide the folds) would differ from run to run
     formats = [("flac", 44100), ("flac", 22050), ("wav", 48000), ("mp3", 44100)]

@@ -78,7 +78,9 @@ class Registry(Generic[T]):
         UnknownParameterError
             Naming the first argument it does not take, and listing the ones it takes.
         """
-        signature = inspect.signature(self.get(name))
+        factory = self.get(name)
+        assert callable(factory)  # every registry holds factories: classes or functions
+        signature = inspect.signature(factory)
         accepted = [
             parameter.name
             for parameter in signature.parameters.values()

@@ -79,6 +79,7 @@ class PredictionServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
         return f"http://{shown}:{port}/"
 

@@ -9,7 +9,7 @@ import torch
 from sonicprint.config import DeepExperimentConfig, TrainConfig
 from sonicprint.deep.experiment import validate_deep_config
 from sonicprint.deep.melspec import LogMel
-from sonicprint.deep.networks import NETWORKS, create_network
+from sonicprint.deep.networks import NETWORKS, SpectrogramNetwork, create_network
 from sonicprint.features import spectral
 from sonicprint.registry import UnknownNameError
 
@@ -21,6 +21,7 @@ VARIANTS = [(name, {}) for name in NETWORKS.names()] + [("wavenet", {"pooling": 
 def test_network_contract(name, params):
     torch.manual_seed(0)
     net = create_network(name, n_mels=64, n_classes=5, **params)
+    assert isinstance(net, SpectrogramNetwork)  # the embedding and classifier tail the pipeline relies on
     x = torch.randn(3, 64, 87)
     net.train()
     logits = net(x)

@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -337,7 +338,7 @@ def read_audio(
     if offset < 0 or (duration is not None and duration <= 0):
         raise ValueError(f"{path}: invalid window offset={offset} duration={duration}")
     result, backend = _run_chain(path, chain, lambda d: d.read(path, offset, duration))
-    samples, rate = result  # type: ignore[misc]
+    samples, rate = cast(tuple[np.ndarray, int], result)
     if samples.size == 0:
         raise AudioDecodeError(path, f"no audio in window offset={offset:.2f}s duration={duration}")
     if not np.all(np.isfinite(samples)):

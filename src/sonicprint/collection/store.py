@@ -113,7 +113,7 @@ class TrackStore:
         self._db.commit()
 
     def tracks(self, *, status: str | None = None) -> list[TrackRow]:
-        query, args = "SELECT * FROM tracks", ()
+        query, args = "SELECT * FROM tracks", tuple[str, ...]()
         if status is not None:
             query, args = query + " WHERE status = ?", (status,)
         return [_row(r) for r in self._db.execute(query + " ORDER BY path", args).fetchall()]

@@ -26,14 +26,16 @@ def cut_clips(lengths: Sequence[int], *, clip: int, hop: int) -> list[Clip]:
     """
     if clip <= 0 or hop <= 0:
         raise ValueError("clip and hop must be positive")
-    clips = []
+    clips: list[Clip] = []
     for track, length in enumerate(lengths):
         starts = range(0, max(length - clip, 0) + 1, hop)
         clips.extend(Clip(track, s) for s in starts)
     return clips
 
 
-def balanced_sample(clip_labels: Sequence[int], *, n: int, rng: np.random.Generator) -> np.ndarray:
+def balanced_sample(
+    clip_labels: Sequence[int] | np.ndarray, *, n: int, rng: np.random.Generator
+) -> np.ndarray:
     """``n`` clip indices drawn so that every label is equally likely (clips, not tracks, are resampled)."""
     labels = np.asarray(clip_labels)
     present, counts = np.unique(labels, return_counts=True)

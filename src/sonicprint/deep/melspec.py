@@ -14,6 +14,9 @@ class LogMel(nn.Module):
     Same frames, window, filterbank and floor as :func:`sonicprint.features.spectral.log_mel`.
     """
 
+    mel_basis: torch.Tensor
+    window: torch.Tensor
+
     def __init__(
         self,
         *,

@@ -19,7 +19,7 @@ from ..registry import Registry
 NETWORKS: Registry[Callable[..., nn.Module]] = Registry("network")
 
 
-def create_network(name: str, *, n_mels: int, n_classes: int, **params: Any) -> nn.Module:
+def create_network(name: str, *, n_mels: int, n_classes: int, **params: Any) -> SpectrogramNetwork:
     """A new network ``name`` for ``n_mels``-band input and ``n_classes`` outputs, with constructor arguments
     ``params`` (errors: :meth:`sonicprint.registry.Registry.create`)."""
     return NETWORKS.create(name, params, fixed={"n_mels": n_mels, "n_classes": n_classes})  # type: ignore[return-value]
@@ -29,8 +29,10 @@ def list_networks() -> list[str]:
     return NETWORKS.names()
 
 
-class _Classifier(nn.Module):
-    """Shared tail: global pooling to an embedding, dropout, linear classifier."""
+class SpectrogramNetwork(nn.Module):
+    """What every registered network is: ``features`` (its own layers, pooled to an ``embedding_dim``
+    embedding), then the shared tail of dropout and a linear classifier. ``embed`` gives the embedding the
+    maps and "sounds like" search use."""
 
     embedding_dim: int
 
@@ -97,7 +99,7 @@ def _stem(channels: int) -> nn.Sequential:
 
 
 @NETWORKS.register("resnet")
-class ResNet(_Classifier):
+class ResNet(SpectrogramNetwork):
     """A small ResNet: stem, then stages of two residual blocks, channels doubling as resolution halves."""
 
     def __init__(
@@ -166,7 +168,7 @@ class _DenseLayer(nn.Module):
 
 
 @NETWORKS.register("densenet")
-class DenseNet(_Classifier):
+class DenseNet(SpectrogramNetwork):
     """A small DenseNet: dense blocks (each layer sees all earlier maps), 1x1 + pooling transitions."""
 
     def __init__(
@@ -202,7 +204,7 @@ class DenseNet(_Classifier):
 
 
 @NETWORKS.register("crnn")
-class CRNN(_Classifier):
+class CRNN(SpectrogramNetwork):
     """Convolutions then a GRU over time (Nasrullah & Zhao 2019): four conv blocks pooling mostly frequency,
     a 2-layer GRU, and the last hidden state as the embedding."""
 
@@ -237,7 +239,7 @@ class CRNN(_Classifier):
 
 
 @NETWORKS.register("wavenet")
-class WaveNet(_Classifier):
+class WaveNet(SpectrogramNetwork):
     """A 1-D stack of gated, dilated convolutions over time with residual and skip connections (WaveNet
     style), mel bands as input channels.
 

@@ -27,7 +27,7 @@ from .augment import augment_audio, mixup, spec_augment
 from .clips import balanced_sample, cut_clips, slice_clip
 from .melspec import LogMel
 from .memory import keep_freed_memory
-from .networks import create_network
+from .networks import SpectrogramNetwork, create_network
 
 Track = Sequence[np.ndarray]  # the segments of one track
 
@@ -46,7 +46,12 @@ class ClipSet:
 
     @classmethod
     def cut(
-        cls, tracks: Sequence[Track], labels: Sequence[int], *, clip_samples: int, hop_samples: int
+        cls,
+        tracks: Sequence[Track],
+        labels: Sequence[int] | np.ndarray,
+        *,
+        clip_samples: int,
+        hop_samples: int,
     ) -> ClipSet:
         segments = [seg for track in tracks for seg in track]
         segment_track = np.array([i for i, track in enumerate(tracks) for _ in track], dtype=np.int64)
@@ -82,7 +87,7 @@ class ClipSet:
 class TrainedNetwork:
     """A trained network with its input normalisation, ready for clip and track predictions."""
 
-    network: torch.nn.Module
+    network: SpectrogramNetwork
     config: TrainConfig
     n_classes: int
     sample_rate: int
@@ -356,9 +361,9 @@ def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def train_network(
     train_tracks: Sequence[Track],
-    train_labels: Sequence[int],
+    train_labels: Sequence[int] | np.ndarray,
     val_tracks: Sequence[Track],
-    val_labels: Sequence[int],
+    val_labels: Sequence[int] | np.ndarray,
     *,
     n_classes: int,
     sample_rate: int,
@@ -504,9 +509,9 @@ def train_network(
 
 def grid_search(
     train_tracks: Sequence[Track],
-    train_labels: Sequence[int],
+    train_labels: Sequence[int] | np.ndarray,
     val_tracks: Sequence[Track],
-    val_labels: Sequence[int],
+    val_labels: Sequence[int] | np.ndarray,
     *,
     n_classes: int,
     sample_rate: int,

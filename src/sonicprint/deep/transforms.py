@@ -86,8 +86,8 @@ def mp3_round_trip(audio: np.ndarray, *, sample_rate: int, bitrate: int) -> np.n
     with av.open(buffer, "r") as container:
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
         for frame in container.decode(audio=0):
-            for out in resampler.resample(frame):
-                decoded.append(out.to_ndarray().reshape(-1))
+            for resampled in resampler.resample(frame):
+                decoded.append(resampled.to_ndarray().reshape(-1))
     y = np.concatenate(decoded) if decoded else np.zeros(0, dtype=np.float32)
     # the encoder adds a delay of up to ~1105 samples: align on the best lag, then trim to length
     lag_max = min(3000, len(y) - 1)

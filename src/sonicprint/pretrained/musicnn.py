@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 import torch
@@ -46,6 +47,11 @@ INSTALL_HINT = "install the weights with: pip install --no-deps musicnn==0.1.0"
 class _BatchNorm(nn.Module):
     """Inference-only batch normalisation over dimension 1, with TensorFlow's parameters."""
 
+    gamma: torch.Tensor
+    beta: torch.Tensor
+    moving_mean: torch.Tensor
+    moving_variance: torch.Tensor
+
     def __init__(self, channels: int) -> None:
         super().__init__()
         for name in ("gamma", "beta", "moving_mean", "moving_variance"):
@@ -57,6 +63,16 @@ class _BatchNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = (1, -1) + (1,) * (x.dim() - 2)
         return (x - self.moving_mean.view(shape)) * self.scale().view(shape) + self.beta.view(shape)
+
+
+_Layer = TypeVar("_Layer", bound=nn.Module)
+
+
+def _layers(modules: nn.ModuleList, kind: type[_Layer]) -> list[_Layer]:
+    """``modules`` typed as the layers they are (a ModuleList types its items as plain modules)."""
+    layers = list(modules)
+    assert all(isinstance(layer, kind) for layer in layers)
+    return cast(list[_Layer], layers)
 
 
 def _pool_frequency(conv_out: torch.Tensor, bn: _BatchNorm) -> torch.Tensor:
@@ -104,9 +120,10 @@ class MusiCNN(nn.Module):
         x = self.bn_input(patches.unsqueeze(1))  # (batch, 1, time, mel)
         front = []
         padded = F.pad(x, (0, 0, 3, 3))
-        for conv, bn in zip(self.timbral, self.front_bn[:2]):
+        front_bn = _layers(self.front_bn, _BatchNorm)
+        for conv, bn in zip(self.timbral, front_bn[:2]):
             front.append(_pool_frequency(conv(padded), bn))
-        for conv, bn in zip(self.temporal, self.front_bn[2:]):
+        for conv, bn in zip(_layers(self.temporal, nn.Conv2d), front_bn[2:]):
             k = conv.kernel_size[0]
             same = F.pad(x, (0, 0, (k - 1) // 2, k - 1 - (k - 1) // 2))  # TensorFlow's 'same' for even k
             front.append(_pool_frequency(conv(same), bn))
@@ -182,6 +199,12 @@ def checkpoint_prefix(variant: str) -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / variant) + "/"
 
 
+def _copy_convolution(layer: nn.Conv1d | nn.Conv2d, weight: torch.Tensor, bias: np.ndarray) -> None:
+    assert layer.bias is not None  # every convolution here is built with a bias
+    layer.weight.copy_(weight)
+    layer.bias.copy_(torch.from_numpy(bias))
+
+
 def _copy_batch_norm(module: _BatchNorm, checkpoint: TFCheckpoint, index: int) -> None:
     """Copy TensorFlow's ``index``-th batch normalisation (in creation order) into ``module``."""
     name = "batch_normalization" + (f"_{index}" if index else "")
@@ -199,16 +222,16 @@ def load_weights(model: MusiCNN, checkpoint: TFCheckpoint) -> MusiCNN:
 
     with torch.no_grad():
         _copy_batch_norm(model.bn_input, checkpoint, 0)
-        for i, layer in enumerate([*model.timbral, *model.temporal]):
+        front_bn, mid_bn = _layers(model.front_bn, _BatchNorm), _layers(model.mid_bn, _BatchNorm)
+        front = [*_layers(model.timbral, nn.Conv2d), *_layers(model.temporal, nn.Conv2d)]
+        for i, layer in enumerate(front):
             kernel, bias = conv(i)
-            layer.weight.copy_(_conv2d_weight(kernel))
-            layer.bias.copy_(torch.from_numpy(bias))
-            _copy_batch_norm(model.front_bn[i], checkpoint, i + 1)
-        for i, layer in enumerate(model.mid):
+            _copy_convolution(layer, _conv2d_weight(kernel), bias)
+            _copy_batch_norm(front_bn[i], checkpoint, i + 1)
+        for i, mid_layer in enumerate(_layers(model.mid, nn.Conv1d)):
             kernel, bias = conv(5 + i)
-            layer.weight.copy_(_conv1d_weight(kernel))
-            layer.bias.copy_(torch.from_numpy(bias))
-            _copy_batch_norm(model.mid_bn[i], checkpoint, 6 + i)
+            _copy_convolution(mid_layer, _conv1d_weight(kernel), bias)
+            _copy_batch_norm(mid_bn[i], checkpoint, 6 + i)
         _copy_batch_norm(model.pool_bn, checkpoint, 9)
         model.dense.weight.copy_(torch.from_numpy(t("dense/kernel").T.copy()))
         model.dense.bias.copy_(torch.from_numpy(t("dense/bias")))
@@ -222,11 +245,10 @@ def load_vgg_weights(model: MusicVGG, checkpoint: TFCheckpoint) -> MusicVGG:
     """Copy a VGG checkpoint's variables into ``model`` (convolutions named ``1CNN`` to ``5CNN``)."""
     t = checkpoint.tensor
     with torch.no_grad():
-        for index, module in enumerate([model.bn_input, *model.bns]):
+        for index, module in enumerate([model.bn_input, *_layers(model.bns, _BatchNorm)]):
             _copy_batch_norm(module, checkpoint, index)
-        for index, layer in enumerate(model.convs, start=1):
-            layer.weight.copy_(_conv2d_weight(t(f"{index}CNN/kernel")))
-            layer.bias.copy_(torch.from_numpy(t(f"{index}CNN/bias")))
+        for index, layer in enumerate(_layers(model.convs, nn.Conv2d), start=1):
+            _copy_convolution(layer, _conv2d_weight(t(f"{index}CNN/kernel")), t(f"{index}CNN/bias"))
         model.output.weight.copy_(torch.from_numpy(t("dense/kernel").T.copy()))
         model.output.bias.copy_(torch.from_numpy(t("dense/bias")))
     return model.eval()

@@ -98,7 +98,8 @@ def _entry(name: str, buf: bytes) -> TensorEntry:
     dtype_code = int(fields.get(1, 0))  # type: ignore[arg-type]
     if dtype_code not in _DTYPES:
         raise ValueError(f"tensor {name!r} has unsupported dtype code {dtype_code}")
-    shape = _shape(fields[2]) if isinstance(fields.get(2), bytes) else ()
+    shape_field = fields.get(2)
+    shape = _shape(shape_field) if isinstance(shape_field, bytes) else ()
     return TensorEntry(
         name,
         _DTYPES[dtype_code],
