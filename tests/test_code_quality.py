@@ -18,8 +18,8 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("ruff", "check", "src", "tests", "benchmarks"),
-        ("ruff", "format", "--check", "src", "tests", "benchmarks"),
+        ("ruff", "check", "src", "tests", "benchmarks", "scripts"),
+        ("ruff", "format", "--check", "src", "tests", "benchmarks", "scripts"),
     ],
     ids=["lint", "format"],
 )
