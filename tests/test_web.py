@@ -63,6 +63,10 @@ def test_the_page_and_the_model_description(server, trained):
     described = json.loads(payload)
     assert status == 200 and described["kind"] == "classical" and described["name"] == "logreg"
     assert described["labels"] == Predictor(trained[0]).labels and described["index"] is None
+    metrics = json.loads((trained[0].parent / "metrics.json").read_text())  # the run that saved it
+    assert described["evaluated"]["accuracy"] == metrics["accuracy"]
+    assert described["evaluated"]["evaluation"] == metrics["evaluation"]
+    assert b"In the run that saved it" in html  # the page says it
 
 
 def test_an_upload_gets_the_same_verdict_as_the_file_on_disk(server, trained):

@@ -163,32 +163,35 @@ class Predictor:
 
 
 def describe_model(model_path: str | Path) -> dict[str, object]:
-    """:meth:`Predictor.describe`, and how well the model did in the run that saved it: the cross-validated
-    accuracy, macro F1 and evaluation of the ``metrics.json`` beside it, when that run saw the same data
-    (``"evaluated"``; None when there is no such file)."""
-    import json
-
+    """:meth:`Predictor.describe`, and how well the model did in the run that saved it
+    (:func:`run_evaluation`, under ``"evaluated"``)."""
     described = Predictor(model_path).describe()
     trained = described["trained"]
     assert isinstance(trained, dict)
-    described["evaluated"] = None
+    described["evaluated"] = run_evaluation(model_path, trained.get("data_hash"))
+    return described
+
+
+def run_evaluation(model_path: str | Path, data_hash: object) -> dict[str, object] | None:
+    """The cross-validated accuracy, macro F1, evaluation and tracks of the ``metrics.json`` beside a saved
+    model, when that run saw the model's data (``data_hash``); None when there is no such file."""
+    import json
+
     try:
         metrics = json.loads((Path(model_path).parent / "metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return described
+        return None
     scores = metrics.get("track") or metrics  # a network's track-level figures, or an experiment's
-    if (
-        isinstance(scores, dict)
-        and metrics.get("data_hash") == trained.get("data_hash")
-        and "accuracy" in scores
-    ):
-        described["evaluated"] = {
-            "accuracy": scores["accuracy"],
-            "macro_f1": (scores.get("macro") or {}).get("f1"),
-            "evaluation": metrics.get("evaluation"),
-            "n_tracks": metrics.get("n_scored", metrics.get("n_tracks")),
-        }
-    return described
+    if not data_hash or metrics.get("data_hash") != data_hash or not isinstance(scores, dict):
+        return None
+    if "accuracy" not in scores:
+        return None
+    return {
+        "accuracy": scores["accuracy"],
+        "macro_f1": (scores.get("macro") or {}).get("f1"),
+        "evaluation": metrics.get("evaluation"),
+        "n_tracks": metrics.get("n_scored", metrics.get("n_tracks")),
+    }
 
 
 @dataclass

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .errors import ConfigError, SonicprintError
-from .predict import Embeddings, Predictor, load_index
+from .predict import Embeddings, Predictor, load_index, run_evaluation
 
 DEFAULT_MAX_UPLOAD_MB = 512.0
 #: how many indexed recordings a verdict lists as sounding most like the upload, unless asked otherwise
@@ -75,6 +75,10 @@ class PredictionServer(ThreadingHTTPServer):
         self.log = log
         # One model, one verdict at a time: bounded memory however many browser tabs upload at once
         self.predict_lock = threading.Lock()
+        trained = predictor.describe()["trained"]
+        assert isinstance(trained, dict)
+        #: how well the model did in the run that saved it (read once: the page shows it to every visitor)
+        self.evaluated = run_evaluation(predictor.model_path, trained.get("data_hash"))
 
     @property
     def url(self) -> str:
@@ -84,11 +88,12 @@ class PredictionServer(ThreadingHTTPServer):
         return f"http://{shown}:{port}/"
 
     def describe(self) -> dict[str, Any]:
-        """The model's description (:meth:`Predictor.describe`) and the index the page searches, if any."""
+        """The model's description (:meth:`Predictor.describe`), its run's cross-validated figures
+        (:func:`run_evaluation`) and the index the page searches, if any."""
         index = None
         if self.index is not None:
             index = {"path": self.index_path, "recordings": len(self.index.paths)}
-        return {**self.predictor.describe(), "index": index}
+        return {**self.predictor.describe(), "evaluated": self.evaluated, "index": index}
 
 
 def make_server(
