@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from sonicprint.audio import DECODERS
 from sonicprint.cli import main
 from sonicprint.collection import read_manifest
 from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
@@ -76,6 +77,9 @@ def test_experiment_writes_a_complete_report(collection, tmp_path):
     assert m["grouping"] == "track" and "track-disjoint" in m["evaluation"]
     assert "window" not in m  # whole-track features: no window verdicts
     assert len(m["data_hash"]) == 16
+    # which decoder read the tracks: every evaluated track counted once, by a registered decoder
+    assert sum(m["decoders"].values()) == m["n_tracks"] and set(m["decoders"]) <= set(DECODERS.names())
+    assert "Read by " in (result.out_dir / "report.html").read_text()
     for name in (
         "report.html",
         "metrics.json",

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .collection import CollectionSource, IngestReport, tracks_hash
+from .collection import OK, CollectionSource, IngestReport, decoder_counts, tracks_hash
 from .config import ExperimentConfig, save_config, to_dict
 from .evaluation import (
     background_summary,
@@ -320,6 +320,7 @@ def run_experiment(
         )
         full = extract()
         copies = [extract(degraded_copy=k) for k in range(1, config.augment_copies + 1)]
+        decoder_of = {row.path: row.backend for row in ws.store.tracks(status=OK)}
     table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
     _write_problems(out / "problems.txt", ingest_report, full, copies)  # first: it explains a failure below
     if len(set(table.labels)) < 2:
@@ -400,6 +401,7 @@ def run_experiment(
             "n_scored": int(scored.sum()),
             "not_scored": dict(sorted(Counter(unscored).items())),
             "n_skipped": len(ingest_report.skipped) + len(ingest_report.source_problems) + len(full.errors),
+            "decoders": decoder_counts(decoder_of.get(path, "") for path in table.paths),
             "config": to_dict(config),
         }
     )

@@ -67,6 +67,13 @@ def plot_map(points: np.ndarray, labels: Sequence[str], path: Path, *, title: st
     return path
 
 
+def decoders_sentence(decoders: dict[str, int] | None) -> str:
+    """Which decoding backends read the tracks, for a report (empty for runs that did not record it)."""
+    if not decoders:
+        return ""
+    return " Read by " + ", ".join(f"{html.escape(name)} ({n})" for name, n in decoders.items()) + "."
+
+
 def unknown_table_html(metrics: dict[str, Any]) -> str:
     """HTML: the table for choosing ``--unknown-below``: per threshold, the tracks still answered and
     the accuracy on them, and (grouped splits) the share of never-heard makers' tracks it turns away."""
@@ -236,7 +243,7 @@ Evaluation: <b>{e(metrics["evaluation"])}</b>: no {e(metrics["grouping"])} appea
 and the test side of any fold; every track is predicted once, by a model that never saw it.
 Accuracy per part: {folds} (mean {metrics["fold_accuracy_mean"]:.3f} ± {metrics["fold_accuracy_std"]:.3f}).
 Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) skipped (see
-<code>problems.txt</code>).</p>
+<code>problems.txt</code>).{decoders_sentence(metrics.get("decoders"))}</p>
 <h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>
 {unknown_html}
 <h2>Per label (one vs all)</h2>

@@ -261,7 +261,7 @@ def test_deep_experiment_end_to_end(tmp_path):
     metrics = run_deep_experiment(
         source, config, workspace=tmp_path / "ws", out_dir=tmp_path / "run", progress=False
     )
-    assert metrics["n_tracks"] == 12
+    assert metrics["n_tracks"] == 12 and sum(metrics["decoders"].values()) == 12
     searched = [(r["momentum"], r["weight_decay"]) for r in metrics["grid_search"]]
     assert searched == [(0.5, CONFIG.weight_decay), (0.9, CONFIG.weight_decay)]
     assert metrics["clip"]["n"] == 12 * 4 and metrics["track"]["n"] == 12

@@ -1,6 +1,6 @@
 """Labelled collections: sources (manifest, folders, tags), the workspace store, and ingest checks."""
 
-from .ingest import IngestReport, check_track, content_hash, ingest, tracks_hash
+from .ingest import IngestReport, check_track, content_hash, decoder_counts, ingest, tracks_hash
 from .sources import (
     CollectionSource,
     SourceProblem,
@@ -26,6 +26,7 @@ __all__ = [
     "audio_files_under",
     "check_track",
     "content_hash",
+    "decoder_counts",
     "expand_inputs",
     "ingest",
     "open_source",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +30,12 @@ def tracks_hash(hashes: Sequence[str], labels: Sequence[str], groups: Sequence[M
         f"{h}\t{label}\t{json.dumps(dict(g), sort_keys=True)}" for h, label, g in zip(hashes, labels, groups)
     )
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def decoder_counts(decoders: Iterable[str]) -> dict[str, int]:
+    """How many tracks each decoding backend read, most first (which decoder read each file is in the
+    workspace's collection database)."""
+    return dict(Counter(decoder or "unknown" for decoder in decoders).most_common())
 
 
 def content_hash(path: str | Path) -> str:

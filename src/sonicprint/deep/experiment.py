@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..collection import CollectionSource, tracks_hash
+from ..collection import CollectionSource, decoder_counts, tracks_hash
 from ..config import DeepExperimentConfig, config_changes, load_config_file, save_config, to_dict
 from ..errors import ConfigError, FileProblem
 from ..evaluation import (
@@ -323,6 +323,7 @@ def run_deep_experiment(
         "final_model_train_config": to_dict(train_config),
         "n_tracks": len(y),
         "data_hash": collection_hash,
+        "decoders": decoder_counts(r.backend for r in rows),
         "n_scored": int(seen.sum()),
         "not_scored": dict(sorted(not_scored.items())),
         "errors": errors,
@@ -410,7 +411,7 @@ def _write_predictions(
 def _write_report(out: Path, metrics: dict[str, Any], maps: dict[str, np.ndarray], labels: list[str]) -> None:
     import html
 
-    from ..report import _pyplot, plot_map, unknown_table_html
+    from ..report import _pyplot, decoders_sentence, plot_map, unknown_table_html
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -461,7 +462,8 @@ def _write_report(out: Path, metrics: dict[str, Any], maps: dict[str, np.ndarray
 <h1>{title}: {metrics["n_tracks"]} tracks</h1>
 <p>{html.escape(metrics["evaluation"])}.
 Mean training time per epoch {metrics["epoch_seconds_mean"]:.1f} s. Data hash
-<code>{metrics["data_hash"]}</code>; the resolved settings are in <code>config.json</code>.</p>
+<code>{metrics["data_hash"]}</code>; the resolved settings are in <code>config.json</code>.
+{decoders_sentence(metrics["decoders"])}</p>
 <table><tr><th></th><th>accuracy</th><th>macro F1</th></tr>
 <tr><td>clip</td>{clip_cells}</tr>
 <tr><td>track (mean log-probability of its clips)</td>{track_cells}</tr></table>
