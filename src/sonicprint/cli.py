@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .config import CollectionConfig, FeatureConfig, ModelConfig, SplitConfig, TrainConfig
 from .errors import ConfigError, SonicprintError
 from .registry import Registry, UnknownNameError
 
@@ -79,6 +80,10 @@ def _numbers(text: str) -> tuple[float, ...]:
 CNN_DEFAULT_FOLDS = 5
 
 
+MIN_TRACKS_HELP = (
+    f"keep labels with at least this many tracks (default: {CollectionConfig.min_tracks_per_label})"
+)
+MIN_DURATION_HELP = f"skip files shorter than this (seconds; default: {CollectionConfig.min_duration_s:g})"
 GROUP_HELP = (
     "column whose values must never straddle a split (default: track); a label whose tracks all share "
     "one value cannot be scored and is listed as such"
@@ -136,13 +141,13 @@ def _add_window_options(parser: argparse.ArgumentParser) -> None:
         "--windows",
         type=_count,
         metavar="N",
-        help="windows read from each track, spread over it (default: 6)",
+        help=f"windows read from each track, spread over it (default: {FeatureConfig.n_windows})",
     )
     parser.add_argument(
         "--window-length",
         type=float,
         metavar="SECONDS",
-        help="length of each window (default: 20); a track shorter than one is read whole",
+        help=f"length of each window (default: {FeatureConfig.window_s:g}); a shorter track is read whole",
     )
 
 
@@ -192,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_collection_options(exp)
     exp.add_argument("--from-tags", action="store_true", help="label files from their own tags")
-    exp.add_argument("--model", help="model name (see 'sonicprint list'; default: logreg)")
+    exp.add_argument("--model", help=f"model name (see 'sonicprint list'; default: {ModelConfig.name})")
     exp.add_argument(
         "--model-param",
         type=_param,
@@ -218,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the first study's setting: MFCC matrix of one 30 s window, PCA(12), KNN",
     )
-    exp.add_argument("--folds", type=int, help="cross-validation folds (default: 3)")
+    exp.add_argument("--folds", type=int, help=f"cross-validation folds (default: {SplitConfig.folds})")
     exp.add_argument(
         "--holdout", action="store_true", help="one train/val/test split (default 60/20/20) instead of k-fold"
     )
@@ -235,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="run the evaluation N times with split seeds SEED..SEED+N-1 and report the mean and spread",
     )
-    exp.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks (default: 1)")
+    exp.add_argument("--min-tracks", type=int, help=MIN_TRACKS_HELP)
     exp.add_argument(
         "--background",
         metavar="LABEL",
@@ -243,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "so the saved model answers 'unknown' for music like theirs; group them by their real maker "
         "(--group) to measure it on makers it never heard",
     )
-    exp.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds; default: 10)")
+    exp.add_argument("--min-duration", type=float, help=MIN_DURATION_HELP)
     exp.add_argument("--config", help="TOML or JSON config file; flags override it")
     exp.add_argument(
         "--workspace",
@@ -295,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
     cnn.add_argument("source", help="manifest (.csv/.parquet) or a folder ROOT/<label>/[<album>/]<file>")
     _add_collection_options(cnn)
-    cnn.add_argument("--network", help="resnet (default), resnext, densenet, crnn or wavenet")
+    cnn.add_argument(
+        "--network", help=f"resnet, resnext, densenet, crnn or wavenet (default: {TrainConfig.network})"
+    )
     cnn.add_argument(
         "--network-param",
         type=_param,
@@ -305,34 +312,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="a constructor argument of the network (JSON value or string), e.g. pooling=mean_std",
     )
     cnn.add_argument("--folds", type=int, help=f"cross-validation folds (default: {CNN_DEFAULT_FOLDS})")
-    cnn.add_argument("--min-tracks", type=int, help="keep labels with at least this many tracks (default: 1)")
+    cnn.add_argument("--min-tracks", type=int, help=MIN_TRACKS_HELP)
     cnn.add_argument(
         "--background", metavar="LABEL", help="as for 'experiment': tracks by none of the makers"
     )
-    cnn.add_argument("--min-duration", type=float, help="skip files shorter than this (seconds; default: 10)")
+    cnn.add_argument("--min-duration", type=float, help=MIN_DURATION_HELP)
     _add_window_options(cnn)
-    cnn.add_argument("--clip", type=float, help="clip length in seconds (default: 10)")
-    cnn.add_argument("--hop", type=float, help="clip hop in seconds (default: 5)")
+    cnn.add_argument("--clip", type=float, help=f"clip length in seconds (default: {TrainConfig.clip_s:g})")
+    cnn.add_argument("--hop", type=float, help=f"clip hop in seconds (default: {TrainConfig.hop_s:g})")
     cnn.add_argument(
-        "--epochs", type=int, help="most epochs per fold; early stopping may end sooner (default: 30)"
+        "--epochs",
+        type=int,
+        help=f"most epochs per fold; early stopping may end sooner (default: {TrainConfig.epochs})",
     )
     cnn.add_argument(
-        "--patience", type=int, help="stop after this many epochs without a better validation (default: 6)"
+        "--patience",
+        type=int,
+        help=f"stop after this many epochs without a better validation (default: {TrainConfig.patience})",
     )
     cnn.add_argument("--lr", type=float, help="learning rate (default: from an LR range test)")
     cnn.add_argument(
         "--lr-range-steps",
         type=int,
         help="batches the LR range test runs per fold, the learning rate rising from 1e-5 to 1 "
-        "(default: 60; fewer for a quick run on a small collection)",
+        f"(default: {TrainConfig.lr_range_steps}; fewer for a quick run on a small collection)",
     )
     cnn.add_argument(
         "--optimizer",
         choices=["sgd", "adamw"],
         help="SGD with momentum and weight decay (default), or AdamW",
     )
-    cnn.add_argument("--momentum", type=float, help="SGD momentum (default: 0.9)")
-    cnn.add_argument("--weight-decay", type=float, help="weight decay (default: 1e-4)")
+    cnn.add_argument("--momentum", type=float, help=f"SGD momentum (default: {TrainConfig.momentum:g})")
+    cnn.add_argument(
+        "--weight-decay", type=float, help=f"weight decay (default: {TrainConfig.weight_decay:g})"
+    )
     cnn.add_argument(
         "--grid-momentum",
         type=_numbers,
