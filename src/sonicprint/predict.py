@@ -220,10 +220,8 @@ def embed_files(model_path: str | Path, files: Sequence[str | Path], *, workers:
 
 def _embed_all(predictor: Predictor, files: Sequence[str | Path], *, workers: int = 1) -> Embeddings:
     jobs = _file_jobs(predictor.model_path, files, "embed", workers=workers)
-    outcomes = dict(_run_files(predictor, jobs, workers=workers))
     paths, vectors, errors = [], [], []
-    for index, job in enumerate(jobs):  # in the order of ``files``
-        outcome = outcomes[index]
+    for job, outcome in _in_order(predictor, jobs, workers=workers):
         if isinstance(outcome, BaseException):
             errors.append((job.path, _problem(outcome)))
         else:
@@ -444,10 +442,9 @@ def find_like_maker(
         return _rank_by_similarity(predictor, target, files, top_n, indexed, workers=workers)
     predictor.known_maker(maker)
     jobs = _file_jobs(predictor.model_path, files, "predict", workers=workers, top_k=len(predictor.labels))
-    outcomes = dict(_run_files(predictor, jobs, workers=workers))
     paths, scores, errors = [], [], []
-    for number, job in enumerate(jobs):  # in the order of ``files``, so that ties keep it
-        result = _as_prediction(job.path, outcomes[number])
+    for job, outcome in _in_order(predictor, jobs, workers=workers):  # so that ties keep the files' order
+        result = _as_prediction(job.path, outcome)
         if result.error is not None:
             errors.append((job.path, result.error))
         else:
@@ -561,6 +558,19 @@ def _run_files(
     yield from create_executor("process", workers=workers).map_unordered(run_file_job, jobs)
 
 
+def _in_order(
+    predictor: Predictor, jobs: Sequence[FileJob], *, workers: int
+) -> Iterator[tuple[FileJob, FilePrediction | np.ndarray | BaseException]]:
+    """:func:`_run_files` in the order of ``jobs``: each outcome once it and those before it are done."""
+    waiting: dict[int, FilePrediction | np.ndarray | BaseException] = {}  # done ahead of a job before them
+    following = 0
+    for index, outcome in _run_files(predictor, jobs, workers=workers):
+        waiting[index] = outcome
+        while following in waiting:
+            yield jobs[following], waiting.pop(following)
+            following += 1
+
+
 def _problem(exc: BaseException) -> str:
     """What to say about a file whose job raised ``exc``."""
     return exc.problem if isinstance(exc, FileProblem) else f"{type(exc).__name__}: {exc}"
@@ -585,13 +595,8 @@ def iter_predictions(
     order of ``files``), so that a long batch shows its answers as it goes."""
     predictor = Predictor(model_path)
     jobs = _file_jobs(model_path, files, "predict", workers=workers, top_k=top_k, unknown_below=unknown_below)
-    waiting: dict[int, FilePrediction] = {}  # finished ahead of a file before them
-    following = 0
-    for index, outcome in _run_files(predictor, jobs, workers=workers):
-        waiting[index] = _as_prediction(jobs[index].path, outcome)
-        while following in waiting:
-            yield waiting.pop(following)
-            following += 1
+    for job, outcome in _in_order(predictor, jobs, workers=workers):
+        yield _as_prediction(job.path, outcome)
 
 
 def predict_files(
