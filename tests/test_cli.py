@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import shutil
@@ -132,6 +133,41 @@ def test_cnn_config_comes_from_defaults_then_the_config_file_then_flags(tmp_path
     assert (flagged.grid_momentum, flagged.grid_weight_decay) == ((), (1e-4, 1e-3))
     save_config(flagged, tmp_path / "config.json")  # a run's saved config runs it again as it was
     assert _cnn_config("--config", str(tmp_path / "config.json")) == flagged
+
+
+def test_cnn_flags_for_a_holdout_split_and_no_maps():
+    config = _cnn_config("--holdout", "--no-maps")
+    assert config.split.method == "holdout" and config.maps == ()
+    assert _cnn_config().split.method == "kfold" and _cnn_config().maps == ("tsne",)
+
+
+@pytest.mark.parametrize("command", ["experiment", "cnn"])
+def test_training_commands_label_files_from_their_tags_and_write_metrics_json(
+    tmp_path, capsys, write_audio, command
+):
+    from mutagen.flac import FLAC
+
+    rng = np.random.default_rng(0)
+    for artist, low, high in (("Alpha", 200, 400), ("Beta", 2000, 4000)):
+        for k in range(4):
+            t = np.arange(3 * 8000) / 8000
+            sound = 0.3 * np.sin(2 * np.pi * rng.uniform(low, high) * t) + 0.01 * rng.standard_normal(len(t))
+            path = write_audio(f"music/{artist}-{k}.flac", sound.astype(np.float32)[:, None], 8000)
+            tags = FLAC(path)
+            tags["ARTIST"] = artist
+            tags.save()
+    args = [command, str(tmp_path / "music"), "--from-tags", "--label", "artist", "--folds", "2"]
+    args += ["--min-duration", "2", "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run")]
+    args += ["--json", str(tmp_path / "out" / "metrics.json"), "--no-maps", "--quiet"]
+    if command == "cnn":
+        args += ["--network", "wavenet", "--network-param", "channels=8", "--network-param", "layers=2"]
+        args += ["--epochs", "1", "--clip", "1", "--hop", "1", "--lr", "0.01", "--device", "cpu"]
+    assert main(args) == 0
+    written = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert written == json.loads((tmp_path / "run" / "metrics.json").read_text())
+    with (tmp_path / "run" / "predictions.csv").open() as handle:
+        assert sorted(row["label"] for row in csv.DictReader(handle)) == ["Alpha"] * 4 + ["Beta"] * 4
+    assert not list((tmp_path / "run").glob("map_*.png"))
 
 
 def test_a_wrong_cnn_config_file_or_missing_label_is_one_clear_error(tmp_path, capsys):

@@ -52,6 +52,13 @@ def _probability(text: str) -> float:
     return value
 
 
+SOURCE_HELP = (
+    "manifest (.csv/.parquet), a folder ROOT/<label>/[<album>/]<file>, or with --from-tags a folder of "
+    "tagged files"
+)
+HOLDOUT_HELP = "one train/val/test split (default 60/20/20) instead of k-fold; metrics on the test part"
+JSON_HELP = "also write the metrics JSON here"
+NO_MAPS_HELP = "skip the t-SNE/UMAP maps"
 MODEL_HELP = "a model saved by 'experiment' or 'cnn' (model.pt), or the folder it was saved in"
 
 
@@ -133,6 +140,7 @@ def _add_collection_options(parser: argparse.ArgumentParser) -> None:
         help="comma-separated group columns to read (album,artist,game)",
     )
     parser.add_argument("--group", help=GROUP_HELP)
+    parser.add_argument("--from-tags", action="store_true", help="label files from their own tags")
 
 
 def _add_window_options(parser: argparse.ArgumentParser) -> None:
@@ -190,13 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--duration", type=float, default=20.0, help="seconds per track (default 20)")
 
     exp = sub.add_parser("experiment", help="cross-validated experiment on a labelled collection")
-    exp.add_argument(
-        "source",
-        help="manifest (.csv/.parquet), a folder ROOT/<label>/[<album>/]<file>, "
-        "or with --from-tags a folder of tagged files",
-    )
+    exp.add_argument("source", help=SOURCE_HELP)
     _add_collection_options(exp)
-    exp.add_argument("--from-tags", action="store_true", help="label files from their own tags")
     exp.add_argument("--model", help=f"model name (see 'sonicprint list'; default: {ModelConfig.name})")
     exp.add_argument(
         "--model-param",
@@ -224,9 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the first study's setting: MFCC matrix of one 30 s window, PCA(12), KNN",
     )
     exp.add_argument("--folds", type=int, help=f"cross-validation folds (default: {SplitConfig.folds})")
-    exp.add_argument(
-        "--holdout", action="store_true", help="one train/val/test split (default 60/20/20) instead of k-fold"
-    )
+    exp.add_argument("--holdout", action="store_true", help=HOLDOUT_HELP)
     exp.add_argument(
         "--calibrate",
         action="store_true",
@@ -256,10 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="collection database and feature cache, shared by runs (default: %(default)s)",
     )
     exp.add_argument("--out", default="runs/experiment", help="report folder (default: %(default)s)")
-    exp.add_argument("--json", help="also write the metrics JSON here")
+    exp.add_argument("--json", help=JSON_HELP)
     exp.add_argument("--executor", help="process (default: one worker per core), serial or ray")
     exp.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
-    exp.add_argument("--no-maps", action="store_true", help="skip the t-SNE/UMAP maps")
+    exp.add_argument("--no-maps", action="store_true", help=NO_MAPS_HELP)
     _add_window_options(exp)
     exp.add_argument(
         "--per-window",
@@ -298,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--quiet", action="store_true", help="no progress bar (with --out)")
 
     cnn = sub.add_parser("cnn", help="cross-validated spectrogram network on clips, decided per track")
-    cnn.add_argument("source", help="manifest (.csv/.parquet) or a folder ROOT/<label>/[<album>/]<file>")
+    cnn.add_argument("source", help=SOURCE_HELP)
     _add_collection_options(cnn)
     cnn.add_argument(
         "--network", help=f"resnet, resnext, densenet, crnn or wavenet (default: {TrainConfig.network})"
@@ -312,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a constructor argument of the network (JSON value or string), e.g. pooling=mean_std",
     )
     cnn.add_argument("--folds", type=int, help=f"cross-validation folds (default: {CNN_DEFAULT_FOLDS})")
+    cnn.add_argument("--holdout", action="store_true", help=HOLDOUT_HELP)
     cnn.add_argument("--min-tracks", type=int, help=MIN_TRACKS_HELP)
     cnn.add_argument(
         "--background", metavar="LABEL", help="as for 'experiment': tracks by none of the makers"
@@ -417,6 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start afresh in an output folder that holds an earlier run's checkpoints (removing them)",
     )
+    cnn.add_argument("--json", help=JSON_HELP)
+    cnn.add_argument("--no-maps", action="store_true", help=NO_MAPS_HELP)
     cnn.add_argument("--quiet", action="store_true", help="no progress bars")
 
     emb = sub.add_parser("embed", help="each file's embedding by a saved model, into an .npz file")
@@ -565,30 +569,43 @@ def _experiment_config(args: argparse.Namespace) -> Any:
     return config
 
 
-def _cmd_experiment(args: argparse.Namespace) -> int:
+def _training_source(args: argparse.Namespace, collection: CollectionConfig) -> Any:
+    """The labelled collection a training command reads, or None (said on stderr) when a manifest comes
+    without the column to predict."""
     from .collection import open_source
+
+    if collection.label == "label" and not (args.label or args.from_tags or Path(args.source).is_dir()):
+        print("sonicprint: --label is required with a manifest (the column to predict)", file=sys.stderr)
+        return None
+    return open_source(
+        args.source,
+        label=collection.label,
+        audio_root=args.audio_root,
+        group_columns=collection.group_columns,
+        path_column=collection.path_column,
+        from_tags=args.from_tags,
+    )
+
+
+def _write_metrics_json(path: str | None, metrics: dict[str, Any]) -> None:
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def _cmd_experiment(args: argparse.Namespace) -> int:
     from .experiment import run_experiment, validate_config
 
     config = _experiment_config(args)
     validate_config(config)  # an unknown name is reported before any file is read
-    if config.collection.label == "label" and not args.label and not Path(args.source).is_dir():
-        print("sonicprint: --label is required with a manifest (the column to predict)", file=sys.stderr)
+    source = _training_source(args, config.collection)
+    if source is None:
         return 2
-    source = open_source(
-        args.source,
-        label=config.collection.label,
-        audio_root=args.audio_root,
-        group_columns=config.collection.group_columns,
-        path_column=config.collection.path_column,
-        from_tags=args.from_tags,
-    )
     result = run_experiment(
         source, config, workspace=args.workspace, out_dir=args.out, progress=not args.quiet
     )
     m = result.metrics
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(m, indent=2) + "\n")
+    _write_metrics_json(args.json, m)
     windows = f" (each window alone {m['window']['accuracy']:.3f})" if "window" in m else ""
     if "repeats" in m:
         r = m["repeats"]
@@ -783,6 +800,8 @@ def _deep_config(args: argparse.Namespace) -> Any:
     if args.stem is not None:
         audio = replace(audio, separate=args.stem)
     split = replace(split, **given(folds=args.folds, group=args.group, seed=args.seed))
+    if args.holdout:
+        split = replace(split, method="holdout")
     train = replace(
         train,
         **given(
@@ -818,25 +837,19 @@ def _deep_config(args: argparse.Namespace) -> Any:
         config = replace(config, robustness=ROBUSTNESS_CONDITIONS)
     if args.calibrate:
         config = replace(config, calibration="temperature")
+    if args.no_maps:
+        config = replace(config, maps=())
     return config
 
 
 def _cmd_cnn(args: argparse.Namespace) -> int:
-    from .collection import open_source
     from .deep.experiment import run_deep_experiment, validate_deep_config
 
     config = _deep_config(args)
     validate_deep_config(config)  # a wrong network or parameter is reported before any file is read
-    if config.collection.label == "label" and not Path(args.source).is_dir():
-        print("sonicprint: --label is required with a manifest (the column to predict)", file=sys.stderr)
+    source = _training_source(args, config.collection)
+    if source is None:
         return 2
-    source = open_source(
-        args.source,
-        label=config.collection.label,
-        audio_root=args.audio_root,
-        group_columns=config.collection.group_columns,
-        path_column=config.collection.path_column,
-    )
     m = run_deep_experiment(
         source,
         config,
@@ -846,6 +859,7 @@ def _cmd_cnn(args: argparse.Namespace) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
     )
+    _write_metrics_json(args.json, m)
     clip = f"clip accuracy {m['clip']['accuracy']:.3f}, " if m["clip"] else ""
     print(
         f"{m['network']}: {clip}track accuracy {m['track']['accuracy']:.3f} ({m['evaluation']}); "

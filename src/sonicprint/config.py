@@ -475,7 +475,9 @@ class DeepExperimentConfig:
 
     Each track is read in ``audio.n_windows`` windows of ``audio.window_s`` seconds at
     ``audio.sample_rate``; inside each fold the training tracks are split again (``val_fraction``, grouped
-    like the folds) for early stopping. ``robustness`` names the test-time conditions to evaluate.
+    like the folds) for early stopping. With ``split.method`` ``holdout`` one network trains on the
+    training part, stops early on the validation part and is scored on the test part (``split``'s
+    fractions). ``robustness`` names the test-time conditions to evaluate.
     """
 
     collection: CollectionConfig = field(default_factory=CollectionConfig)

@@ -291,6 +291,43 @@ def test_deep_experiment_end_to_end(tmp_path):
         assert (tmp_path / "run" / name).is_file(), name
 
 
+def test_deep_holdout_trains_once_and_scores_the_test_part_only(tmp_path):
+    """The second study's 60/20/20 split: one network, early-stopped on the validation part, metrics on the
+    test part; no track crosses parts; the validation part is predicted for calibration and listed."""
+    from sonicprint.collection import read_manifest
+    from sonicprint.config import CollectionConfig, DeepExperimentConfig, FeatureConfig, SplitConfig
+    from sonicprint.deep.experiment import run_deep_experiment
+    from sonicprint.demo import generate_collection
+
+    made = generate_collection(
+        tmp_path / "data", seed=5, producers=2, artists=2, tracks_per_pair=5, duration_s=3.0, queries=0
+    )
+    config = DeepExperimentConfig(
+        collection=CollectionConfig(label="producer", min_duration_s=2.0),
+        audio=FeatureConfig(extractor="logmel", sample_rate=11025, n_windows=1, window_s=3.0),
+        split=SplitConfig(method="holdout"),
+        train=replace(CONFIG, clip_s=1.0, hop_s=1.0, n_mels=32, epochs=1),
+        maps=("tsne",),
+        calibration="temperature",
+        final_model=False,
+    )
+    source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
+    out = tmp_path / "run"
+    metrics = run_deep_experiment(source, config, workspace=tmp_path / "ws", out_dir=out, progress=False)
+    with (out / "predictions.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    parts = {part: {r["content_hash"] for r in rows if r["fold"] == part} for part in ("val", "test")}
+    assert sorted({r["fold"] for r in rows}) == ["test", "val"]
+    assert parts["val"] and parts["test"] and not parts["val"] & parts["test"]
+    assert len(rows) < metrics["n_tracks"] == 20  # the training part is not predicted
+    assert metrics["track"]["n"] == metrics["n_scored"] == len(parts["test"])
+    assert metrics["clip"]["n"] == 3 * len(parts["test"])  # three 1 s clips per test track
+    assert metrics["evaluation"].startswith("holdout 60%/20%/20% train/val/test, track-disjoint")
+    assert "fitted on the validation part" in metrics["evaluation"]
+    assert len(metrics["history"]) == 1 and (out / "holdout" / "last.pt").is_file()
+    assert not (out / "fold0").exists() and (out / "map_tsne.png").is_file()
+
+
 def test_deep_experiment_scores_only_labels_seen_in_training(tmp_path):
     """Album-disjoint: a producer whose tracks share one album is not scored (track or clip); when no
     producer spans two albums, the run stops before training."""

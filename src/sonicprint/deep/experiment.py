@@ -23,6 +23,7 @@ from ..evaluation import (
     not_scored_note,
     require_background_tracks,
     require_scored_tracks,
+    train_val_test_split,
     unknown_share,
 )
 from ..models import maker_centroids
@@ -191,7 +192,8 @@ def run_deep_experiment(
     clip_n, hop_n = int(config.train.clip_s * rate), int(config.train.hop_s * rate)
     track_lp = {cond: np.zeros((len(y), len(names))) for cond in config.robustness}
     clip_truth, clip_pred, histories, epoch_seconds, embeddings = [], [], [], [], np.zeros((len(y), 0))
-    fold_of = np.full(len(y), -1)
+    holdout = config.split.method == "holdout"
+    part_of = np.full(len(y), "", dtype=object)  # the fold (or holdout part) that predicted each track
     seen = np.zeros(len(y), dtype=bool)  # tested by a network that trained on the track's label
     train_config = config.train
     grid_results: list[dict[str, float]] = []
@@ -219,20 +221,36 @@ def run_deep_experiment(
             stage=stage,
         )
 
-    folds = kfold_splits(labels, groups, n_folds=config.split.folds, seed=config.split.seed)
-    for train_val, test in folds:
-        seen[test] = label_seen_in_training(labels, train_val, test)
-    require_scored_tracks(seen, metrics_grouping(config))  # before the inner splits, which need 2+ groups
-    splits = []
-    for fold, (train_val, test) in enumerate(folds):
-        train, val = inner_split(train_val, config.split.seed + fold)
-        splits.append((train, val, test))
-        seen[test] = label_seen_in_training(labels, train, test)  # what the network trains on
+    # One entry per network trained: (checkpoint folder, stage name, training and validation tracks,
+    # [(part, tracks it predicts)]). A holdout's validation part is predicted too, for calibration only.
+    trainings: list[tuple[str, str, np.ndarray, np.ndarray, list[tuple[str, np.ndarray]]]] = []
+    s = config.split
+    if holdout:
+        train, val, test = train_val_test_split(
+            labels, groups, test_fraction=s.test_fraction, val_fraction=s.val_fraction, seed=s.seed
+        )
+        seen[test] = label_seen_in_training(labels, train, test)
+        require_scored_tracks(seen[test], metrics_grouping(config))
+        if not len(val):  # val_fraction 0: early stopping still needs tracks of its own
+            train, val = inner_split(train, s.seed)
+        seen[val] = label_seen_in_training(labels, train, val)
+        trainings.append(("holdout", "holdout", train, val, [("val", val), ("test", test)]))
+    else:
+        folds = kfold_splits(labels, groups, n_folds=s.folds, seed=s.seed)
+        for train_val, test in folds:
+            seen[test] = label_seen_in_training(labels, train_val, test)
+        require_scored_tracks(seen, metrics_grouping(config))  # before the inner splits: they need 2+ groups
+        for fold, (train_val, test) in enumerate(folds):
+            train, val = inner_split(train_val, s.seed + fold)
+            seen[test] = label_seen_in_training(labels, train, test)  # what the network trains on
+            trainings.append(
+                (f"fold{fold}", f"fold {fold + 1}/{len(folds)}", train, val, [(str(fold), test)])
+            )
 
-    for fold, (train, val, test) in enumerate(splits):
-        if crossing_groups(groups, train, val, test):
+    for number, (folder, stage, train, val, parts) in enumerate(trainings):
+        if crossing_groups(groups, train, val, *(tracks for _, tracks in parts if tracks is not val)):
             raise RuntimeError("split leak")  # guarded: every number below would be void
-        if fold == 0 and (config.grid_momentum or config.grid_weight_decay):
+        if number == 0 and (config.grid_momentum or config.grid_weight_decay):
             train_config, grid_results = grid_search(
                 *data(train, val),
                 n_classes=len(names),
@@ -245,22 +263,24 @@ def run_deep_experiment(
             )
         # The folds train with the configured settings: the grid search saw fold 0's tracks, which other
         # folds test on, so its choice goes to the final model only.
-        trained = fit(train, val, config.train, out / f"fold{fold}", f"fold {fold + 1}/{len(splits)}")
+        trained = fit(train, val, config.train, out / folder, stage)
         histories.append(trained.history)
         epoch_seconds += trained.epoch_seconds
-        fold_of[test] = fold
-        for cond in config.robustness:
-            rng = np.random.default_rng([config.split.seed, fold])
-            transform = CONDITIONS.get(cond)
-            tracks = [[transform(seg, rate, rng) for seg in audio[i]] for i in test]
-            clips = ClipSet.cut(tracks, y[test], clip_samples=clip_n, hop_samples=hop_n)
-            started = time.perf_counter()
-            lp, emb = predict_clips(trained, clips, embeddings=cond == "clean")
-            if cond == "clean":
+        for part, test in parts:
+            part_of[test] = part
+            reported = part != "val"  # a holdout's validation part serves calibration only
+            for cond in config.robustness:
+                rng = np.random.default_rng([config.split.seed, number])
+                transform = CONDITIONS.get(cond)
+                tracks = [[transform(seg, rate, rng) for seg in audio[i]] for i in test]
+                clips = ClipSet.cut(tracks, y[test], clip_samples=clip_n, hop_samples=hop_n)
+                started = time.perf_counter()
+                lp, emb = predict_clips(trained, clips, embeddings=reported and cond == "clean")
+                track_lp[cond][test] = track_log_probs(lp, clips.clip_track, len(test))
+                if not (reported and cond == "clean"):
+                    continue
                 inference_s += time.perf_counter() - started
                 inference_audio_s += sum(len(seg) for i in test for seg in audio[i]) / rate
-            track_lp[cond][test] = track_log_probs(lp, clips.clip_track, len(test))
-            if cond == "clean":
                 scored_clips = seen[test][clips.clip_track]
                 clip_truth += clips.clip_labels[scored_clips].tolist()
                 clip_pred += lp[scored_clips].argmax(1).tolist()
@@ -270,7 +290,7 @@ def run_deep_experiment(
                 embeddings[test] = track_embeddings(emb, clips.clip_track, len(test))
     temperature = None
     if config.calibration == "temperature":
-        track_lp, temperature = _calibrated(track_lp, y, fold_of, seen)
+        track_lp, temperature = _calibrated(track_lp, y, part_of, seen)
     if config.final_model:
         train, val = inner_split(np.arange(len(y)), config.split.seed + 1000)
         final = fit(train, val, train_config, out / "final", "final model")
@@ -293,29 +313,43 @@ def run_deep_experiment(
         )
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     grouping = metrics_grouping(config)
-    evaluation = f"{config.split.folds}-fold cross-validation, {grouping}-disjoint; clips cut after the split"
-    not_scored = Counter(lab for lab, ok in zip(labels, seen) if not ok)
+    evaluated = part_of == "test" if holdout else part_of != ""
+    scored = evaluated & seen
+    evaluation = (
+        f"holdout {1 - s.test_fraction - s.val_fraction:.0%}/{s.val_fraction:.0%}/{s.test_fraction:.0%} "
+        f"train/val/test, {grouping}-disjoint; metrics on the test part"
+        if holdout
+        else f"{s.folds}-fold cross-validation, {grouping}-disjoint"
+    ) + "; clips cut after the split"
+    not_scored = Counter(lab for lab, ok in zip(labels, evaluated & ~seen) if ok)
     if not_scored:
         evaluation += "; " + not_scored_note(not_scored, grouping)
     if temperature is not None:
         evaluation += (
-            "; probabilities temperature-scaled, each fold's by a temperature fitted on the other folds' "
-            f"held-out tracks (the saved network's, fitted on all of them: {temperature:.2f})"
+            "; probabilities temperature-scaled, "
+            + (
+                "the test part's by a temperature fitted on the validation part"
+                if holdout
+                else "each fold's by a temperature fitted on the other folds' held-out tracks"
+            )
+            + f" (the saved network's, fitted on all of them: {temperature:.2f})"
         )
     metrics: dict[str, Any] = {
         "network": config.train.network,
         "grouping": grouping,
         "evaluation": evaluation,
         "track": evaluate(
-            [lab for lab, ok in zip(labels, seen) if ok],
-            [names[i] for i in clean[seen].argmax(1)],
+            [lab for lab, ok in zip(labels, scored) if ok],
+            [names[i] for i in clean[scored].argmax(1)],
             names,
-            probabilities=np.exp(clean[seen]),
+            probabilities=np.exp(clean[scored]),
         ),
         "clip": evaluate([names[i] for i in clip_truth], [names[i] for i in clip_pred], names)
         if clip_truth
         else None,
-        "robustness": {cond: float(np.mean(lp[seen].argmax(1) == y[seen])) for cond, lp in track_lp.items()},
+        "robustness": {
+            cond: float(np.mean(lp[scored].argmax(1) == y[scored])) for cond, lp in track_lp.items()
+        },
         "epoch_seconds_mean": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
         "inference_seconds_per_30s": 30.0 * inference_s / inference_audio_s if inference_audio_s else 0.0,
         "history": histories,
@@ -324,7 +358,7 @@ def run_deep_experiment(
         "n_tracks": len(y),
         "data_hash": collection_hash,
         "decoders": decoder_counts(r.backend for r in rows),
-        "n_scored": int(seen.sum()),
+        "n_scored": int(scored.sum()),
         "not_scored": dict(sorted(not_scored.items())),
         "errors": errors,
         "config": to_dict(config),
@@ -332,25 +366,28 @@ def run_deep_experiment(
     if temperature is not None:
         metrics["track"]["calibration"]["temperature"] = temperature
     if not_scored:  # tracks of makers no network heard: the share an "unknown" threshold would catch
-        metrics["track"]["not_scored_unknown"] = unknown_share(np.exp(clean[~seen]))
+        metrics["track"]["not_scored_unknown"] = unknown_share(np.exp(clean[evaluated & ~seen]))
     if background:
         metrics["track"]["background"] = background_summary(
-            [lab for lab, ok in zip(labels, seen) if ok], np.exp(clean[seen]), names, background=background
+            [lab for lab, ok in zip(labels, scored) if ok],
+            np.exp(clean[scored]),
+            names,
+            background=background,
         )
     maps = {}
     for method in config.maps:
         try:
-            maps[method] = embedding_map(embeddings, method=method, seed=config.split.seed)
+            maps[method] = embedding_map(embeddings[evaluated], method=method, seed=config.split.seed)
         except ValueError as exc:
             metrics.setdefault("map_errors", {})[method] = str(exc)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _write_predictions(out / "predictions.csv", rows, labels, names, track_lp, fold_of)
-    _write_report(out, metrics, maps, labels)
+    _write_predictions(out / "predictions.csv", rows, labels, names, track_lp, part_of)
+    _write_report(out, metrics, maps, [lab for lab, ok in zip(labels, evaluated) if ok])
     return metrics
 
 
 def _calibrated(
-    track_lp: dict[str, np.ndarray], truth: np.ndarray, fold_of: np.ndarray, seen: np.ndarray
+    track_lp: dict[str, np.ndarray], truth: np.ndarray, part_of: np.ndarray, seen: np.ndarray
 ) -> tuple[dict[str, np.ndarray], float]:
     """Every condition's track log-probabilities scaled by each fold's temperature, fitted on the other
     folds' clean held-out tracks (a network scales whatever it hears by its one temperature), and the
@@ -358,8 +395,7 @@ def _calibrated(
     from ..models import apply_temperature, fit_temperature, out_of_fold_temperatures
 
     clean = np.exp(track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values())))
-    part_of = np.array([str(f) if f >= 0 else "" for f in fold_of], dtype=object)
-    usable = seen & (fold_of >= 0)
+    usable = seen & (part_of != "")
     scaled = {cond: lp.copy() for cond, lp in track_lp.items()}
     for part, temperature in out_of_fold_temperatures(clean, truth, part_of, usable).items():
         rows = part_of == part
@@ -375,10 +411,11 @@ def _write_predictions(
     labels: list[str],
     names: list[str],
     track_lp: dict[str, np.ndarray],
-    fold_of: np.ndarray,
+    part_of: np.ndarray,
 ) -> None:
-    """One row per track: its content hash, fold, the verdict under each condition and the clean (or
-    first) condition's probability of each label, for fusing with other models' track scores."""
+    """One row per predicted track: its content hash, fold (``val`` or ``test`` in a holdout), the verdict
+    under each condition and the clean (or first) condition's probability of each label, for fusing with
+    other models' track scores."""
     import csv
 
     conditions = list(track_lp)
@@ -396,12 +433,14 @@ def _write_predictions(
             ]
         )
         for i, row in enumerate(rows):
+            if not part_of[i]:
+                continue  # a holdout's training track: not predicted
             writer.writerow(
                 [
                     row.path,
                     row.content_hash,
                     labels[i],
-                    int(fold_of[i]),
+                    part_of[i],
                     *[names[int(track_lp[c][i].argmax())] for c in conditions],
                     *[f"{p:.6g}" for p in np.exp(track_lp[scored][i])],
                 ]
@@ -415,15 +454,15 @@ def _write_report(out: Path, metrics: dict[str, Any], maps: dict[str, np.ndarray
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    holdout = metrics["config"]["split"]["method"] == "holdout"
     for k, history in enumerate(metrics["history"]):
         epochs = [h["epoch"] for h in history]
-        axes[0].plot(epochs, [h["train_loss"] for h in history], color=f"C{k}", label=f"fold {k} train")
+        name = "holdout" if holdout else f"fold {k}"
+        axes[0].plot(epochs, [h["train_loss"] for h in history], color=f"C{k}", label=f"{name} train")
         axes[0].plot(
-            epochs, [h["val_loss"] for h in history], color=f"C{k}", linestyle="--", label=f"fold {k} val"
+            epochs, [h["val_loss"] for h in history], color=f"C{k}", linestyle="--", label=f"{name} val"
         )
-        axes[1].plot(
-            epochs, [h["val_track_accuracy"] for h in history], color=f"C{k}", label=f"fold {k} track"
-        )
+        axes[1].plot(epochs, [h["val_track_accuracy"] for h in history], color=f"C{k}", label=f"{name} track")
         axes[1].plot(epochs, [h["val_clip_accuracy"] for h in history], color=f"C{k}", linestyle=":")
     axes[0].set_title("loss (solid: train, dashed: validation)")
     axes[1].set_title("validation accuracy (solid: track, dotted: clip)")
