@@ -144,3 +144,10 @@ def test_augmentation_presets():
 def test_a_network_experiment_refuses_repeats():
     with pytest.raises(ConfigError, match="runs its folds once"):
         DeepExperimentConfig(split=SplitConfig(repeats=2))
+
+
+@pytest.mark.parametrize("extractor", ["mix_stats", "musicnn_msd_penultimate"])
+def test_a_network_experiment_refuses_another_extractor_for_its_audio(extractor):
+    # another extractor would decode at its own rate or in stereo, not what the network's log-mel expects
+    with pytest.raises(ConfigError, match=f"audio.extractor is '{extractor}', but a network reads"):
+        DeepExperimentConfig(audio=FeatureConfig(extractor=extractor))

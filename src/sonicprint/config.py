@@ -503,6 +503,11 @@ class DeepExperimentConfig:
             raise ConfigError(f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if self.grid_epochs < 1:
             raise ConfigError(f"grid_epochs must be at least 1, got {self.grid_epochs}")
+        if self.audio.extractor != "logmel":
+            raise ConfigError(
+                f"audio.extractor is {self.audio.extractor!r}, but a network reads its audio as 'logmel' "
+                "does (mono windows at audio.sample_rate) and computes its own log-mel; leave it 'logmel'"
+            )
         if self.train.clip_s > self.audio.window_s:
             raise ConfigError(
                 f"train.clip_s ({self.train.clip_s:g} s) is longer than the windows read from each track "
