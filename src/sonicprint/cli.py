@@ -353,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_numbers,
         metavar="M1,M2,...",
         help="momenta to search with --grid-weight-decay on the first fold's validation split before "
-        "the final model is trained (the cross-validated figures keep --momentum)",
+        "the final model is trained (the cross-validated figures keep --momentum; a --holdout network "
+        "trains with the choice)",
     )
     cnn.add_argument(
         "--grid-weight-decay",

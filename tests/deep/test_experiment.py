@@ -206,10 +206,12 @@ def test_deep_holdout_trains_once_and_scores_the_test_part_only(tmp_path):
         collection=CollectionConfig(label="producer", min_duration_s=2.0),
         audio=FeatureConfig(extractor="logmel", sample_rate=11025, n_windows=1, window_s=3.0),
         split=SplitConfig(method="holdout"),
-        train=replace(CONFIG, clip_s=1.0, hop_s=1.0, n_mels=32, epochs=1),
+        train=replace(CONFIG, clip_s=1.0, hop_s=1.0, n_mels=32, epochs=1, momentum=0.3),
         maps=("tsne",),
         calibration="temperature",
         final_model=False,
+        grid_momentum=(0.5, 0.9),
+        grid_epochs=1,
     )
     source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
     out = tmp_path / "run"
@@ -225,6 +227,10 @@ def test_deep_holdout_trains_once_and_scores_the_test_part_only(tmp_path):
     assert metrics["evaluation"].startswith("holdout 60%/20%/20% train/val/test, track-disjoint")
     assert "fitted on the validation part" in metrics["evaluation"]
     assert len(metrics["history"]) == 1 and (out / "holdout" / "last.pt").is_file()
+    # the search saw no test track, so the scored network trains with its choice
+    trained_with = torch.load(out / "holdout" / "last.pt", weights_only=True)["config"]
+    assert len(metrics["grid_search"]) == 2
+    assert trained_with["momentum"] == metrics["final_model_train_config"]["momentum"] in (0.5, 0.9)
     assert not (out / "fold0").exists() and (out / "map_tsne.png").is_file()
 
 

@@ -262,8 +262,9 @@ def run_deep_experiment(
                 progress=progress,
             )
         # The folds train with the configured settings: the grid search saw fold 0's tracks, which other
-        # folds test on, so its choice goes to the final model only.
-        trained = fit(train, val, config.train, out / folder, stage)
+        # folds test on, so its choice goes to the final model only. A holdout's search saw its training
+        # and validation parts alone, so its network trains with the choice, as the study's protocol has it.
+        trained = fit(train, val, train_config if holdout else config.train, out / folder, stage)
         histories.append(trained.history)
         epoch_seconds += trained.epoch_seconds
         for part, test in parts:
