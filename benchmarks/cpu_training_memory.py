@@ -23,26 +23,33 @@ HERE = Path(__file__).resolve().parent
 RATE = 22050
 
 
+def synthetic_split() -> tuple[list, list, list, list]:  # type: ignore[type-arg]
+    """Seeded noise-and-tone tracks of 4 classes, 30 s each (five 10 s clips with a 5 s hop): training
+    tracks and labels, validation tracks and labels."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    tracks, labels = [], []
+    t = np.arange(30 * RATE) / RATE
+    for label in range(4):
+        for _ in range(8):
+            tone = np.sin(2 * np.pi * 110 * (label + 1) * t)
+            tracks.append([(0.3 * tone + 0.05 * rng.standard_normal(t.size)).astype(np.float32)])
+            labels.append(label)
+    return tracks[::2] + tracks[1::4], labels[::2] + labels[1::4], tracks[3::4], labels[3::4]
+
+
 def train_once(network: str, keep: bool, epochs: int) -> dict[str, float]:
-    """Child process: train ``network`` on seeded noise-and-tone tracks; seconds per epoch and peak RSS."""
+    """Child process: train ``network`` on :func:`synthetic_split`; seconds per epoch and peak RSS."""
     import os
     import resource
 
-    import numpy as np
     import torch
 
     from sonicprint.config import AugmentConfig, TrainConfig
     from sonicprint.deep.train import train_network
 
     torch.set_num_threads(len(os.sched_getaffinity(0)))
-    rng = np.random.default_rng(0)
-    tracks, labels = [], []
-    t = np.arange(30 * RATE) / RATE
-    for label in range(4):
-        for _ in range(8):  # 30 s each: five 10 s clips with a 5 s hop
-            tone = np.sin(2 * np.pi * 110 * (label + 1) * t)
-            tracks.append([(0.3 * tone + 0.05 * rng.standard_normal(t.size)).astype(np.float32)])
-            labels.append(label)
     config = TrainConfig(
         network=network,
         lr=0.01,
@@ -52,17 +59,9 @@ def train_once(network: str, keep: bool, epochs: int) -> dict[str, float]:
         device="cpu",
         keep_freed_memory=keep,
         augment=AugmentConfig.preset("none"),
+        spectrogram_cache_mb=0,  # as measured: every batch computes its spectrograms
     )
-    trained = train_network(
-        tracks[::2] + tracks[1::4],
-        labels[::2] + labels[1::4],
-        tracks[3::4],
-        labels[3::4],
-        n_classes=4,
-        sample_rate=RATE,
-        config=config,
-        progress=False,
-    )
+    trained = train_network(*synthetic_split(), n_classes=4, sample_rate=RATE, config=config, progress=False)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # the first epoch also pays for the allocator's first growth: the median of the rest
     return {"seconds_per_epoch": statistics.median(trained.epoch_seconds[1:]), "peak_mb": peak_mb}

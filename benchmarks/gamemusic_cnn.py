@@ -109,6 +109,12 @@ def main() -> None:
         default="",
         help="manifest column to keep whole in one fold (default: each file its own group)",
     )
+    parser.add_argument(
+        "--spectrogram-cache-mb",
+        type=float,
+        default=TrainConfig.spectrogram_cache_mb,
+        help="as `sonicprint cnn`: 0 computes every clip's log-mel in every epoch",
+    )
     parser.add_argument("--tag", default="", help="suffix for the result names (e.g. the device)")
     parser.add_argument(
         "--return-freed-memory",
@@ -149,6 +155,7 @@ def main() -> None:
             device=args.device,
             augment=augment,
             keep_freed_memory=not args.return_freed_memory,
+            spectrogram_cache_mb=args.spectrogram_cache_mb,
         ),
         robustness=conditions,
         final_model=False,

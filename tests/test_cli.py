@@ -135,9 +135,10 @@ def test_cnn_config_comes_from_defaults_then_the_config_file_then_flags(tmp_path
     assert _cnn_config("--config", str(tmp_path / "config.json")) == flagged
 
 
-def test_cnn_flags_for_a_holdout_split_and_no_maps():
-    config = _cnn_config("--holdout", "--no-maps")
+def test_cnn_flags_for_a_holdout_split_no_maps_and_the_spectrogram_cache():
+    config = _cnn_config("--holdout", "--no-maps", "--spectrogram-cache-mb", "0")
     assert config.split.method == "holdout" and config.maps == ()
+    assert config.train.spectrogram_cache_mb == 0
     assert _cnn_config().split.method == "kfold" and _cnn_config().maps == ("tsne",)
 
 

@@ -74,6 +74,7 @@ def test_bad_values_are_rejected(data, message):
         ({"train": {"weight_decay": -1.0}}, "weight decay must be 0 or more"),
         ({"train": {"batch_size": -2}}, "batch_size must be 0 or more, got -2"),
         ({"train": {"patience": -1}}, "patience must be 0 or more"),
+        ({"train": {"spectrogram_cache_mb": -1}}, "spectrogram_cache_mb must be 0 or more, got -1"),
         ({"train": {"n_mels": 0}}, "n_mels must be positive"),
         ({"train": {"clip_s": float("nan")}}, "clip_s, hop_s, epochs and n_mels must be positive"),
         ({"train": {"device": "tpu"}}, "device must be auto, cpu, cuda or cuda:N, got 'tpu'"),

@@ -392,6 +392,14 @@ def build_parser() -> argparse.ArgumentParser:
         "peak (by default it is kept for the next batch)",
     )
     cnn.add_argument(
+        "--spectrogram-cache-mb",
+        type=float,
+        metavar="MB",
+        help="on the CPU without audio augmentation, keep each clip's log-mel, computed once, for every "
+        f"epoch, up to this many MiB (default: {TrainConfig.spectrogram_cache_mb:g}; 0: compute them every "
+        "epoch); the result does not depend on it",
+    )
+    cnn.add_argument(
         "--seed",
         type=int,
         help="seed of the split, initial weights, clip sampling and augmentation (default: 0)",
@@ -819,6 +827,7 @@ def _deep_config(args: argparse.Namespace) -> Any:
             seed=args.seed,
             device=args.device,
             batch_size=args.batch_size,
+            spectrogram_cache_mb=args.spectrogram_cache_mb,
         ),
     )
     if args.network_param:

@@ -409,7 +409,9 @@ class TrainConfig:
     ``augment_threads`` augment a batch's clips in parallel (0: one per CPU core); the result does not
     depend on it. ``keep_freed_memory``: training on the CPU keeps freed memory for reuse instead of
     returning it to the system (glibc only; see :mod:`sonicprint.deep.memory`): faster, and the process
-    holds its peak memory until it ends.
+    holds its peak memory until it ends. ``spectrogram_cache_mb``: training on the CPU without audio
+    augmentation computes each clip's log-mel once and keeps it, up to this many MiB for the training clips
+    and then the validation clips (0: every epoch computes them again); the result does not depend on it.
     """
 
     network: str = "resnet"
@@ -431,6 +433,7 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     augment_threads: int = 0
     keep_freed_memory: bool = True
+    spectrogram_cache_mb: float = 2048.0
 
     def __post_init__(self) -> None:
         if self.optimizer not in ("sgd", "adamw"):
@@ -448,6 +451,7 @@ class TrainConfig:
             "clips_per_epoch": self.clips_per_epoch,
             "seed": self.seed,
             "augment_threads": self.augment_threads,
+            "spectrogram_cache_mb": self.spectrogram_cache_mb,
         }
         _require_not_negative(counts)
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):

@@ -153,3 +153,38 @@ def test_progress_bars_name_the_stage_being_trained(data, capsys):
     train_quietly(data, config, progress=True, stage="fold 2/5")
     shown = capsys.readouterr().err
     assert "fold 2/5: LR range test" in shown and "fold 2/5: epoch 1/1" in shown
+
+
+def test_spectrograms_computed_once_train_exactly_as_those_computed_every_epoch(data, monkeypatch):
+    from sonicprint.deep import train as train_module
+    from sonicprint.deep.train import ClipSpectrograms, _Inputs, _spectrogram_cache
+
+    made = []
+
+    class Counted(ClipSpectrograms):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "ClipSpectrograms", Counted)
+    kept = train_quietly(data, replace(CONFIG, epochs=2))
+    assert len(made) == 2  # the training clips', then the validation clips'
+    afresh = train_quietly(data, replace(CONFIG, epochs=2, spectrogram_cache_mb=0))
+    assert len(made) == 2
+    assert [h["train_loss"] for h in kept.history] == [h["train_loss"] for h in afresh.history]
+    assert [h["val_loss"] for h in kept.history] == [h["val_loss"] for h in afresh.history]
+    for p, q in zip(kept.network.parameters(), afresh.network.parameters()):
+        assert torch.equal(p, q)
+    train, train_labels, _, _ = data
+    clips = ClipSet.cut(train, train_labels, clip_samples=4000, hop_samples=4000)
+    logmel = LogMel(sample_rate=RATE, n_mels=32)
+    inputs = _Inputs(logmel, np.zeros(32), np.ones(32), torch.device("cpu"))
+    spectrograms = ClipSpectrograms(clips, inputs)
+    batch = np.array([5, 0, 3])
+    assert torch.equal(spectrograms[batch], inputs(np.stack([clips.audio(i) for i in batch])))
+    size = ClipSpectrograms.megabytes(clips, logmel)
+    assert size == pytest.approx(spectrograms.values.numel() * 4 / 2**20)
+    assert _spectrogram_cache(clips, inputs, CONFIG, budget_mb=size) is not None
+    assert _spectrogram_cache(clips, inputs, CONFIG, budget_mb=size * 0.99) is None  # over the budget
+    noisy = replace(CONFIG, augment=replace(AugmentConfig(), noise_prob=0.5))
+    assert _spectrogram_cache(clips, inputs, noisy, budget_mb=size) is None  # a clip differs every epoch

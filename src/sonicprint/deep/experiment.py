@@ -197,7 +197,7 @@ def run_deep_experiment(
     seen = np.zeros(len(y), dtype=bool)  # tested by a network that trained on the track's label
     train_config = config.train
     grid_results: list[dict[str, float]] = []
-    inference_s = inference_audio_s = 0.0
+    inference_s = inference_audio_s = spectrogram_seconds = 0.0
 
     def inner_split(indices: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
         inner_groups = [groups[i] for i in indices]
@@ -267,6 +267,7 @@ def run_deep_experiment(
         trained = fit(train, val, train_config if holdout else config.train, out / folder, stage)
         histories.append(trained.history)
         epoch_seconds += trained.epoch_seconds
+        spectrogram_seconds += trained.spectrogram_seconds
         for part, test in parts:
             part_of[test] = part
             reported = part != "val"  # a holdout's validation part serves calibration only
@@ -352,6 +353,8 @@ def run_deep_experiment(
             cond: float(np.mean(lp[scored].argmax(1) == y[scored])) for cond, lp in track_lp.items()
         },
         "epoch_seconds_mean": float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
+        # computing the spectrograms kept for every epoch, once per training (not in the epochs' seconds)
+        "spectrogram_seconds": spectrogram_seconds,
         "inference_seconds_per_30s": 30.0 * inference_s / inference_audio_s if inference_audio_s else 0.0,
         "history": histories,
         "grid_search": grid_results,

@@ -97,6 +97,8 @@ class TrainedNetwork:
     lr: float = 0.0
     lr_finder: dict[str, list[float]] | None = None
     epoch_seconds: list[float] = field(default_factory=list)
+    #: time spent computing the spectrograms kept for every epoch (:class:`ClipSpectrograms`), if any
+    spectrogram_seconds: float = 0.0
 
 
 def pick_device(name: str) -> torch.device:
@@ -122,6 +124,43 @@ class _Inputs:
         with torch.no_grad():
             spec = self.logmel(torch.from_numpy(np.ascontiguousarray(audio)).to(self.device))
         return (spec - self.mean) / self.std
+
+
+class ClipSpectrograms:
+    """The normalised log-mel of every clip of a :class:`ClipSet`, computed once and kept in (CPU) memory,
+    for training without audio augmentation: each epoch then costs only the network. A clip's log-mel
+    does not depend on the batch it is computed in, so the values are those computed on the fly."""
+
+    def __init__(self, clips: ClipSet, inputs: _Inputs, *, batch_size: int = 32) -> None:
+        self.values = torch.cat(
+            [
+                inputs(np.stack([clips.audio(i) for i in batch])).cpu()
+                for batch in _batches(np.arange(len(clips)), batch_size)
+            ]
+        )
+        self.device = inputs.device
+
+    def __getitem__(self, batch: np.ndarray) -> torch.Tensor:
+        return self.values[torch.from_numpy(np.asarray(batch, dtype=np.int64))].to(self.device)
+
+    @staticmethod
+    def megabytes(clips: ClipSet, logmel: LogMel) -> float:
+        """What the spectrograms of ``clips`` would take (float32)."""
+        frames = 1 + clips.clip_samples // logmel.hop_length
+        return len(clips) * logmel.mel_basis.shape[0] * frames * 4 / 2**20
+
+
+def _spectrogram_cache(
+    clips: ClipSet, inputs: _Inputs, config: TrainConfig, *, budget_mb: float
+) -> ClipSpectrograms | None:
+    """The clips' spectrograms, kept when training augments no audio (a clip then always gives the same
+    input), runs on the CPU (on a GPU they are computed there, beside the network) and they fit
+    in ``budget_mb``; None otherwise."""
+    if _augments_audio(config) or inputs.device.type != "cpu" or not len(clips):
+        return None
+    if ClipSpectrograms.megabytes(clips, inputs.logmel) > budget_mb:
+        return None
+    return ClipSpectrograms(clips, inputs)
 
 
 def fit_normalisation(
@@ -179,12 +218,16 @@ def _augment_pool(config: TrainConfig) -> ThreadPoolExecutor | None:
 
 
 def _train_batch(
-    net, inputs, clips, batch, config, rng, optimiser, n_classes, pool=None
+    net, inputs, clips, batch, config, rng, optimiser, n_classes, pool=None, kept=None
 ) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    audio = _audio_batch(
-        clips, batch, sample_rate=inputs.logmel.sample_rate, config=config, rng=rng, pool=pool
-    )
-    x = spec_augment(inputs(audio), config=config.augment, rng=rng)
+    if kept is not None:  # the clips' spectrograms, computed once (ClipSpectrograms)
+        x = kept[batch]
+    else:
+        audio = _audio_batch(
+            clips, batch, sample_rate=inputs.logmel.sample_rate, config=config, rng=rng, pool=pool
+        )
+        x = inputs(audio)
+    x = spec_augment(x, config=config.augment, rng=rng)
     y = torch.from_numpy(clips.clip_labels[batch]).to(inputs.device)
     targets = F.one_hot(y, n_classes).float()
     x, targets = mixup(x, targets, alpha=config.augment.mixup_alpha, rng=rng)
@@ -237,6 +280,7 @@ def lr_range_test(
     hi: float = 1.0,
     progress: bool = False,
     stage: str = "",
+    kept: ClipSpectrograms | None = None,
 ) -> dict[str, list[float]]:  # type: ignore[no-untyped-def]
     """Leslie Smith's LR range test: raise the LR exponentially over ``config.lr_range_steps`` batches and
     record the smoothed loss. ``net`` is restored afterwards. The suggestion is a tenth of the LR at the
@@ -264,7 +308,7 @@ def lr_range_test(
         for group in optimiser.param_groups:
             group["lr"] = lr
         batch = balanced_sample(clips.clip_labels, n=size, rng=rng)
-        loss, _ = _train_batch(net, inputs, clips, batch, config, rng, optimiser, n_classes)
+        loss, _ = _train_batch(net, inputs, clips, batch, config, rng, optimiser, n_classes, kept=kept)
         smooth = 0.9 * smooth + 0.1 * loss  # exponential average from zero, bias-corrected below
         corrected = smooth / (1 - 0.9 ** (step + 1))
         lrs.append(lr)
@@ -280,7 +324,7 @@ def lr_range_test(
 
 
 #: settings that change how training runs but not what it computes: a run may resume under others
-RESUMABLE_UNDER_OTHER = ("device", "augment_threads", "keep_freed_memory")
+RESUMABLE_UNDER_OTHER = ("device", "augment_threads", "keep_freed_memory", "spectrogram_cache_mb")
 
 
 def _require_same_training(checkpoint: Path, saved: Mapping[str, Any], config: TrainConfig) -> None:
@@ -316,9 +360,15 @@ def choose_batch_size(net: torch.nn.Module, inputs: _Inputs, clip_samples: int, 
 
 
 def predict_clips(
-    trained: TrainedNetwork, clips: ClipSet, *, batch_size: int = 64, embeddings: bool = False
+    trained: TrainedNetwork,
+    clips: ClipSet,
+    *,
+    batch_size: int = 64,
+    embeddings: bool = False,
+    kept: ClipSpectrograms | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Clip log-probabilities ``(n_clips, n_classes)`` and (optionally) penultimate embeddings."""
+    """Clip log-probabilities ``(n_clips, n_classes)`` and (optionally) penultimate embeddings; ``kept``:
+    the clips' spectrograms, computed once, instead of from their audio."""
     device = next(trained.network.parameters()).device
     inputs = _Inputs(
         LogMel(sample_rate=trained.sample_rate, n_mels=trained.config.n_mels),
@@ -330,7 +380,7 @@ def predict_clips(
     out, emb = [], []
     with torch.no_grad():
         for batch in _batches(np.arange(len(clips)), batch_size):
-            x = inputs(np.stack([clips.audio(i) for i in batch]))
+            x = kept[batch] if kept is not None else inputs(np.stack([clips.audio(i) for i in batch]))
             out.append(F.log_softmax(net(x), dim=1).cpu().numpy())
             if embeddings:
                 emb.append(net.embed(x).cpu().numpy())
@@ -401,6 +451,13 @@ def train_network(
     batch_size = config.batch_size or (
         choose_batch_size(net, inputs, clip_n) if device.type == "cuda" else 32
     )
+    started = time.perf_counter()
+    kept_train = _spectrogram_cache(train, inputs, config, budget_mb=config.spectrogram_cache_mb)
+    budget_left = config.spectrogram_cache_mb - (
+        ClipSpectrograms.megabytes(train, logmel) if kept_train else 0
+    )
+    kept_val = _spectrogram_cache(val, inputs, config, budget_mb=budget_left)
+    trained.spectrogram_seconds = time.perf_counter() - started
     checkpoint = Path(checkpoint_dir) / "last.pt" if checkpoint_dir is not None else None
     start_epoch, best_score, best_state, stale = 0, (-1.0, -math.inf), None, 0
     if resume and checkpoint is not None and checkpoint.is_file():
@@ -425,7 +482,7 @@ def train_network(
     else:
         if config.lr is None:
             trained.lr_finder = lr_range_test(
-                net, inputs, train, config, rng, n_classes, progress=progress, stage=stage
+                net, inputs, train, config, rng, n_classes, progress=progress, stage=stage, kept=kept_train
             )
             trained.lr = trained.lr_finder["suggestion"][0]
         else:
@@ -451,12 +508,14 @@ def train_network(
                 file=sys.stderr,
             )
             for batch in bar:
-                loss, acc = _train_batch(net, inputs, train, batch, config, rng, optimiser, n_classes, pool)
+                loss, acc = _train_batch(
+                    net, inputs, train, batch, config, rng, optimiser, n_classes, pool, kept_train
+                )
                 losses.append(loss)
                 accs.append(acc)
                 bar.set_postfix(loss=f"{np.mean(losses):.3f}", acc=f"{np.mean(accs):.3f}")
             seconds = time.perf_counter() - started
-            clip_lp, _ = predict_clips(trained, val)
+            clip_lp, _ = predict_clips(trained, val, kept=kept_val)
             track_lp = track_log_probs(clip_lp, val.clip_track, len(val_tracks))
             val_loss = float(-np.mean(clip_lp[np.arange(len(val)), val.clip_labels]))
             record = {
