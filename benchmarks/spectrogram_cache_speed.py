@@ -23,24 +23,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cpu_training_memory import HERE, RATE, synthetic_split
+from cpu_training_memory import HERE, RATE, synthetic_config, synthetic_split
 
 
 def train(network: str, cache_mb: float, epochs: int, data: tuple) -> dict:  # type: ignore[type-arg]
     """Seconds per epoch, the kept spectrograms' cost, and the trained weights."""
-    from sonicprint.config import AugmentConfig, TrainConfig
     from sonicprint.deep.train import train_network
 
-    config = TrainConfig(
-        network=network,
-        lr=0.01,
-        epochs=epochs,
-        patience=epochs,
-        batch_size=32,
-        device="cpu",
-        augment=AugmentConfig.preset("none"),
-        spectrogram_cache_mb=cache_mb,
-    )
+    config = synthetic_config(network, epochs, spectrogram_cache_mb=cache_mb)
     trained = train_network(*data, n_classes=4, sample_rate=RATE, config=config, progress=False)
     return {
         "seconds_per_epoch": statistics.median(trained.epoch_seconds[1:]),
