@@ -25,11 +25,13 @@ from .evaluation import (
     crossing_groups,
     embedding_map,
     evaluate,
+    evaluated_mask,
     kfold_splits,
     label_seen_in_training,
     not_scored_note,
     require_background_tracks,
     require_scored_tracks,
+    split_description,
     train_val_test_split,
     unknown_share,
 )
@@ -199,12 +201,6 @@ def cross_validate_windows(
     return CrossValidation(probabilities, windows, fold_of, labels, per_fold)
 
 
-def evaluated_mask(part_of: np.ndarray, *, holdout: bool) -> np.ndarray:
-    """Per track: whether its verdict counts. k-fold: every track, each predicted once; holdout: the test
-    part (the validation part is reported beside it, not counted)."""
-    return np.array([p == "test" if holdout else p != "" for p in part_of], dtype=bool)
-
-
 def window_metrics(table: FeatureTable, cv: CrossValidation, scored: np.ndarray) -> dict[str, Any]:
     """:func:`evaluate` of each window of the ``scored`` tracks judged on its own (a per-window table); a
     short track's repeated window counts once."""
@@ -355,11 +351,12 @@ def run_experiment(
     if unscored:  # tracks of makers no model heard: the share an "unknown" threshold would catch
         metrics["not_scored_unknown"] = unknown_share(probabilities[evaluated & ~seen])
     s = config.split
-    evaluation = (
-        f"holdout {1 - s.test_fraction - s.val_fraction:.0%}/{s.val_fraction:.0%}/{s.test_fraction:.0%} "
-        f"train/val/test, {grouping}-disjoint; metrics on the test part"
-        if holdout
-        else f"{s.folds}-fold cross-validation, {grouping}-disjoint"
+    evaluation = split_description(
+        method=s.method,
+        folds=s.folds,
+        test_fraction=s.test_fraction,
+        val_fraction=s.val_fraction,
+        grouping=grouping,
     )
     if config.split.repeats > 1:
         r = metrics["repeats"]

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from sonicprint.errors import ConfigError
 from sonicprint.evaluation import (
     crossing_groups,
+    evaluated_mask,
     kfold_splits,
     label_seen_in_training,
+    split_description,
     train_val_test_split,
 )
 
@@ -95,3 +97,14 @@ def test_a_label_held_out_with_its_only_album_is_marked_unseen():
             unseen_counts[labels[i]] += not ok
     assert unseen_counts["B"] == 2  # both tracks of the one-album artist, in whichever fold tests them
     assert label_seen_in_training(labels, np.array([], dtype=int), np.arange(3)).tolist() == [False] * 3
+
+
+def test_which_tracks_count_and_how_the_split_is_described():
+    parts = ["val", "test", "", "test"]
+    assert evaluated_mask(parts, holdout=True).tolist() == [False, True, False, True]
+    assert evaluated_mask(["0", "1", "", "1"], holdout=False).tolist() == [True, True, False, True]
+    split = {"folds": 5, "test_fraction": 0.2, "val_fraction": 0.2, "grouping": "album"}
+    assert split_description(method="holdout", **split) == (
+        "holdout 60%/20%/20% train/val/test, album-disjoint; metrics on the test part"
+    )
+    assert split_description(method="kfold", **split) == "5-fold cross-validation, album-disjoint"

@@ -18,11 +18,13 @@ from ..evaluation import (
     crossing_groups,
     embedding_map,
     evaluate,
+    evaluated_mask,
     kfold_splits,
     label_seen_in_training,
     not_scored_note,
     require_background_tracks,
     require_scored_tracks,
+    split_description,
     train_val_test_split,
     unknown_share,
 )
@@ -315,14 +317,18 @@ def run_deep_experiment(
         )
     clean = track_lp["clean"] if "clean" in track_lp else next(iter(track_lp.values()))
     grouping = metrics_grouping(config)
-    evaluated = part_of == "test" if holdout else part_of != ""
+    evaluated = evaluated_mask(part_of, holdout=holdout)
     scored = evaluated & seen
     evaluation = (
-        f"holdout {1 - s.test_fraction - s.val_fraction:.0%}/{s.val_fraction:.0%}/{s.test_fraction:.0%} "
-        f"train/val/test, {grouping}-disjoint; metrics on the test part"
-        if holdout
-        else f"{s.folds}-fold cross-validation, {grouping}-disjoint"
-    ) + "; clips cut after the split"
+        split_description(
+            method=s.method,
+            folds=s.folds,
+            test_fraction=s.test_fraction,
+            val_fraction=s.val_fraction,
+            grouping=grouping,
+        )
+        + "; clips cut after the split"
+    )
     not_scored = Counter(lab for lab, ok in zip(labels, evaluated & ~seen) if ok)
     if not_scored:
         evaluation += "; " + not_scored_note(not_scored, grouping)

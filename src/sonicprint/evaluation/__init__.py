@@ -21,11 +21,13 @@ from .metrics import (
 )
 from .splits import (
     crossing_groups,
+    evaluated_mask,
     kfold_splits,
     label_seen_in_training,
     not_scored_note,
     require_background_tracks,
     require_scored_tracks,
+    split_description,
     train_val_test_split,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "crossing_groups",
     "embedding_map",
     "evaluate",
+    "evaluated_mask",
     "expected_calibration_error",
     "kfold_splits",
     "label_seen_in_training",
@@ -51,6 +54,7 @@ __all__ = [
     "reliability",
     "require_background_tracks",
     "require_scored_tracks",
+    "split_description",
     "top_k_accuracy",
     "train_val_test_split",
     "unknown_share",

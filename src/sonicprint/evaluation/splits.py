@@ -138,3 +138,21 @@ def require_background_tracks(labels: Sequence[str], background: str) -> None:
             f"the background label {background!r} has no usable track; labels found: "
             f"{', '.join(sorted(set(labels)))}"
         )
+
+
+def evaluated_mask(part_of: Sequence[str] | np.ndarray, *, holdout: bool) -> np.ndarray:
+    """Per track: whether its verdict counts. k-fold: every track, each predicted once; holdout: the test
+    part (the validation part is reported beside it, not counted)."""
+    return np.array([p == "test" if holdout else p != "" for p in part_of], dtype=bool)
+
+
+def split_description(
+    *, method: str, folds: int, test_fraction: float, val_fraction: float, grouping: str
+) -> str:
+    """How tracks were split, as a report says it (``grouping``: what no split crosses)."""
+    if method == "holdout":
+        return (
+            f"holdout {1 - test_fraction - val_fraction:.0%}/{val_fraction:.0%}/{test_fraction:.0%} "
+            f"train/val/test, {grouping}-disjoint; metrics on the test part"
+        )
+    return f"{folds}-fold cross-validation, {grouping}-disjoint"
