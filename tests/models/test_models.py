@@ -13,6 +13,7 @@ from tests.models.conftest import blobs
 # every registered model with its defaults, plus the variants a constructor argument selects
 VARIANTS = [(name, {}) for name in MODELS.names()] + [
     ("lda", {"priors": "uniform"}),
+    ("mlp", {"batch_size": 8, "input_dropout": 0.2, "members": 2, "epochs": 60}),
     ("late_fusion", {"block_sizes": [10, 20]}),
     ("late_fusion", {"block_sizes": [5, 5, 20], "model": "logreg", "model_params": {"C": 0.5}}),
 ]
