@@ -97,11 +97,41 @@ def evaluation_notes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
             f"the runs held out different things (A {a['grouping']}-disjoint, B {b['grouping']}-disjoint): "
             "the harder split will look worse whatever the models"
         )
-    elif a.get("evaluation") and b.get("evaluation") and a["evaluation"] != b["evaluation"]:
-        notes.append(f"evaluated differently (A: {a['evaluation']}; B: {b['evaluation']})")
+    else:
+        differences = _split_differences(a, b)
+        if differences:
+            notes.append(
+                f"split differently ({differences}): each track was held out from another training set, so "
+                "part of the difference is the split's"
+            )
     if a.get("data_hash") and b.get("data_hash") and a["data_hash"] != b["data_hash"]:
         notes.append(
             f"the runs saw different data (data hash A {a['data_hash']}, B {b['data_hash']}: other tracks, "
             "labels or group columns); only the tracks both judged are compared"
         )
     return notes
+
+
+#: the settings that decide which tracks each held-out track was trained without (model settings such as
+#: calibration, windows or augmentation are what a comparison compares, so they raise no note)
+_SPLIT_KEYS = {
+    "kfold": ("method", "folds", "seed"),
+    "holdout": ("method", "test_fraction", "val_fraction", "seed"),
+}
+
+
+def _split_differences(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """How the two runs' splits differ, as ``"folds: A 5, B 3"``; empty when they agree or are unknown. Read
+    from each run's resolved config; runs without one are compared by the split clause of their
+    evaluation sentence."""
+    split_a = (a.get("config") or {}).get("split") or {}
+    split_b = (b.get("config") or {}).get("split") or {}
+    if split_a and split_b:
+        keys = _SPLIT_KEYS.get(str(split_a.get("method")), ("method", "folds", "seed"))
+        return "; ".join(
+            f"{key.replace('_', ' ')}: A {split_a.get(key)}, B {split_b.get(key)}"
+            for key in keys
+            if split_a.get(key) != split_b.get(key)
+        )
+    clause_a, clause_b = (str(m.get("evaluation") or "").split(";")[0] for m in (a, b))
+    return f"A: {clause_a}; B: {clause_b}" if clause_a and clause_b and clause_a != clause_b else ""
