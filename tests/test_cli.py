@@ -205,6 +205,7 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     saved_metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert info["kind"] == "spectrogram network" and info["name"] == "wavenet"
+    assert info["arguments"] == {"pooling": "mean_std"}  # the network's own arguments, as trained
     assert info["trained"]["data_hash"] == saved_metrics["data_hash"] and info["trained"]["created"]
     assert info["evaluated"]["accuracy"] == saved_metrics["track"]["accuracy"]
     assert config["train"]["network_params"] == {"pooling": "mean_std"}

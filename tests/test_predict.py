@@ -11,6 +11,7 @@ import soundfile as sf
 
 from sonicprint.cli import main
 from sonicprint.errors import ConfigError, FileProblem
+from sonicprint.models import create_model
 from sonicprint.predict import (
     RESULT_COLUMNS,
     Predictor,
@@ -456,10 +457,12 @@ def test_info_says_what_a_model_knows_and_how_well_its_run_did(trained, tmp_path
     metrics = json.loads((model.parent / "metrics.json").read_text())
     assert main(["info", str(model)]) == 0
     shown = capsys.readouterr().out.splitlines()
-    assert shown[0] == f"{model}: classical model 'logreg'"
+    assert shown[0] == f"{model}: feature model 'logreg'"
     assert shown[1] == "makers (2): Producer A, Producer B"
-    assert shown[3].endswith(f"data hash {metrics['data_hash']}")
-    assert shown[4].startswith(f"evaluated: accuracy {metrics['accuracy']:.3f}, macro F1 ")
+    params = create_model("logreg").params  # the run trained it with its defaults, saved with the model
+    assert shown[3] == "arguments: " + ", ".join(f"{k}={v}" for k, v in params.items())
+    assert shown[4].endswith(f"data hash {metrics['data_hash']}")
+    assert shown[5].startswith(f"evaluated: accuracy {metrics['accuracy']:.3f}, macro F1 ")
     copy = tmp_path / "elsewhere" / "model.pt"  # away from its run's metrics: nothing to claim
     copy.parent.mkdir()
     shutil.copy(model, copy)

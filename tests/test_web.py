@@ -61,7 +61,7 @@ def test_the_page_and_the_model_description(server, trained):
     assert b"<title>Sonicprint</title>" in html and b"api/predict" in html
     status, _, payload = request(server, "GET", "/api/model")
     described = json.loads(payload)
-    assert status == 200 and described["kind"] == "classical" and described["name"] == "logreg"
+    assert status == 200 and described["kind"] == "feature model" and described["name"] == "logreg"
     assert described["labels"] == Predictor(trained[0]).labels and described["index"] is None
     metrics = json.loads((trained[0].parent / "metrics.json").read_text())  # the run that saved it
     assert described["evaluated"]["accuracy"] == metrics["accuracy"]

@@ -890,10 +890,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
         return 0
     trained, evaluated = d["trained"], d["evaluated"]
     lines = [
-        f"{d['model']}: {d['kind']} model '{d['name']}'",
+        f"{d['model']}: {d['kind']} '{d['name']}'",
         f"makers ({len(d['labels'])}): {', '.join(d['labels'])}"
         + (f"; '{d['background']}' means none of them (answered 'unknown')" if d["background"] else ""),
         f"decides from: {d['decides']}",
+        "arguments: " + (", ".join(f"{k}={v}" for k, v in d["arguments"].items()) or "its defaults"),
         f"trained: {trained['created'] or 'date not saved'}, data hash {trained['data_hash'] or 'not saved'}",
     ]
     if evaluated:

@@ -63,15 +63,18 @@ class Predictor:
         return list(self.loaded.labels)
 
     def describe(self) -> dict[str, object]:
-        """What the model is: its file, kind, name, makers and how it decides, for people and pages."""
+        """What the model is: its file, kind, name, constructor arguments, makers and how it decides, for
+        people and pages."""
         from .deep.serialize import LoadedNetwork
 
         if isinstance(self.loaded, LoadedNetwork):
             trained = self.loaded.trained
             kind, name = "spectrogram network", trained.config.network
+            arguments = dict(trained.config.network_params)
             decides = f"{trained.config.clip_s:g} s clips, mean log-probability per file"
         else:
-            kind, name = "classical", str(self.loaded.meta.get("model_name") or self.loaded.model.name)
+            kind, name = "feature model", str(self.loaded.meta.get("model_name") or self.loaded.model.name)
+            arguments = dict(self.loaded.meta.get("model_args") or self.loaded.model.params)
             extractors = " + ".join(c.spec for c in self.loaded.feature_configs)
             per_window = ", per window, mean log-probability per file" if self.loaded.per_window else ""
             decides = f"{extractors} features{per_window}"
@@ -84,6 +87,7 @@ class Predictor:
             "model": str(self.model_path),
             "kind": kind,
             "name": name,
+            "arguments": arguments,
             "labels": self.labels,
             "background": self.background,
             "decides": decides,
