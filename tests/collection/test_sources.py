@@ -164,6 +164,13 @@ def test_inputs_expand_folders_read_lists_and_keep_missing_files(tmp_path):
         str(tmp_path / "missing.wav"),  # kept, so that the command names it
     ]
     assert audio_files_under(tmp_path / "b") == [Path(f) for f in files[:3]]
+    (tmp_path / "covers").mkdir()
+    (tmp_path / "covers" / "front.jpg").write_bytes(b"x")
+    # a folder with no audio file is kept as itself, so that the command names it rather than skip it
+    assert expand_inputs([tmp_path / "covers", tmp_path / "a.ogg"]) == [
+        str(tmp_path / "covers"),
+        str(tmp_path / "a.ogg"),
+    ]
     with pytest.raises(ManifestError, match=r"nolist\.txt: cannot read the list of files"):
         expand_inputs([], files_from=tmp_path / "nolist.txt")
     listing.write_bytes(f"{tmp_path / 'a.ogg'}\nBj\xf6rk.flac\n".encode("latin-1"))

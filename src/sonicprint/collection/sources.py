@@ -261,8 +261,8 @@ def _audio_files_or_error(root: Path) -> list[Path]:
 def expand_inputs(paths: Sequence[str | Path], *, files_from: str | Path | None = None) -> list[str]:
     """The files a batch command works on: each path as given, a folder's audio files (recursively,
     sorted), then the paths listed one per line in ``files_from`` (blank lines and ``#`` comments skipped).
-    A path given twice is kept once. A file that does not exist stays in the list, so that the command
-    reports it by name.
+    A path given twice is kept once. A file that does not exist, or a folder that holds no audio file,
+    stays in the list as given, so that the command reports it by name.
 
     Raises
     ------
@@ -279,7 +279,8 @@ def expand_inputs(paths: Sequence[str | Path], *, files_from: str | Path | None 
     out: dict[str, None] = {}
     for path in listed:
         if Path(path).is_dir():
-            out.update((str(p), None) for p in audio_files_under(path))
+            found = audio_files_under(path)
+            out.update((str(p), None) for p in found or [path])
         else:
             out[str(path)] = None
     return list(out)
