@@ -280,7 +280,7 @@ def expand_inputs(paths: Sequence[str | Path], *, files_from: str | Path | None 
     for path in listed:
         if Path(path).is_dir():
             found = audio_files_under(path)
-            out.update((str(p), None) for p in found or [path])
+            out.update((str(p), None) for p in found or [Path(path)])
         else:
             out[str(path)] = None
     return list(out)
