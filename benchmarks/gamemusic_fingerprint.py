@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -123,6 +124,22 @@ def results_table(results: list[dict]) -> list[str]:
             f"| {a['naev_tracks_accuracy_mean']:.1%} | {n['accuracy_mean']:.1%} ± {n['accuracy_std']:.1%} |"
         )
     return lines
+
+
+def run_rows_and_write(doc: str | None, rows, name: str, protocol: Callable[[int], str]) -> None:  # type: ignore[no-untyped-def]
+    """A benchmark made only of rows: parse the usual options, evaluate ``rows``, and write
+    ``results/{name}.json`` and ``.md`` (the table, then ``protocol(seeds)``)."""
+    args = benchmark_parser(doc).parse_args()
+    with Workspace(args.workspace) as ws:
+        build_collection(ws, composer_source(), min_duration_s=10.0, progress=False)
+        results = evaluate_rows(ws, rows, seeds=args.seeds, workers=args.workers)
+    text = protocol(args.seeds)
+    (HERE / "results" / f"{name}.json").write_text(
+        json.dumps({"protocol": text, "results": results}, indent=2) + "\n"
+    )
+    lines = [*results_table(results), "", text]
+    (HERE / "results" / f"{name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def mix_seconds_per_track(paths: list[str], n: int = 10) -> dict[str, float]:

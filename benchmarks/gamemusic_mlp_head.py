@@ -15,16 +15,13 @@ Writes benchmarks/results/gamemusic_mlp_head.{json,md}.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _gamemusic import HERE, benchmark_parser, composer_source
-from gamemusic_fingerprint import LDA, MIX, MSD, STATS, evaluate_rows, results_table
+from gamemusic_fingerprint import LDA, MIX, MSD, STATS, run_rows_and_write
 
 from sonicprint.config import ModelConfig
-from sonicprint.pipeline import Workspace, build_collection
 
 FAMILIES = (STATS, MIX, MSD)
 MINI_BATCH = {"batch_size": 64, "epochs": 150, "lr": 0.001, "input_dropout": 0.2}
@@ -42,23 +39,18 @@ ROWS = [
 
 
 def main() -> None:
-    args = benchmark_parser(__doc__).parse_args()
-    with Workspace(args.workspace) as ws:
-        build_collection(ws, composer_source(), min_duration_s=10.0, progress=False)
-        results = evaluate_rows(ws, ROWS, seeds=args.seeds, workers=args.workers)
-    protocol = (
-        f"8 composers with >= 8 tracks, 111 tracks; 5-fold CV, track-disjoint, stratified; mean ± std over "
-        f"{args.seeds} fold seeds; trained on each of six 20 s windows, decided per track (mean window "
-        "log-probability); features: timbre statistics, mix fingerprint, musicnn MSD penultimate. 'Naev "
-        "alone': a model of the 3 Naev composers only (one game); 'Naev tracks': the 8-composer model on "
-        "their tracks."
+    run_rows_and_write(
+        __doc__,
+        ROWS,
+        "gamemusic_mlp_head",
+        lambda seeds: (
+            f"8 composers with >= 8 tracks, 111 tracks; 5-fold CV, track-disjoint, stratified; mean ± std over "
+            f"{seeds} fold seeds; trained on each of six 20 s windows, decided per track (mean window "
+            "log-probability); features: timbre statistics, mix fingerprint, musicnn MSD penultimate. 'Naev "
+            "alone': a model of the 3 Naev composers only (one game); 'Naev tracks': the 8-composer model on "
+            "their tracks."
+        ),
     )
-    (HERE / "results" / "gamemusic_mlp_head.json").write_text(
-        json.dumps({"protocol": protocol, "results": results}, indent=2) + "\n"
-    )
-    lines = [*results_table(results), "", protocol]
-    (HERE / "results" / "gamemusic_mlp_head.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -16,17 +16,14 @@ Writes benchmarks/results/gamemusic_pretrained.{json,md}. The first run computes
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _gamemusic import HERE, benchmark_parser, composer_source
-from gamemusic_fingerprint import LDA, MIX, MSD, STATS, evaluate_rows, results_table
+from gamemusic_fingerprint import LDA, MIX, MSD, STATS, run_rows_and_write
 
 from sonicprint.config import ModelConfig
-from sonicprint.pipeline import Workspace, build_collection
 
 OTHERS = {
     "MTT_musicnn penultimate": "musicnn_mtt_penultimate",
@@ -47,21 +44,17 @@ ROWS += [
 
 
 def main() -> None:
-    args = benchmark_parser(__doc__).parse_args()
-    with Workspace(args.workspace) as ws:
-        build_collection(ws, composer_source(), min_duration_s=10.0, progress=False)
-        results = evaluate_rows(ws, ROWS, seeds=args.seeds, workers=args.workers)
-    protocol = (
-        f"8 composers with >= 8 tracks, 111 tracks; 5-fold CV, track-disjoint, stratified; mean ± std over "
-        f"{args.seeds} fold seeds; trained on each of six 20 s windows, decided per track; shrinkage LDA, "
-        "uniform composer priors; late fusion: one LDA per family, normalised geometric mean. 'Naev alone': "
-        "a model of the 3 Naev composers only (one game); 'Naev tracks': the 8-composer model on their tracks."
+    run_rows_and_write(
+        __doc__,
+        ROWS,
+        "gamemusic_pretrained",
+        lambda seeds: (
+            f"8 composers with >= 8 tracks, 111 tracks; 5-fold CV, track-disjoint, stratified; mean ± std over "
+            f"{seeds} fold seeds; trained on each of six 20 s windows, decided per track; shrinkage LDA, "
+            "uniform composer priors; late fusion: one LDA per family, normalised geometric mean. 'Naev alone': "
+            "a model of the 3 Naev composers only (one game); 'Naev tracks': the 8-composer model on their tracks."
+        ),
     )
-    out = {"protocol": protocol, "results": results}
-    (HERE / "results" / "gamemusic_pretrained.json").write_text(json.dumps(out, indent=2) + "\n")
-    lines = [*results_table(results), "", protocol]
-    (HERE / "results" / "gamemusic_pretrained.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":
