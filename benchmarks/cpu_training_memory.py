@@ -104,7 +104,9 @@ def main() -> None:
             f"{runs['keep']['peak_mb']:.0f} MB kept, {runs['return']['peak_mb']:.0f} MB given back",
             flush=True,
         )
-    (HERE / "results" / "cpu_training_memory.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (HERE / "results" / "cpu_training_memory.json").write_text(
+        json.dumps(rows, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ def main() -> None:
         "pipeline_whole_machine_x_realtime": round(machine_rate, 1),
         "note": "x realtime = audio seconds per CPU second (per core) or per wall second (whole machine)",
     }
-    (HERE / "results" / "feature_speed.json").write_text(json.dumps(result, indent=2) + "\n")
+    (HERE / "results" / "feature_speed.json").write_text(
+        json.dumps(result, indent=2) + "\n", encoding="utf-8"
+    )
     print(json.dumps(result, indent=2))
     print(f"ratio pipeline / bare decode+STFT: {result['ratio_pipeline_to_bare']:.2f} (target >= 0.5)")
 

@@ -77,7 +77,9 @@ def main() -> None:
         f"mean ± std over {args.seeds} fold seeds",
         "results": results,
     }
-    (HERE / "results" / "gamemusic_classical.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_classical.json").write_text(
+        json.dumps(out, indent=2) + "\n", encoding="utf-8"
+    )
     lines = [
         "| method | accuracy (8 composers, 111 tracks) | macro F1 | Naev subset accuracy (3 composers) |",
         "|---|---|---|---|",
@@ -93,7 +95,7 @@ def main() -> None:
         f"\nChance (uniform): {chance['all']['chance_uniform']:.1%} for all, "
         f"{chance['naev']['chance_uniform']:.1%} for Naev. {out['protocol']}."
     )
-    (HERE / "results" / "gamemusic_classical.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_classical.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -320,14 +320,18 @@ def main() -> None:
         "composers' tracks (one game)."
     )
     out = {"protocol": protocol, "results": results}
-    (HERE / "results" / "gamemusic_classical_variants.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_classical_variants.json").write_text(
+        json.dumps(out, indent=2) + "\n", encoding="utf-8"
+    )
     lines = ["| variant | track accuracy | Naev tracks | fold seeds |", "|---|---|---|---|"]
     for r in results:
         lines.append(
             f"| {r['variant']} | {r['accuracy_mean']:.1%} ± {r['accuracy_std']:.1%} | {r['naev_tracks_accuracy_mean']:.1%} | {r['fold_seeds']} |"
         )
     lines.append(f"\n{protocol}")
-    (HERE / "results" / "gamemusic_classical_variants.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_classical_variants.md").write_text(
+        "\n".join(lines) + "\n", encoding="utf-8"
+    )
     print("\n".join(lines))
 
 

@@ -170,7 +170,7 @@ def main() -> None:
         resume=args.resume,
         overwrite=not args.resume,  # the same command run again measures again
     )
-    with (out / "predictions.csv").open() as handle:
+    with (out / "predictions.csv").open(encoding="utf-8") as handle:
         # a holdout's validation tracks are listed too (they calibrate), not scored
         rows = [r for r in csv.DictReader(handle) if r["label"] in NAEV_COMPOSERS and r["fold"] != "val"]
     naev = sum(r["predicted:clean"] == r["label"] for r in rows) / max(1, len(rows))
@@ -191,9 +191,9 @@ def main() -> None:
         "wall_seconds": round(time.perf_counter() - started, 1),
         "config": m["config"],
     }
-    (HERE / "results" / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (HERE / "results" / f"{name}.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     lines = summary_markdown(summary)
-    (HERE / "results" / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -104,7 +104,7 @@ def main() -> None:
         "priors, trained on each of six 20 s windows, decided per track."
     )
     (HERE / "results" / "gamemusic_cross_game.json").write_text(
-        json.dumps({"protocol": protocol, "results": results}, indent=2) + "\n"
+        json.dumps({"protocol": protocol, "results": results}, indent=2) + "\n", encoding="utf-8"
     )
     lines = [
         "| method | " + " | ".join(f"{s}: track-disjoint | {s}: cross-game" for s, _ in SETTINGS) + " |",
@@ -145,7 +145,7 @@ def main() -> None:
         "",
         protocol,
     ]
-    (HERE / "results" / "gamemusic_cross_game.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_cross_game.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -135,10 +135,10 @@ def run_rows_and_write(doc: str | None, rows, name: str, protocol: Callable[[int
         results = evaluate_rows(ws, rows, seeds=args.seeds, workers=args.workers)
     text = protocol(args.seeds)
     (HERE / "results" / f"{name}.json").write_text(
-        json.dumps({"protocol": text, "results": results}, indent=2) + "\n"
+        json.dumps({"protocol": text, "results": results}, indent=2) + "\n", encoding="utf-8"
     )
     lines = [*results_table(results), "", text]
-    (HERE / "results" / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 
@@ -174,7 +174,9 @@ def main() -> None:
         "game); 'Naev tracks': the 8-composer model on their tracks."
     )
     out = {"protocol": protocol, "cpu_seconds_per_track": timing, "results": results}
-    (HERE / "results" / "gamemusic_fingerprint.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_fingerprint.json").write_text(
+        json.dumps(out, indent=2) + "\n", encoding="utf-8"
+    )
     lines = results_table(results)
     full = results[-2]["all"]
     lines += [
@@ -194,7 +196,7 @@ def main() -> None:
         "",
         protocol,
     ]
-    (HERE / "results" / "gamemusic_fingerprint.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_fingerprint.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -196,7 +196,9 @@ def main() -> None:
         f"tracks plus {N_AUGMENTED} randomly transformed copies of each."
     )
     out = {"protocol": protocol, "conditions": list(conditions), "rows": rows}
-    (HERE / "results" / "gamemusic_fingerprint_robustness.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_fingerprint_robustness.json").write_text(
+        json.dumps(out, indent=2) + "\n", encoding="utf-8"
+    )
     header = [f"{r['model']}{', augmented' if r['augmented'] else ''}" for r in rows]
     lines = ["| condition | " + " | ".join(header) + " |", "|---|" + "---|" * len(rows)]
     for c in conditions:
@@ -209,7 +211,9 @@ def main() -> None:
         + " |"
     )
     lines += ["", protocol]
-    (HERE / "results" / "gamemusic_fingerprint_robustness.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_fingerprint_robustness.md").write_text(
+        "\n".join(lines) + "\n", encoding="utf-8"
+    )
     print("\n".join(lines))
 
 

@@ -43,7 +43,7 @@ CLASSICAL = [  # (name, feature sets, model, trained per window)
 
 def read_cnn(path: Path) -> tuple[dict[str, np.ndarray], dict[str, int], list[str]]:
     """Track probabilities and folds by content hash, and the label order, from a CNN predictions.csv."""
-    with path.open() as handle:
+    with path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     if not rows or "content_hash" not in rows[0]:
         raise SystemExit(f"{path}: no track probabilities (rerun gamemusic_cnn.py with this version)")
@@ -123,7 +123,9 @@ def main() -> None:
         ],
         "results": results,
     }
-    (HERE / "results" / "gamemusic_fusion.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_fusion.json").write_text(
+        json.dumps(out, indent=2) + "\n", encoding="utf-8"
+    )
     lines = ["| models fused | track accuracy | macro F1 | Naev accuracy |", "|---|---|---|---|"]
     lines += [
         f"| {' + '.join(r['models'])} | {r['accuracy']:.1%} | {r['macro_f1']:.3f} | {r['naev_accuracy']:.1%} |"
@@ -133,7 +135,7 @@ def main() -> None:
         f"\n{out['protocol']}. The fusion declared in advance is the last row (every model); picking the "
         "best row after seeing them all would overstate what a new collection gets."
     )
-    (HERE / "results" / "gamemusic_fusion.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_fusion.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

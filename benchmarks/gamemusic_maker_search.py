@@ -105,7 +105,7 @@ def main() -> None:
             results.append(row)
             print(json.dumps(row), flush=True)
     (HERE / "results" / "gamemusic_maker_search.json").write_text(
-        json.dumps({"fold_seeds": args.seeds, "results": results}, indent=2) + "\n"
+        json.dumps({"fold_seeds": args.seeds, "results": results}, indent=2) + "\n", encoding="utf-8"
     )
     lines = [
         "| model | ranked by | mean average precision | precision in the top 5 |",
@@ -125,7 +125,7 @@ def main() -> None:
         f"5-fold CV, mean over {args.seeds} fold seeds and the 8 composers); chance average precision "
         f"{results[0]['chance_average_precision']:.3f} (a composer's share of the tracks, on average).",
     ]
-    (HERE / "results" / "gamemusic_maker_search.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_maker_search.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

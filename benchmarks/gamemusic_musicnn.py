@@ -108,7 +108,9 @@ def main() -> None:
         "results": results,
         "cpu_time_per_track": timing,
     }
-    (HERE / "results" / "gamemusic_musicnn.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_musicnn.json").write_text(
+        json.dumps(out, indent=2) + "\n", encoding="utf-8"
+    )
     lines = ["| features | model | dims | accuracy | macro F1 | Naev accuracy |", "|---|---|---|---|---|---|"]
     for r in results:
         a, n = r["all"], r["naev"]
@@ -122,7 +124,7 @@ def main() -> None:
         f"statistics {timing['statistics_s']:.2f} s; musicnn decode at 16 kHz {timing['musicnn_decode_s']:.2f} s "
         f"+ input and torch forward {timing['musicnn_input_and_forward_s']:.2f} s."
     )
-    (HERE / "results" / "gamemusic_musicnn.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_musicnn.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

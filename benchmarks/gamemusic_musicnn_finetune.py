@@ -235,7 +235,7 @@ def write_results(out_dir, args, scores, patch_accuracy, per_epoch, seeds, y, de
         "folds_trained": len(per_epoch),
     }
     np.save(out_dir / f"scores_{args.tag}.npy", done)
-    (out_dir / f"summary_{args.tag}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out_dir / f"summary_{args.tag}.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(summary), flush=True)
 
 
@@ -294,7 +294,7 @@ def fuse(out_dir: Path, tags: list[str]) -> None:
     for joined in tags:  # "a+b": runs of one setting over different fold seeds, read as one
         runs = []
         for part in joined.split("+"):
-            summary = json.loads((out_dir / f"summary_{part}.json").read_text())
+            summary = json.loads((out_dir / f"summary_{part}.json").read_text(encoding="utf-8"))
             summaries[part] = summary
             first = summary["settings"].get("first_seed", 0)
             for i, scores in enumerate(np.load(out_dir / f"scores_{part}.npy")):
@@ -320,7 +320,7 @@ def fuse(out_dir: Path, tags: list[str]) -> None:
             flush=True,
         )
     (HERE / "results" / "gamemusic_musicnn_finetune.json").write_text(
-        json.dumps({"runs": summaries, "results": results}, indent=2) + "\n"
+        json.dumps({"runs": summaries, "results": results}, indent=2) + "\n", encoding="utf-8"
     )
     write_markdown(results, summaries)
 
@@ -362,7 +362,7 @@ def write_markdown(results: list[dict], summaries: dict) -> None:
         "two or four at a time on one GPU, so the seconds per epoch are upper bounds; a run stopped by the "
         "time limit decided only the folds it finished (tracks decided, in brackets).",
     ]
-    (HERE / "results" / "gamemusic_musicnn_finetune.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_musicnn_finetune.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

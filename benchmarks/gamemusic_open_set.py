@@ -330,7 +330,9 @@ def main() -> None:
         "per_seed": per_seed,
         "background_per_seed": background,
     }
-    (HERE / "results" / "gamemusic_open_set.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_open_set.json").write_text(
+        json.dumps(out, indent=2) + "\n", encoding="utf-8"
+    )
     lines = [
         "| unknown below | known tracks answered | accuracy on them | never-heard composers' tracks turned away "
         "| with a background class: known answered | accuracy on them | never-heard turned away |",
@@ -374,7 +376,7 @@ def main() -> None:
             f"| {r['threshold']:.2f} | {c['known_answered']:.1%} | {acc} | {c['unheard_answered_unknown']:.1%} |"
         )
     lines += not_music_table(noises)
-    (HERE / "results" / "gamemusic_open_set.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_open_set.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

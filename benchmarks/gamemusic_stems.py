@@ -80,7 +80,7 @@ def main() -> None:
         "separated on its own; shrinkage LDA with uniform priors, trained per window, decided per track."
     )
     out = {"protocol": protocol, "cpu_seconds_per_track": timing, "results": results}
-    (HERE / "results" / "gamemusic_stems.json").write_text(json.dumps(out, indent=2) + "\n")
+    (HERE / "results" / "gamemusic_stems.json").write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
     lines = results_table(results)
     lines += [
         "",
@@ -90,7 +90,7 @@ def main() -> None:
         "",
         protocol,
     ]
-    (HERE / "results" / "gamemusic_stems.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_stems.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

@@ -59,7 +59,7 @@ def main() -> None:
         rows = ws.store.tracks(status=OK)
     counts = Counter(r.label for r in rows)
     rows = [r for r in rows if counts[r.label] >= 8]
-    with (args.out_dir / "manifest.csv").open("w", newline="") as handle:
+    with (args.out_dir / "manifest.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "composer", "game", "track"])
         for number, row in enumerate(rows):

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def _verdicts(path: Path) -> dict[str, tuple[str, str]]:
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8") as handle:
         return {row["path"]: (row["verdict"], row["top"]) for row in csv.DictReader(handle)}
 
 
@@ -62,7 +62,7 @@ def main() -> None:
             "model": model_description(args.recipe) + " (model loading and worker start included)",
         }
     name = "predict_batch_speed_recipe.json" if args.recipe else "predict_batch_speed.json"
-    (HERE / "results" / name).write_text(json.dumps(figures, indent=2) + "\n")
+    (HERE / "results" / name).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2))
 
 

@@ -53,7 +53,7 @@ def main() -> None:
             "model": model_description(args.recipe) + " (model loading excluded)",
         }
     name = "predict_speed_recipe.json" if args.recipe else "predict_speed.json"
-    (HERE / "results" / name).write_text(json.dumps(figures, indent=2) + "\n")
+    (HERE / "results" / name).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(figures, indent=2))
 
 

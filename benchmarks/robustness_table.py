@@ -26,7 +26,10 @@ def column_name(result: dict) -> str:  # type: ignore[type-arg]
 
 
 def main() -> None:
-    results = [json.loads(p.read_text()) for p in sorted((HERE / "results").glob("gamemusic_cnn_*.json"))]
+    results = [
+        json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted((HERE / "results").glob("gamemusic_cnn_*.json"))
+    ]
     results = [r for r in results if "robustness" in r and len(r["robustness"]) > 1]
     results.sort(
         key=lambda r: (
@@ -55,7 +58,7 @@ def main() -> None:
         "GPU: one H100 (torch 2.11), reading an Opus 48 kbit/s copy of the same windows "
         "(benchmarks/pack_gamemusic.py) with the same folds; PyAV was not there, so no MP3 condition."
     )
-    (HERE / "results" / "gamemusic_cnn_robustness.md").write_text("\n".join(lines) + "\n")
+    (HERE / "results" / "gamemusic_cnn_robustness.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

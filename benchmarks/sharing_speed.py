@@ -109,7 +109,7 @@ def main() -> None:
             "seconds": {k: round(v, 2) for k, v in seconds.items()},
             "one_at_a_time_over_together": round(seconds["one at a time"] / seconds["together"], 2),
         }
-        (HERE / "results" / file_name).write_text(json.dumps(out, indent=2) + "\n")
+        (HERE / "results" / file_name).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
         print(
             f"{args.tracks} tracks, {what}: together {seconds['together']:.1f} s, one at a time "
             f"{seconds['one at a time']:.1f} s ({out['one_at_a_time_over_together']:.2f}x)"

@@ -70,7 +70,9 @@ def main() -> None:
             f"same weights: {same}",
             flush=True,
         )
-    (HERE / "results" / "spectrogram_cache_speed.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (HERE / "results" / "spectrogram_cache_speed.json").write_text(
+        json.dumps(rows, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

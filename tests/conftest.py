@@ -93,7 +93,7 @@ def bad_files(tmp_path: Path, write_audio: Callable[..., Path]) -> dict[str, Pat
     files["empty"].parent.mkdir(parents=True, exist_ok=True)
     files["empty"].write_bytes(b"")
     files["not_audio"] = tmp_path / "bad" / "notes.mp3"
-    files["not_audio"].write_text("this is a text file, not audio\n" * 20)
+    files["not_audio"].write_text("this is a text file, not audio\n" * 20, encoding="utf-8")
     good = write_audio("bad/source.flac", tone(440, 2.0, 22050), 22050)
     files["corrupt"] = tmp_path / "bad" / "truncated.flac"
     files["corrupt"].write_bytes(
@@ -150,7 +150,7 @@ def _rewritten(collection: Any, tmp_path: Path, column: str, new_value: Any) -> 
     for row in rows:
         row[column] = new_value(row) or row[column]
     manifest = tmp_path / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
+    with manifest.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -94,7 +95,7 @@ def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
         "--quiet",
     ]
     assert main(args) == 0
-    metrics = json.loads((tmp_path / "m.json").read_text())
+    metrics = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
     assert metrics["model"] == "logreg" and metrics["config"]["model"]["params"] == {"C": 0.5}
     assert metrics["config"]["split"]["repeats"] == 2 and metrics["repeats"]["seeds"] == [5, 6]
     assert (
@@ -119,7 +120,8 @@ def test_cnn_config_comes_from_defaults_then_the_config_file_then_flags(tmp_path
     assert _cnn_config() == DeepExperimentConfig(split=SplitConfig(folds=5))
     (tmp_path / "deep.toml").write_text(
         'grid_momentum = [0.5, 0.9]\n[split]\nfolds = 4\n[train]\nnetwork = "crnn"\nepochs = 3\n'
-        '[collection]\nlabel = "artist"\ngroup_columns = ["album"]\n'
+        '[collection]\nlabel = "artist"\ngroup_columns = ["album"]\n',
+        encoding="utf-8",
     )
     config = _cnn_config("--config", str(tmp_path / "deep.toml"), "--folds", "2", "--group", "artist")
     assert (config.split.folds, config.train.epochs, config.train.network) == (2, 3, "crnn")
@@ -164,16 +166,16 @@ def test_training_commands_label_files_from_their_tags_and_write_metrics_json(
         args += ["--network", "wavenet", "--network-param", "channels=8", "--network-param", "layers=2"]
         args += ["--epochs", "1", "--clip", "1", "--hop", "1", "--lr", "0.01", "--device", "cpu"]
     assert main(args) == 0
-    written = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert written == json.loads((tmp_path / "run" / "metrics.json").read_text())
-    with (tmp_path / "run" / "predictions.csv").open() as handle:
+    written = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
+    assert written == json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    with (tmp_path / "run" / "predictions.csv").open(encoding="utf-8") as handle:
         assert sorted(row["label"] for row in csv.DictReader(handle)) == ["Alpha"] * 4 + ["Beta"] * 4
     assert not list((tmp_path / "run").glob("map_*.png"))
 
 
 def test_a_wrong_cnn_config_file_or_missing_label_is_one_clear_error(tmp_path, capsys):
-    (tmp_path / "deep.json").write_text('{"train": {"epoch": 3}}')
-    (tmp_path / "labels.csv").write_text("path,artist\na.wav,A\n")
+    (tmp_path / "deep.json").write_text('{"train": {"epoch": 3}}', encoding="utf-8")
+    (tmp_path / "labels.csv").write_text("path,artist\na.wav,A\n", encoding="utf-8")
     assert main(["cnn", str(tmp_path / "labels.csv"), "--config", str(tmp_path / "deep.json")]) == 2
     assert re.search(r"deep\.json: .*epoch", capsys.readouterr().err)
     assert main(["cnn", str(tmp_path / "labels.csv")]) == 2
@@ -197,13 +199,13 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert main([*args, "--background", "Producer B", "--calibrate", "--return-freed-memory"]) == 0
     out = capsys.readouterr().out
     assert "wavenet: clip accuracy" in out and "track-disjoint" in out
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    config = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert config["train"]["batch_size"] == 4 and config["train"]["network"] == "wavenet"
     assert config["train"]["keep_freed_memory"] is False
     assert config["train"]["lr_range_steps"] == 7 and config["train"]["lr"] == 0.01
     assert main(["info", str(tmp_path / "run"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    saved_metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    saved_metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert info["kind"] == "spectrogram network" and info["name"] == "wavenet"
     assert info["arguments"] == {"pooling": "mean_std"}  # the network's own arguments, as trained
     assert info["trained"]["data_hash"] == saved_metrics["data_hash"] and info["trained"]["created"]
@@ -218,7 +220,7 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)[0]["error"].startswith(
         "silent: "
     )  # the network path checks too
-    track_metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())["track"]
+    track_metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))["track"]
     temperature = track_metrics["calibration"]["temperature"]
     assert temperature > 0 and f"temperature-scaled ({temperature:.2f})" in str(
         Predictor(tmp_path / "run" / "model.pt").describe()
@@ -253,13 +255,13 @@ def test_errors_are_one_clear_line(tmp_path, capsys):
     assert main(["experiment", str(tmp_path / "none.csv"), "--quiet"]) == 2
     assert "--label is required" in capsys.readouterr().err
     bogus = tmp_path / "bogus.pt"
-    bogus.write_text("x")
+    bogus.write_text("x", encoding="utf-8")
     assert main(["predict", str(bogus), "a.wav"]) == 2
     assert "bogus.pt: not a Sonicprint model file" in capsys.readouterr().err
 
 
 def test_unknown_model_name_lists_the_known_ones(tmp_path, capsys):
-    (tmp_path / "m.csv").write_text("path,label\n")
+    (tmp_path / "m.csv").write_text("path,label\n", encoding="utf-8")
     assert (
         main(["experiment", str(tmp_path / "m.csv"), "--label", "label", "--model", "nope", "--quiet"]) == 2
     )
@@ -312,7 +314,7 @@ def test_demo_runs_end_to_end(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text(encoding="utf-8"))
     seed, strong = summary["experiments"]["seed_knn_pca"], summary["experiments"]["track_stats_lda"]
     assert seed["chance"] + 0.15 < seed["accuracy"] < 0.9
     assert strong["accuracy"] > seed["accuracy"]
@@ -327,7 +329,7 @@ def test_demo_runs_end_to_end(tmp_path):
     best = max(experiments, key=lambda name: experiments[name]["accuracy"])  # the first of equals
     assert summary["best_model"].endswith(f"{best}/model.pt")
     fingerprint = tmp_path / "demo" / "runs" / "timbre_and_mix_lda" / "report.html"
-    assert "Mix fingerprint per maker" in fingerprint.read_text()
+    assert "Mix fingerprint per maker" in fingerprint.read_text(encoding="utf-8")
     comparison = summary["comparison"]  # the best model against the first study's method, paired
     assert comparison["run_a"].endswith(best) and comparison["run_b"].endswith("seed_knn_pca")
     assert comparison["difference"] == pytest.approx(experiments[best]["accuracy"] - seed["accuracy"])
@@ -401,19 +403,19 @@ def test_comma_separated_features_are_concatenated(tmp_path):
     ],
 )
 def test_a_manifest_without_one_usable_file_is_one_clear_error(tmp_path, capsys, command):
-    (tmp_path / "m.csv").write_text("path,who\nmissing.wav,A\nalso_missing.wav,B\n")
+    (tmp_path / "m.csv").write_text("path,who\nmissing.wav,A\nalso_missing.wav,B\n", encoding="utf-8")
     run = tmp_path / "run"
     argv = [command[0], str(tmp_path / "m.csv"), "--label", "who", *command[1:]]
     assert main([*argv, "--workspace", str(tmp_path / "ws"), "--out", str(run), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "need at least 2 labels with 1+ usable tracks" in err and f"see {run / 'problems.txt'}" in err
     assert "2 of the 2 listed files were not found" in err and "unless an audio root (--audio-root)" in err
-    assert "also_missing.wav: error: file not found" in (run / "problems.txt").read_text()
+    assert "also_missing.wav: error: file not found" in (run / "problems.txt").read_text(encoding="utf-8")
 
 
 def test_the_missing_files_hint_waits_until_most_files_are_missing(tmp_path, capsys, write_audio, rng):
     write_audio("a.wav", rng.standard_normal(44100).astype("float32") * 0.1, 44100)
-    (tmp_path / "m.csv").write_text("path,who\na.wav,A\nmissing.wav,B\n")
+    (tmp_path / "m.csv").write_text("path,who\na.wav,A\nmissing.wav,B\n", encoding="utf-8")
     argv = ["experiment", str(tmp_path / "m.csv"), "--label", "who", "--min-duration", "0.5", "--quiet"]
     assert main([*argv, "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
@@ -422,12 +424,56 @@ def test_the_missing_files_hint_waits_until_most_files_are_missing(tmp_path, cap
 
 @pytest.mark.parametrize("command", ["experiment", "cnn"])
 def test_path_column_flag_reads_another_column(tmp_path, capsys, command):
-    (tmp_path / "m.csv").write_text("file,who\nmissing.wav,A\n")
+    (tmp_path / "m.csv").write_text("file,who\nmissing.wav,A\n", encoding="utf-8")
     args = [command, str(tmp_path / "m.csv"), "--label", "who", "--path-column", "file"]
     args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run"), "--quiet"]
     assert main(args) == 2
     # the manifest was read through the named column: the one listed file is reported missing, no labels left
     assert "need at least 2 labels" in capsys.readouterr().err
-    assert "missing.wav: error: file not found" in (tmp_path / "run" / "problems.txt").read_text()
+    assert "missing.wav: error: file not found" in (tmp_path / "run" / "problems.txt").read_text(
+        encoding="utf-8"
+    )
     assert main(args[:4] + args[6:]) == 2  # without the flag: the 'path' column is missing
     assert "m.csv: no column 'path' of file paths; columns are: file, who" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_makers_named_outside_ascii_survive_a_machine_whose_locale_is_ascii(tmp_path):
+    """Every text file Sonicprint writes is UTF-8 whatever the locale says, and what it prints falls back
+    to escapes instead of crashing: run, predict and compare on makers named 'Ørjan' and '久石譲' under
+    LC_ALL=C."""
+    made = generate_collection(
+        tmp_path / "data", seed=4, producers=2, artists=2, tracks_per_pair=3, duration_s=6.0, queries=1
+    )
+    names = {"Producer A": "Ørjan Nilsen", "Producer B": "久石譲"}
+    with made.manifest.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["producer"] = names[row["producer"]]
+    with made.manifest.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0"}
+    env.pop("PYTHONIOENCODING", None)
+
+    def sonicprint(*args: str) -> subprocess.CompletedProcess[bytes]:
+        done = subprocess.run(
+            [sys.executable, "-m", "sonicprint.cli", *args], capture_output=True, env=env, timeout=300
+        )
+        assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+        return done
+
+    for run in ("a", "b"):
+        sonicprint(
+            "experiment", str(made.manifest), "--label", "producer", "--audio-root", str(made.audio_root),
+            "--model", "lda", "--folds", "3", "--min-duration", "2", "--workspace", str(tmp_path / "ws"),
+            "--out", str(tmp_path / run), "--executor", "serial", "--no-maps", "--seed", str(len(run)),
+        )  # fmt: skip
+    for name in ("metrics.json", "predictions.csv", "report.html"):
+        text = (tmp_path / "a" / name).read_text(encoding="utf-8")
+        readable = json.dumps(json.loads(text), ensure_ascii=False) if name.endswith(".json") else text
+        assert "久石譲" in readable
+    printed = sonicprint("predict", str(tmp_path / "a" / "model.pt"), str(made.queries[0][0])).stdout
+    assert any(escaped in printed for escaped in (b"\\xd8rjan", b"\\u4e45", "久".encode()))
+    sonicprint("compare", str(tmp_path / "a"), str(tmp_path / "b"))

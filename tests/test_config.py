@@ -32,7 +32,8 @@ def test_round_trip_through_dict_and_file(tmp_path):
 def test_toml_file(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(
-        'executor = "serial"\n[split]\nfolds = 4\n[model]\nname = "lda"\n[model.params]\nshrinkage = 0.5\n'
+        'executor = "serial"\n[split]\nfolds = 4\n[model]\nname = "lda"\n[model.params]\nshrinkage = 0.5\n',
+        encoding="utf-8",
     )
     config = load_config_file(path)
     assert (
@@ -116,18 +117,18 @@ def test_hash_changes_with_any_value():
 
 def test_unreadable_config_file_names_the_file(tmp_path):
     path = tmp_path / "broken.json"
-    path.write_text("{not json")
+    path.write_text("{not json", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"broken\.json"):
         load_config_file(path)
     with pytest.raises(ConfigError, match=r"missing\.json"):
         load_config_file(tmp_path / "missing.json")
     wrong = tmp_path / "wrong.toml"
-    wrong.write_text("[split]\nrepeat = 2\n")
+    wrong.write_text("[split]\nrepeat = 2\n", encoding="utf-8")
     with pytest.raises(
         ConfigError, match=r"wrong\.toml: config\.split: unknown key\(s\) repeat; allowed: .*repeats"
     ):
         load_config_file(wrong)
-    wrong.write_text("[split]\nrepeats = 0\n")  # a value refused by the config itself
+    wrong.write_text("[split]\nrepeats = 0\n", encoding="utf-8")  # a value refused by the config itself
     with pytest.raises(ConfigError, match=r"wrong\.toml: repeats must be at least 1, got 0"):
         load_config_file(wrong)
     json.loads(json.dumps(to_dict(ExperimentConfig())))  # always JSON-ready

@@ -32,10 +32,10 @@ def test_impossible_sizes_are_refused_before_anything_is_written(tmp_path, chang
 def test_generating_again_replaces_the_collection_the_same_way(tmp_path):
     first = generate_collection(tmp_path, **SMALL)
     listed = sorted(p.relative_to(tmp_path) for p in (first.audio_root / "audio").rglob("*"))
-    manifest = first.manifest.read_text()
+    manifest = first.manifest.read_text(encoding="utf-8")
     again = generate_collection(tmp_path, **SMALL)
     assert sorted(p.relative_to(tmp_path) for p in (again.audio_root / "audio").rglob("*")) == listed
-    assert again.manifest.read_text() == manifest
+    assert again.manifest.read_text(encoding="utf-8") == manifest
 
 
 def test_an_audio_folder_it_did_not_write_is_never_replaced(tmp_path, capsys):
@@ -44,7 +44,9 @@ def test_an_audio_folder_it_did_not_write_is_never_replaced(tmp_path, capsys):
     own.write_bytes(b"my own recording")
     with pytest.raises(ConfigError, match=r"audio exists and was not written by 'sonicprint generate'"):
         generate_collection(tmp_path, **SMALL)
-    (tmp_path / "manifest.csv").write_text("path,label\nmine.flac,me\n")  # a manifest of someone else's
+    (tmp_path / "manifest.csv").write_text(
+        "path,label\nmine.flac,me\n", encoding="utf-8"
+    )  # a manifest of someone else's
     assert main(["generate", str(tmp_path), "--producers", "2"]) == 2
     assert "was not written by 'sonicprint generate'" in capsys.readouterr().err
     assert own.read_bytes() == b"my own recording"

@@ -60,10 +60,13 @@ def test_generated_collection_is_deterministic(tmp_path):
     b = generate_collection(
         tmp_path / "b", seed=1, producers=2, artists=2, tracks_per_pair=3, duration_s=2.0, queries=1
     )
-    assert a.manifest.read_text() == b.manifest.read_text()
-    suffixes = {line.split(",")[0].rsplit(".", 1)[1] for line in a.manifest.read_text().splitlines()[1:]}
+    assert a.manifest.read_text(encoding="utf-8") == b.manifest.read_text(encoding="utf-8")
+    suffixes = {
+        line.split(",")[0].rsplit(".", 1)[1]
+        for line in a.manifest.read_text(encoding="utf-8").splitlines()[1:]
+    }
     assert suffixes == {"flac", "wav", "mp3"}  # every format is written, and byte for byte the same
-    for row in a.manifest.read_text().splitlines()[1:]:
+    for row in a.manifest.read_text(encoding="utf-8").splitlines()[1:]:
         rel = row.split(",")[0]
         assert (a.audio_root / rel).read_bytes() == (b.audio_root / rel).read_bytes()
 
@@ -79,7 +82,7 @@ def test_experiment_writes_a_complete_report(collection, tmp_path):
     assert len(m["data_hash"]) == 16
     # which decoder read the tracks: every evaluated track counted once, by a registered decoder
     assert sum(m["decoders"].values()) == m["n_tracks"] and set(m["decoders"]) <= set(DECODERS.names())
-    assert "Read by " in (result.out_dir / "report.html").read_text()
+    assert "Read by " in (result.out_dir / "report.html").read_text(encoding="utf-8")
     for name in (
         "report.html",
         "metrics.json",
@@ -91,13 +94,13 @@ def test_experiment_writes_a_complete_report(collection, tmp_path):
         "map_tsne.png",
     ):
         assert (tmp_path / "run" / name).is_file(), name
-    html = (tmp_path / "run" / "report.html").read_text()
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert "track-disjoint" in html and m["data_hash"] in html and "map_tsne.png" in html
-    problems = (tmp_path / "run" / "problems.txt").read_text()
+    problems = (tmp_path / "run" / "problems.txt").read_text(encoding="utf-8")
     assert "damaged.flac" in problems and "duplicate" in problems
-    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert saved["accuracy"] == m["accuracy"] and saved["config"]["split"]["folds"] == 3
-    rows = (tmp_path / "run" / "predictions.csv").read_text().splitlines()
+    rows = (tmp_path / "run" / "predictions.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 25 and {r.split(",")[4] for r in rows[1:]} == {"0", "1", "2"}
     # the "unknown" table agrees with the predictions file
     best = np.array([float(r.split(",")[3]) for r in rows[1:]])
@@ -121,7 +124,10 @@ def test_group_flag_holds_whole_albums_out(collection, tmp_path):
     config = _config(group="album")
     result = _run(collection, config, tmp_path, "run")
     assert result.metrics["grouping"] == "album"
-    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    rows = [
+        r.split(",")
+        for r in (tmp_path / "run" / "predictions.csv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
     source = _source(collection, config)
     album_of = {t.path: t.groups["album"] for t in source.tracks}
     folds_of_album: dict[str, set[str]] = {}
@@ -135,13 +141,16 @@ def test_a_label_with_a_single_album_is_not_scored_album_disjointly(collection, 
     producers = sorted({t.label for t in _source(collection, config).tracks})
     one_album = with_albums(collection, tmp_path, {producers[0]: "the only album"})
     m = _run(one_album, config, tmp_path).metrics
-    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    rows = [
+        r.split(",")
+        for r in (tmp_path / "run" / "predictions.csv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
     assert m["not_scored"] == {producers[0]: 8} and m["n_scored"] == m["n_tracks"] - 8 == len(rows) - 8
     assert "8 tracks of 1 label not scored: every track of their label shares one album" in m["evaluation"]
     scored = [r for r in rows if r[1] != producers[0]]
     assert m["accuracy"] == pytest.approx(np.mean([r[1] == r[2] for r in scored]))
     assert sum(r["support"] for r in m["per_label"]) == m["n_scored"]
-    html = (tmp_path / "run" / "report.html").read_text()
+    html = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert "not scored: " + producers[0] in html
     unheard = [float(r[3]) for r in rows if r[1] == producers[0]]  # best probability of each
     assert len(m["not_scored_unknown"]) == len(m["unknown_below"])
@@ -164,9 +173,9 @@ def test_experiment_is_deterministic(collection, tmp_path):
     a = _run(collection, config, tmp_path, "a")
     b = _run(collection, config, tmp_path, "b")
     assert a.metrics["accuracy"] == b.metrics["accuracy"]
-    assert (tmp_path / "a" / "predictions.csv").read_text() == (
+    assert (tmp_path / "a" / "predictions.csv").read_text(encoding="utf-8") == (
         tmp_path / "b" / "predictions.csv"
-    ).read_text()
+    ).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("method", ["kfold", "holdout"])
@@ -185,7 +194,7 @@ def test_repeats_evaluate_again_with_the_next_split_seeds(collection, tmp_path, 
     assert r["accuracy_mean"] == pytest.approx(np.mean(r["accuracy"]))
     assert r["accuracy_std"] == pytest.approx(np.std(r["accuracy"]))
     assert "repeated over 3 split seeds (2-4" in result.metrics["evaluation"]
-    assert "Over 3 split seeds" in result.report_path.read_text()
+    assert "Over 3 split seeds" in result.report_path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("method", ["kfold", "holdout"])
@@ -199,11 +208,11 @@ def test_calibration_scales_held_out_probabilities_and_the_saved_model_keeps_it(
     temperature = calibrated.metrics["calibration"]["temperature"]
     assert temperature > 0 and "temperature-scaled" in calibrated.metrics["evaluation"]
     assert "temperature" not in plain.metrics["calibration"]
-    assert f"temperature {temperature:.2f}" in calibrated.report_path.read_text()
+    assert f"temperature {temperature:.2f}" in calibrated.report_path.read_text(encoding="utf-8")
     assert calibrated.metrics["accuracy"] == plain.metrics["accuracy"]  # the winner never changes
 
     def rows(run):  # type: ignore[no-untyped-def]
-        lines = (tmp_path / run / "predictions.csv").read_text().splitlines()
+        lines = (tmp_path / run / "predictions.csv").read_text(encoding="utf-8").splitlines()
         return [line.split(",") for line in lines[1:]]
 
     before, after = rows("plain"), rows("calibrated")
@@ -244,7 +253,10 @@ def test_holdout_split_reports_on_the_test_part(collection, tmp_path):
     m = result.metrics
     assert "holdout 60%/20%/20%" in m["evaluation"]
     assert [f["part"] for f in m["folds"]] == ["val", "test"]
-    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    rows = [
+        r.split(",")
+        for r in (tmp_path / "run" / "predictions.csv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
     test_rows = [r for r in rows if r[4] == "test"]
     assert m["n"] == len(test_rows) and 3 <= len(test_rows) <= 8  # about 20% of 24 tracks
     assert {r[4] for r in rows} == {"val", "test"}
@@ -274,7 +286,7 @@ def test_per_window_training_decides_per_track_and_predict_follows(collection, t
     assert "trained on each of 2 windows, decided per track" in m["evaluation"]
     assert m["n"] == 24 and m["accuracy"] > 0.5  # 3 producers: chance is 1/3
     assert m["window"]["n"] == 48 and 0.4 < m["window"]["accuracy"] <= 1  # each window judged alone
-    assert "Each window judged alone" in (tmp_path / "run" / "report.html").read_text()
+    assert "Each window judged alone" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     from sonicprint.models import load_model
 
     loaded = load_model(result.model_path)
@@ -313,12 +325,12 @@ def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collec
     assert state["0/mean"].shape == (128,) and state["1/mean"].shape == (169,)
     out = predict_files(result.model_path, [q[0] for q in collection.queries])
     assert all(p.error is None and abs(sum(x for _, x in p.top) - 1) < 1e-6 for p in out)
-    saved = json.loads((result.out_dir / "config.json").read_text())
+    saved = json.loads((result.out_dir / "config.json").read_text(encoding="utf-8"))
     assert saved["model"]["fusion"] == "late"
     profile = result.metrics["mix_profile"]
     assert set(profile["makers"]) == set(result.metrics["labels"])
     assert all(len(v) == len(profile["columns"]) for v in profile["makers"].values())
-    assert "Mix fingerprint per maker" in result.report_path.read_text()
+    assert "Mix fingerprint per maker" in result.report_path.read_text(encoding="utf-8")
 
 
 def test_a_feature_set_on_a_separated_stem_trains_and_predict_separates_too(collection, tmp_path):
@@ -333,7 +345,8 @@ def test_a_feature_set_on_a_separated_stem_trains_and_predict_separates_too(coll
     result = _run(collection, config, tmp_path, "run")
     assert result.metrics["extractor"] == "track_stats@hpss:percussive + track_stats"
     assert (
-        json.loads((result.out_dir / "config.json").read_text())["features"]["separate"] == "hpss:percussive"
+        json.loads((result.out_dir / "config.json").read_text(encoding="utf-8"))["features"]["separate"]
+        == "hpss:percussive"
     )
     from sonicprint.models import load_model
     from sonicprint.pipeline import compute_feature_sets
@@ -398,7 +411,7 @@ def test_a_failed_degraded_copy_is_reported_and_training_goes_on(collection, tmp
     monkeypatch.setattr(transforms, "random_degradation", broken)
     config = replace(_config(), augment_copies=1, maps=(), executor="serial")
     result = _run(collection, config, tmp_path, "run")
-    problems = (result.out_dir / "problems.txt").read_text()
+    problems = (result.out_dir / "problems.txt").read_text(encoding="utf-8")
     assert problems.count("degraded copy 1 left out of training") >= 24  # every copy broke; all named
     assert result.metrics["n"] == 24 and result.model_path.is_file()
 
@@ -409,16 +422,19 @@ def test_a_background_label_is_learnt_and_answered_unknown(collection, tmp_path)
     args += ["--background", "other", "--group-columns", "album,artist", "--model", "lda", "--folds", "3"]
     args += ["--min-duration", "2", "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run")]
     assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     summary = metrics["background"]
-    rows = [r.split(",") for r in (tmp_path / "run" / "predictions.csv").read_text().splitlines()[1:]]
+    rows = [
+        r.split(",")
+        for r in (tmp_path / "run" / "predictions.csv").read_text(encoding="utf-8").splitlines()[1:]
+    ]
     background = [r for r in rows if r[1] == "other"]
     makers = [r for r in rows if r[1] != "other"]
     assert summary["background_tracks"] == len(background) == 8 and summary["known_tracks"] == len(makers)
     assert summary["background_turned_away"] == pytest.approx(np.mean([r[2] == "other" for r in background]))
     assert summary["known_answered"] == pytest.approx(np.mean([r[2] != "other" for r in makers]))
     assert summary["background_turned_away"] > 0.5  # a producer's sound is learnable as "not ours"
-    assert "Background class <b>other</b>" in (tmp_path / "run" / "report.html").read_text()
+    assert "Background class <b>other</b>" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     predictor = Predictor(tmp_path / "run" / "model.pt")
     assert predictor.describe()["background"] == "other"
     for result in [predictor.predict(q[0]) for q in collection.queries]:
@@ -458,10 +474,12 @@ def test_two_runs_are_compared_on_the_tracks_both_judged(collection, tmp_path, c
         "note: the runs held out different things (A track-disjoint, B album-disjoint)"
         in capsys.readouterr().out
     )
-    rows = (tmp_path / "knn" / "predictions.csv").read_text().splitlines()
+    rows = (tmp_path / "knn" / "predictions.csv").read_text(encoding="utf-8").splitlines()
     first = rows[1].split(",")
     first[1] = "Someone Else"
-    (tmp_path / "knn" / "predictions.csv").write_text("\n".join([rows[0], ",".join(first), *rows[2:]]) + "\n")
+    (tmp_path / "knn" / "predictions.csv").write_text(
+        "\n".join([rows[0], ",".join(first), *rows[2:]]) + "\n", encoding="utf-8"
+    )
     with pytest.raises(FileProblem, match=r"knn/predictions\.csv: labels .* 'Someone Else' where"):
         compare_runs(lda.out_dir, knn.out_dir)
     with pytest.raises(FileProblem, match=r"nowhere/predictions\.csv: not found"):
@@ -469,6 +487,6 @@ def test_two_runs_are_compared_on_the_tracks_both_judged(collection, tmp_path, c
     (tmp_path / "knn" / "predictions.csv").write_bytes(b"\xff\xfe\x00binary")
     with pytest.raises(FileProblem, match=r"knn/predictions\.csv: not a readable CSV"):
         compare_runs(lda.out_dir, knn.out_dir)
-    (tmp_path / "knn" / "predictions.csv").write_text("path,label\n")
+    (tmp_path / "knn" / "predictions.csv").write_text("path,label\n", encoding="utf-8")
     with pytest.raises(FileProblem, match=r"knn/predictions\.csv: no predictions"):
         compare_runs(lda.out_dir, knn.out_dir)

@@ -151,7 +151,7 @@ def test_killed_run_resumes_where_it_stopped_with_no_corrupt_entry(tmp_path, wri
                                  executor="process", workers=2, progress=False)
     """)
     script_path = tmp_path / "run.py"
-    script_path.write_text(script)
+    script_path.write_text(script, encoding="utf-8")
     entries = workspace / "cache" / extractor_key(config)
     process = subprocess.Popen([sys.executable, str(script_path)], start_new_session=True)
     try:

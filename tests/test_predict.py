@@ -143,8 +143,10 @@ def test_an_interrupted_embedding_resumes_where_it_stopped(trained, tmp_path, mo
     monkeypatch.setattr(Predictor, "embed", interrupted_at_the_third)
     with pytest.raises(KeyboardInterrupt):
         embed_to_npz(model, files, out)
-    assert not out.exists() and len(progress.read_text().splitlines()) == 1 + 2  # header, two files
-    with progress.open("a") as handle:
+    assert (
+        not out.exists() and len(progress.read_text(encoding="utf-8").splitlines()) == 1 + 2
+    )  # header, two files
+    with progress.open("a", encoding="utf-8") as handle:
         handle.write('{"path": "' + files[2])  # a line cut short as the process died: done again
 
     def interrupted_at_once(self, path):  # type: ignore[no-untyped-def]
@@ -153,7 +155,10 @@ def test_an_interrupted_embedding_resumes_where_it_stopped(trained, tmp_path, mo
     monkeypatch.setattr(Predictor, "embed", interrupted_at_once)  # stopped again before any new file
     with pytest.raises(KeyboardInterrupt):
         embed_to_npz(model, files, out)
-    assert progress.read_text().endswith("\n") and len(progress.read_text().splitlines()) == 3
+    assert (
+        progress.read_text(encoding="utf-8").endswith("\n")
+        and len(progress.read_text(encoding="utf-8").splitlines()) == 3
+    )
 
     calls.clear()
     monkeypatch.setattr(Predictor, "embed", lambda self, path: calls.append(str(path)) or embed(self, path))
@@ -174,10 +179,10 @@ def test_an_interrupted_embedding_resumes_where_it_stopped(trained, tmp_path, mo
 def test_embedding_into_a_file_that_is_not_an_embeddings_file_is_refused_and_leaves_it(trained, tmp_path):
     model, query = trained
     results = tmp_path / "results.csv"
-    results.write_text("path,verdict\n")
+    results.write_text("path,verdict\n", encoding="utf-8")
     with pytest.raises(FileProblem, match=r"results\.csv: not an embeddings file .*; pass a new output file"):
         embed_to_npz(model, [query], results)
-    assert results.read_text() == "path,verdict\n"
+    assert results.read_text(encoding="utf-8") == "path,verdict\n"
 
 
 def test_an_embedded_catalogue_is_searched_without_embedding_it_again(trained, tmp_path, monkeypatch, capsys):
@@ -205,7 +210,7 @@ def test_an_embedded_catalogue_is_searched_without_embedding_it_again(trained, t
     np.savez(index, paths=np.array(catalogue), embeddings=np.zeros((len(catalogue), 3)), model_sha256="x")
     with pytest.raises(ConfigError, match=r"catalogue\.npz holds embeddings of another model"):
         find_similar(model, query, [], index=index)
-    index.write_text("not an npz")
+    index.write_text("not an npz", encoding="utf-8")
     with pytest.raises(FileProblem, match=r"catalogue\.npz: not an embeddings file"):
         find_similar(model, query, [], index=index)
 
@@ -214,7 +219,7 @@ def _training_tracks(model):  # type: ignore[no-untyped-def]
     """(path, producer) of the tracks the ``trained`` model learnt from (the damaged file and the
     duplicate the generator plants are left out, as the experiment left them out)."""
     data = model.parent.parent / "data"
-    with (data / "manifest.csv").open() as handle:
+    with (data / "manifest.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [
         (data / r["path"], r["producer"])
@@ -292,7 +297,7 @@ def _batch(trained, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def _rows(path):  # type: ignore[no-untyped-def]
-    with path.open(newline="") as handle:
+    with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -301,7 +306,7 @@ def test_a_batch_writes_each_file_and_resumes_where_it_stopped(trained, tmp_path
     out = tmp_path / "out" / "results.csv"
     first = predict_to_csv(model, files[:2], out, top_k=2)
     assert (first.predicted, first.errors, first.skipped) == (2, 0, 0)
-    before = out.read_text()
+    before = out.read_text(encoding="utf-8")
     asked = []
     original = Predictor.predict
 
@@ -312,7 +317,7 @@ def test_a_batch_writes_each_file_and_resumes_where_it_stopped(trained, tmp_path
     monkeypatch.setattr(Predictor, "predict", counting)
     second = predict_to_csv(model, files, out, top_k=2)
     assert asked == files[2:] and (second.predicted, second.errors, second.skipped) == (2, 1, 2)
-    assert out.read_text().startswith(before)  # nothing already done is rewritten
+    assert out.read_text(encoding="utf-8").startswith(before)  # nothing already done is rewritten
     rows = _rows(out)
     assert list(rows[0]) == list(RESULT_COLUMNS) and [r["path"] for r in rows] == files
     bad = rows[2]
@@ -322,7 +327,7 @@ def test_a_batch_writes_each_file_and_resumes_where_it_stopped(trained, tmp_path
         assert not row["error"] and row["verdict"] == labels[0] and len(labels) == 2
         assert float(row["probability"]) == float(row["top"].split(";")[0].split(":")[1])
     assert rows[3]["top"] == rows[0]["top"]  # the copy gets the same answer
-    settings = json.loads((tmp_path / "out" / "results.csv.json").read_text())
+    settings = json.loads((tmp_path / "out" / "results.csv.json").read_text(encoding="utf-8"))
     assert settings["top_k"] == 2 and len(settings["model_sha256"]) == 64
 
 
@@ -330,12 +335,14 @@ def test_a_row_cut_short_by_an_interruption_is_predicted_again(trained, tmp_path
     model, files = _batch(trained, tmp_path)
     out = tmp_path / "results.csv"
     predict_to_csv(model, files[:2], out)
-    whole = out.read_text()
-    out.write_text(whole[: whole.rstrip("\n").rfind("\n") + 12])  # the last row half written, no newline
+    whole = out.read_text(encoding="utf-8")
+    out.write_text(
+        whole[: whole.rstrip("\n").rfind("\n") + 12], encoding="utf-8"
+    )  # the last row half written, no newline
     again = predict_to_csv(model, files[:2], out)
     assert (again.predicted, again.skipped) == (1, 1)
     timeless = [{k: v for k, v in r.items() if k != "seconds"} for r in _rows(out)]
-    out.write_text(whole)
+    out.write_text(whole, encoding="utf-8")
     assert timeless == [{k: v for k, v in r.items() if k != "seconds"} for r in _rows(out)]
 
 
@@ -347,16 +354,16 @@ def test_a_batch_refuses_to_mix_settings_or_overwrite_another_file(trained, tmp_
         predict_to_csv(model, files, out, unknown_below=0.9)
     assert len(_rows(out)) == 1
     other = tmp_path / "notes.csv"
-    other.write_text("title,artist\nx,y\n")
+    other.write_text("title,artist\nx,y\n", encoding="utf-8")
     with pytest.raises(FileProblem, match=r"notes\.csv: exists but is not a results file"):
         predict_to_csv(model, files, other)
-    assert other.read_text() == "title,artist\nx,y\n"
+    assert other.read_text(encoding="utf-8") == "title,artist\nx,y\n"
 
 
 def test_predict_from_the_command_line_takes_folders_and_lists(trained, tmp_path, capsys):
     model, files = _batch(trained, tmp_path)
     listing = tmp_path / "list.txt"
-    listing.write_text(f"# the held-out queries\n{files[0]}\n\n{files[1]}\n")
+    listing.write_text(f"# the held-out queries\n{files[0]}\n\n{files[1]}\n", encoding="utf-8")
     out = tmp_path / "r.csv"
     args = ["predict", str(model), str(tmp_path / "in"), "--files-from", str(listing), "--out", str(out)]
     code = main([*args, "--workers", "0"])  # one process per core
@@ -454,7 +461,7 @@ def test_verdicts_stream_in_order_as_soon_as_they_are_known(trained, tmp_path, m
 
 def test_info_says_what_a_model_knows_and_how_well_its_run_did(trained, tmp_path, capsys):
     model, _ = trained
-    metrics = json.loads((model.parent / "metrics.json").read_text())
+    metrics = json.loads((model.parent / "metrics.json").read_text(encoding="utf-8"))
     assert main(["info", str(model)]) == 0
     shown = capsys.readouterr().out.splitlines()
     assert shown[0] == f"{model}: feature model 'logreg'"
@@ -467,5 +474,7 @@ def test_info_says_what_a_model_knows_and_how_well_its_run_did(trained, tmp_path
     copy.parent.mkdir()
     shutil.copy(model, copy)
     assert describe_model(copy)["evaluated"] is None
-    (copy.parent / "metrics.json").write_text(json.dumps({**metrics, "data_hash": "another run"}))
+    (copy.parent / "metrics.json").write_text(
+        json.dumps({**metrics, "data_hash": "another run"}), encoding="utf-8"
+    )
     assert describe_model(copy)["evaluated"] is None

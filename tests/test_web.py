@@ -63,7 +63,9 @@ def test_the_page_and_the_model_description(server, trained):
     described = json.loads(payload)
     assert status == 200 and described["kind"] == "feature model" and described["name"] == "logreg"
     assert described["labels"] == Predictor(trained[0]).labels and described["index"] is None
-    metrics = json.loads((trained[0].parent / "metrics.json").read_text())  # the run that saved it
+    metrics = json.loads(
+        (trained[0].parent / "metrics.json").read_text(encoding="utf-8")
+    )  # the run that saved it
     assert described["evaluated"]["accuracy"] == metrics["accuracy"]
     assert described["evaluated"]["evaluation"] == metrics["evaluation"]
     assert b"In the run that saved it" in html  # the page says it

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -599,7 +601,7 @@ def _training_source(args: argparse.Namespace, collection: CollectionConfig) -> 
 def _write_metrics_json(path: str | None, metrics: dict[str, Any]) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps(metrics, indent=2) + "\n")
+        Path(path).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
@@ -1001,7 +1003,16 @@ def parse_command_line(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return commands[args.command].parse_intermixed_args(rest, argparse.Namespace(command=args.command))
 
 
+def _print_anything() -> None:
+    """A terminal or pipe whose encoding cannot spell a maker's name (an ASCII locale) gets escapes such as
+    \\u4e45 instead of an UnicodeEncodeError half-way through a batch."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and not codecs.lookup(stream.encoding).name.startswith("utf"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _print_anything()
     args = parse_command_line(argv)
     try:
         return COMMANDS[args.command](args)

@@ -282,7 +282,7 @@ def load_config_file(path: str | Path, cls: type[C] = ExperimentConfig) -> C:  #
     """Read a TOML or JSON config file into ``cls``."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
     try:
@@ -302,7 +302,7 @@ def load_config_file(path: str | Path, cls: type[C] = ExperimentConfig) -> C:  #
 
 def save_config(config: Any, path: str | Path) -> None:
     """Write the resolved config beside an output, so the result can be reproduced."""
-    Path(path).write_text(json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n")
+    Path(path).write_text(json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 @dataclass(frozen=True)

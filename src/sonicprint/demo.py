@@ -130,7 +130,7 @@ def generate_collection(
         shutil.copyfile(out / first["path"], out / copy)
         rows.append({**first, "path": copy.as_posix()})
     manifest = out / "manifest.csv"
-    with manifest.open("w", newline="") as handle:
+    with manifest.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(GENERATED_COLUMNS))
         writer.writeheader()
         writer.writerows(rows)
@@ -155,7 +155,7 @@ def _generated_here(out: Path) -> bool:
     """Whether ``out`` holds a collection :func:`generate_collection` wrote (its manifest beside the audio),
     so replacing its ``audio`` folder destroys nothing else."""
     try:
-        with (out / "manifest.csv").open(newline="") as handle:
+        with (out / "manifest.csv").open(newline="", encoding="utf-8") as handle:
             header = next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError):
         return False
@@ -236,6 +236,8 @@ def run_demo(
         {**p.as_dict(), "true_producer": q[1], "artist": q[2]}
         for p, q in zip(predictions, collection.queries)
     ]
-    summary["problems"] = (out / "runs" / "seed_knn_pca" / "problems.txt").read_text().splitlines()
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary["problems"] = (
+        (out / "runs" / "seed_knn_pca" / "problems.txt").read_text(encoding="utf-8").splitlines()
+    )
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary

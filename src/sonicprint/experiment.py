@@ -432,7 +432,7 @@ def run_experiment(
         metrics["mix_profile"] = profiles
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     _write_predictions(out / "predictions.csv", table, labels, probabilities, part_of)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     report_path = write_report(out, metrics, maps=maps, track_labels=table.labels)
     return ExperimentResult(metrics, out, model_path, report_path)
 
@@ -442,7 +442,7 @@ def _write_predictions(
 ) -> None:
     import csv
 
-    with path.open("w", newline="") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
             ["path", "label", "predicted", "probability", "split", *[f"p:{lab}" for lab in labels]]
@@ -474,4 +474,4 @@ def _write_problems(
         for p, reason in copy.errors
         if (p, reason) not in clean_errors
     ]
-    path.write_text("".join(line + "\n" for line in lines) if lines else "no problems\n")
+    path.write_text("".join(line + "\n" for line in lines) if lines else "no problems\n", encoding="utf-8")

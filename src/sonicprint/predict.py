@@ -297,7 +297,9 @@ def embed_to_npz(
             done[entry["path"]] = np.asarray(entry["embedding"], dtype=np.float32)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-        progress_path.write_text(json.dumps({"model": str(model_path), "model_sha256": model_sha}) + "\n")
+        progress_path.write_text(
+            json.dumps({"model": str(model_path), "model_sha256": model_sha}) + "\n", encoding="utf-8"
+        )
     todo = [str(f) for f in files if str(f) not in done]
     failed: list[tuple[int, str, str]] = []
     jobs = _file_jobs(model_path, todo, "embed", workers=workers)
@@ -717,7 +719,7 @@ def predict_to_csv(
     }
     done = _done_paths(out)
     if settings_path.exists():
-        before = json.loads(settings_path.read_text())
+        before = json.loads(settings_path.read_text(encoding="utf-8"))
         changed = [k for k in ("model_sha256", "top_k", "unknown_below") if before.get(k) != settings[k]]
         if changed and done:
             raise ConfigError(
@@ -725,7 +727,7 @@ def predict_to_csv(
                 "pass a new output file, or the same settings to resume it"
             )
     out.parent.mkdir(parents=True, exist_ok=True)
-    settings_path.write_text(json.dumps(settings, indent=2) + "\n")
+    settings_path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     todo = [f for f in files if str(f) not in done]
     summary = BatchSummary(out, 0, 0, 0, len(files) - len(todo))
     with out.open("a", newline="", encoding="utf-8") as handle:

@@ -254,5 +254,5 @@ Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) sk
 </body></html>
 """
     path = out_dir / "report.html"
-    path.write_text(body)
+    path.write_text(body, encoding="utf-8")
     return path

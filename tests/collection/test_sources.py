@@ -18,7 +18,9 @@ from tests.conftest import tone
 
 
 def test_csv_manifest_with_groups_and_root(tmp_path):
-    (tmp_path / "m.csv").write_text("path,producer,album\na.wav,P1,X\nsub/b.wav,P2,Y\n,P3,Z\nc.wav,,Z\n")
+    (tmp_path / "m.csv").write_text(
+        "path,producer,album\na.wav,P1,X\nsub/b.wav,P2,Y\n,P3,Z\nc.wav,,Z\n", encoding="utf-8"
+    )
     source = read_manifest(tmp_path / "m.csv", label="producer", group_columns=["album"], audio_root="/data")
     assert [t.path for t in source.tracks] == ["/data/a.wav", "/data/sub/b.wav"]
     assert [t.label for t in source.tracks] == ["P1", "P2"]
@@ -35,7 +37,7 @@ def test_a_track_listed_twice_is_reported_and_left_out_where_its_rows_disagree(t
         "./a.wav,P1,X\n"  # the same file again, the same row: one track
         "b.wav,P1,Y\n"  # another label for b: which is right cannot be told
         "c.wav,P3,Z\n"
-        "c.wav,P3,W\n"  # another album for c: the split cannot place it
+        "c.wav,P3,W\n"  # another album for c: the split cannot place it, encoding="utf-8"
     )
     source = read_manifest(tmp_path / "m.csv", label="producer", group_columns=["album"], audio_root="/d")
     assert [(t.path, t.label) for t in source.tracks] == [("/d/a.wav", "P1")]
@@ -83,7 +85,7 @@ def test_wrong_labels_files_raise_errors_naming_the_file(tmp_path, content, labe
     if isinstance(content, bytes):
         path.write_bytes(content)
     else:
-        path.write_text(content)
+        path.write_text(content, encoding="utf-8")
     with pytest.raises(ManifestError, match=message) as info:
         read_manifest(path, label=label)
     assert "labels.csv" in str(info.value)

@@ -63,7 +63,7 @@ def test_a_run_resumes_only_on_the_settings_and_collection_it_started_with(tmp_p
     source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
     run = {"workspace": tmp_path / "ws", "out_dir": tmp_path / "run", "progress": False}
     first = run_deep_experiment(source, config, **run)
-    assert (tmp_path / "run" / "data_hash.txt").read_text().strip() == first["data_hash"]
+    assert (tmp_path / "run" / "data_hash.txt").read_text(encoding="utf-8").strip() == first["data_hash"]
     with pytest.raises(ConfigError, match=r"run holds the checkpoints of an earlier run \(fold0/last\.pt, "):
         run_deep_experiment(source, config, **run)  # neither resumed nor overwritten: training is kept
     with pytest.raises(ConfigError, match=r"run was started with other settings \(split\.folds: 2 -> 3\)"):
@@ -169,10 +169,10 @@ def test_deep_experiment_end_to_end(tmp_path):
     assert metrics["robustness"]["clean"] == metrics["track"]["accuracy"]
     answered = [r["answered"] for r in metrics["track"]["unknown_below"]]
     assert answered == sorted(answered, reverse=True) and 0 < answered[0] <= 1
-    assert 'Answering "unknown"' in (tmp_path / "run" / "report.html").read_text()
+    assert 'Answering "unknown"' in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert len(metrics["history"]) == 2 and all(len(h) == 2 for h in metrics["history"])
     assert 0 < metrics["inference_seconds_per_30s"] < 30
-    with (tmp_path / "run" / "predictions.csv").open() as handle:
+    with (tmp_path / "run" / "predictions.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     probability = [[float(r[f"probability:{p}"]) for p in ("Producer A", "Producer B")] for r in rows]
     np.testing.assert_allclose(np.sum(probability, axis=1), 1.0, atol=1e-4)
@@ -216,7 +216,7 @@ def test_deep_holdout_trains_once_and_scores_the_test_part_only(tmp_path):
     source = read_manifest(made.manifest, label="producer", audio_root=made.audio_root)
     out = tmp_path / "run"
     metrics = run_deep_experiment(source, config, workspace=tmp_path / "ws", out_dir=out, progress=False)
-    with (out / "predictions.csv").open() as handle:
+    with (out / "predictions.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     parts = {part: {r["content_hash"] for r in rows if r["fold"] == part} for part in ("val", "test")}
     assert sorted({r["fold"] for r in rows}) == ["test", "val"]

@@ -113,13 +113,14 @@ def _clear_earlier_run(out: Path, *, overwrite: bool) -> None:
 def _require_same_data(record: Path, data: str, *, resume: bool) -> None:
     """Resuming on another collection (tracks added, removed or relabelled) would mix two experiments:
     a ConfigError. The run's data hash is written down for the next resume."""
-    if resume and record.is_file() and record.read_text().strip() != data:
+    before = record.read_text(encoding="utf-8").strip() if resume and record.is_file() else data
+    if before != data:
         raise ConfigError(
-            f"{record.parent} was started on another collection (data hash {record.read_text().strip()}, "
+            f"{record.parent} was started on another collection (data hash {before}, "
             f"now {data}: tracks added, removed or relabelled); write to another output folder to start "
             "afresh"
         )
-    record.write_text(data + "\n")
+    record.write_text(data + "\n", encoding="utf-8")
 
 
 def metrics_grouping(config: DeepExperimentConfig) -> str:
@@ -175,7 +176,9 @@ def run_deep_experiment(
     _require_same_data(out / "data_hash.txt", collection_hash, resume=resume)
     problems = ingest.lines() + [f"{path}: {reason}" for path, reason in errors]
     # written first: it explains the failure below
-    (out / "problems.txt").write_text("".join(f"{line}\n" for line in problems) or "no problems\n")
+    (out / "problems.txt").write_text(
+        "".join(f"{line}\n" for line in problems) or "no problems\n", encoding="utf-8"
+    )
     if len(set(labels)) < 2:
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks, found "
@@ -390,7 +393,7 @@ def run_deep_experiment(
             maps[method] = embedding_map(embeddings[evaluated], method=method, seed=config.split.seed)
         except ValueError as exc:
             metrics.setdefault("map_errors", {})[method] = str(exc)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     _write_predictions(out / "predictions.csv", rows, labels, names, track_lp, part_of)
     _write_report(out, metrics, maps, [lab for lab, ok in zip(labels, evaluated) if ok])
     return metrics
@@ -430,7 +433,7 @@ def _write_predictions(
 
     conditions = list(track_lp)
     scored = "clean" if "clean" in track_lp else conditions[0]
-    with path.open("w", newline="") as handle:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(
             [
@@ -520,4 +523,4 @@ Mean training time per epoch {metrics["epoch_seconds_mean"]:.1f} s. Data hash
 <h2>Robustness: track accuracy under each test-time condition</h2><table>{rows}</table>
 {pictures}
 </body></html>"""
-    (out / "report.html").write_text(body)
+    (out / "report.html").write_text(body, encoding="utf-8")
