@@ -1,0 +1,90 @@
+"""The HTML report: every number it is given, every name escaped, its plots beside it."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from sonicprint.evaluation import evaluate
+from sonicprint.report import repeats_paragraph, unknown_table_html, write_report
+
+LABELS = ["<b>Ørjan</b>", "A & B"]
+
+
+def _metrics(**extra):  # type: ignore[no-untyped-def]
+    reference = [LABELS[0], LABELS[1], LABELS[0], LABELS[1], LABELS[0]]
+    estimate = [LABELS[0], LABELS[1], LABELS[1], LABELS[1], LABELS[0]]
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.45, 0.55], [0.3, 0.7], [0.6, 0.4]])
+    metrics = evaluate(reference, estimate, LABELS, probabilities=probabilities)
+    metrics.update(
+        title="Producers <script>alert(1)</script>",
+        model="lda",
+        extractor="track_stats",
+        evaluation="3-fold cross-validation grouped by album",
+        grouping="album",
+        folds=[{"part": "fold 1", "accuracy": 1.0}, {"part": "fold 2", "accuracy": None}],
+        fold_accuracy_mean=0.8,
+        fold_accuracy_std=0.1,
+        n_tracks=5,
+        data_hash="abc123",
+        n_skipped=1,
+        config={"model": {"name": "lda", "note": "</pre><script>"}},
+        **extra,
+    )
+    return metrics
+
+
+def test_the_report_escapes_every_name_and_writes_its_plots(tmp_path, rng):
+    maps = {"tsne": rng.normal(size=(5, 2))}
+    path = write_report(
+        tmp_path, _metrics(), maps=maps, track_labels=[LABELS[0], LABELS[1]] * 2 + [LABELS[0]]
+    )
+    html = path.read_text(encoding="utf-8")
+    assert path == tmp_path / "report.html"
+    assert (tmp_path / "confusion.png").stat().st_size > 0 and (tmp_path / "map_tsne.png").stat().st_size > 0
+    assert "<script>" not in html and "<b>Ørjan</b>" not in html
+    assert "&lt;b&gt;Ørjan&lt;/b&gt;" in html and "A &amp; B" in html
+    assert "Accuracy <b>80.0%</b> on 5 tracks" in html
+    assert "fold 1: 1.000, fold 2: not scored" in html
+    assert '<img src="map_tsne.png"' in html and '<img src="confusion.png"' in html
+
+
+def test_tracks_not_scored_are_named_with_the_reason(tmp_path):
+    metrics = _metrics(n_scored=4, not_scored={"Solo <maker>": 1})
+    html = write_report(tmp_path, metrics, maps={}, track_labels=[]).read_text(encoding="utf-8")
+    assert "on 4 of 5 tracks (not scored: Solo &lt;maker&gt; (1), whose tracks all share one album" in html
+
+
+def test_the_unknown_table_has_a_row_per_threshold_and_the_unheard_column_only_when_measured():
+    metrics = _metrics()
+    rows = metrics["unknown_below"]
+    plain = unknown_table_html(metrics)
+    threshold_rows = re.findall(r"<tr><td>(\d\.\d\d)</td><td>[\d.]+%</td><td>([^<]+)</td>", plain)
+    assert [float(t) for t, _ in threshold_rows] == [row["threshold"] for row in rows]
+    assert ("-" in [acc for _, acc in threshold_rows]) is any(row["accuracy"] is None for row in rows)
+    assert "never-heard" not in plain and "expected calibration error" in plain
+    with_unheard = unknown_table_html({**metrics, "not_scored_unknown": [0.5] * len(rows)})
+    assert with_unheard.count("<td>50.0%</td></tr>") == len(rows) and "never-heard" in with_unheard
+    assert unknown_table_html({"unknown_below": []}) == ""
+
+
+@pytest.mark.parametrize("with_windows", [False, True])
+def test_repeats_paragraph_gives_mean_spread_and_each_seed(with_windows):
+    repeats = {
+        "seeds": [0, 1],
+        "accuracy": [0.8, 0.9],
+        "accuracy_mean": 0.85,
+        "accuracy_std": 0.05,
+        "macro_f1_mean": 0.8,
+        "macro_f1_std": 0.02,
+        "ece_mean": 0.1,
+        "ece_std": 0.01,
+    }
+    if with_windows:
+        repeats.update(window_accuracy=[0.7, 0.75], window_accuracy_mean=0.725, window_accuracy_std=0.025)
+    text = repeats_paragraph(repeats)
+    assert "Over 2 split seeds: accuracy <b>85.0% ± 5.0%</b>" in text and "0: 80.0%, 1: 90.0%" in text
+    assert ("each window alone 72.5% ± 2.5%" in text) is with_windows
+    assert repeats_paragraph(None) == ""
