@@ -395,6 +395,36 @@ def test_comma_separated_features_are_concatenated(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("workspace_is_a_file", r"ws: is a file, and a folder is needed here"),
+        ("damaged_database", r"collection\.sqlite: cannot be used as the workspace database"),
+        ("out_is_a_file", r"run: is a file, and a folder is needed here"),
+        ("out_under_a_file", r"run/sub: part of this path is a file, not a folder"),
+    ],
+)
+def test_a_workspace_or_output_the_system_refuses_is_named_without_a_traceback(
+    tmp_path, capsys, where, message
+):
+    made = generate_collection(
+        tmp_path / "data", seed=1, producers=2, artists=1, tracks_per_pair=2, duration_s=4.0, queries=0
+    )
+    workspace, out = tmp_path / "ws", tmp_path / "run"
+    if where == "workspace_is_a_file":
+        workspace.write_text("", encoding="utf-8")
+    elif where == "damaged_database":
+        workspace.mkdir()
+        (workspace / "collection.sqlite").write_bytes(b"\x00garbage" * 500)
+    else:
+        out.write_text("", encoding="utf-8")
+        out = out / "sub" if where == "out_under_a_file" else out
+    argv = ["experiment", str(made.manifest), "--label", "producer", "--min-duration", "1", "--no-maps"]
+    assert main([*argv, "--workspace", str(workspace), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and err.startswith("sonicprint: error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
     "command",
     [
         ["experiment", "--features", "track_stats"],

@@ -1019,6 +1019,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SonicprintError, UnknownNameError, ValueError) as exc:
         print(f"sonicprint: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # an output or workspace path the system refuses: name it, no traceback
+        print(f"sonicprint: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
+
+
+def os_error_message(exc: OSError) -> str:
+    """``path: problem`` for an error the operating system raised on a path given on the command line."""
+    if isinstance(exc, FileExistsError):
+        problem = "is a file, and a folder is needed here"
+    elif isinstance(exc, NotADirectoryError):
+        problem = "part of this path is a file, not a folder"
+    elif isinstance(exc, IsADirectoryError):
+        problem = "is a folder, and a file is needed here"
+    elif isinstance(exc, PermissionError):
+        problem = "permission denied"
+    else:
+        problem = exc.strerror or str(exc)
+    return f"{exc.filename}: {problem}" if exc.filename else problem
 
 
 if __name__ == "__main__":

@@ -39,6 +39,10 @@ class ManifestError(FileProblem):
     """A labels file (manifest) is missing, unreadable or lacks a required column."""
 
 
+class WorkspaceError(FileProblem):
+    """The workspace's database cannot be opened: damaged, or not a Sonicprint workspace."""
+
+
 class ModelFormatError(FileProblem):
     """A saved model cannot be loaded: wrong format, incompatible version, or damaged."""
 

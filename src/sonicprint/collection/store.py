@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import WorkspaceError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tracks (
     path TEXT PRIMARY KEY,
@@ -64,9 +66,17 @@ class TrackStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(self.path), timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._db.commit()
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise WorkspaceError(
+                self.path,
+                f"cannot be used as the workspace database ({exc}); move it away (its tracks are checked "
+                "again, cached features are kept) or choose another --workspace",
+            ) from exc
 
     def close(self) -> None:
         self._db.close()
