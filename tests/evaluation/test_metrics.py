@@ -14,7 +14,6 @@ from sonicprint.evaluation import (
     brier_score,
     chance_level,
     confusion,
-    embedding_map,
     evaluate,
     expected_calibration_error,
     one_vs_all,
@@ -122,16 +121,6 @@ def test_probability_metrics_hold_their_invariants(seed, n):
 def test_validate_rejects_bad_input(ref, est, labels, message):
     with pytest.raises(ValueError, match=message):
         validate(ref, est, labels)
-
-
-@pytest.mark.parametrize("method", ["tsne", "umap"])
-def test_maps_are_2d_and_deterministic(method, rng):
-    x = rng.normal(size=(30, 8))
-    a = embedding_map(x, method=method, seed=0)
-    assert a.shape == (30, 2) and np.all(np.isfinite(a))
-    np.testing.assert_allclose(a, embedding_map(x, method=method, seed=0), atol=1e-6)
-    with pytest.raises(ValueError, match="at least 4 points"):
-        embedding_map(x[:3], method=method)
 
 
 def test_reliability_bins_confidence_against_accuracy():

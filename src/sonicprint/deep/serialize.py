@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import __version__
 from ..config import FeatureConfig, TrainConfig, from_dict, to_dict
 from ..errors import ModelFormatError
 from ..models.serialize import (
@@ -67,10 +68,11 @@ def save_network(
 
 def network_from_payload(path: Path, payload: dict[str, Any]) -> LoadedNetwork:
     if payload.get("format_version") != FORMAT_VERSION:
+        made_by = (payload.get("versions") or {}).get("sonicprint", "an unknown version")
         raise ModelFormatError(
             path,
-            f"network format {payload.get('format_version')} cannot be read by this "
-            f"version, which reads format {FORMAT_VERSION}; retrain the network",
+            f"network format {payload.get('format_version')} (made by Sonicprint {made_by}) cannot be read "
+            f"by Sonicprint {__version__}, which reads format {FORMAT_VERSION}; retrain the network",
         )
     try:
         config = from_dict(TrainConfig, payload["train_config"], where=f"{path}: train_config")
