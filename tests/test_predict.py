@@ -183,6 +183,11 @@ def test_embedding_into_a_file_that_is_not_an_embeddings_file_is_refused_and_lea
     with pytest.raises(FileProblem, match=r"results\.csv: not an embeddings file .*; pass a new output file"):
         embed_to_npz(model, [query], results)
     assert results.read_text(encoding="utf-8") == "path,verdict\n"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(FileProblem, match=r"out: is a folder; pass the embeddings file to write"):
+        embed_to_npz(model, [query], folder)
+    assert not list(folder.iterdir()) and not (tmp_path / "out.progress.jsonl").exists()
 
 
 def test_an_embedded_catalogue_is_searched_without_embedding_it_again(trained, tmp_path, monkeypatch, capsys):

@@ -280,6 +280,8 @@ def embed_to_npz(
     predictor = Predictor(model_path)
     model_sha = content_hash(model_path)
     done: dict[str, np.ndarray] = {}
+    if out.is_dir():
+        raise FileProblem(out, "is a folder; pass the embeddings file to write, such as embeddings.npz")
     if out.exists():
         try:
             previous, made_by = _read_embeddings(out)
