@@ -333,6 +333,20 @@ def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collec
     assert "Mix fingerprint per maker" in result.report_path.read_text(encoding="utf-8")
 
 
+def test_a_run_on_musicnn_tags_describes_each_maker_by_the_tags_it_gets_more(collection, tmp_path):
+    from sonicprint.pretrained.musicnn import tag_names
+
+    features = FeatureConfig(n_windows=2, window_s=3.0, extractor="musicnn_msd_tags")
+    config = replace(_config(), features=features, extra_features=(replace(features, extractor="mix_stats"),))
+    result = _run(collection, replace(config, maps=()), tmp_path)
+    (profile,) = result.metrics["tag_profile"]
+    assert profile["network"] == "MSD_musicnn" and set(profile["makers"]) == set(result.metrics["labels"])
+    listed = [entry for tags in profile["makers"].values() for entry in tags]
+    assert listed and all(tag in tag_names("MSD_musicnn") and mine > overall for tag, mine, overall in listed)
+    report = result.report_path.read_text(encoding="utf-8")
+    assert "Tags per maker (MSD_musicnn)" in report and "Mix fingerprint per maker" in report
+
+
 def test_a_feature_set_on_a_separated_stem_trains_and_predict_separates_too(collection, tmp_path):
     features = FeatureConfig(n_windows=2, window_s=3.0)
     config = replace(

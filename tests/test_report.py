@@ -88,3 +88,13 @@ def test_repeats_paragraph_gives_mean_spread_and_each_seed(with_windows):
     assert "Over 2 split seeds: accuracy <b>85.0% ± 5.0%</b>" in text and "0: 80.0%, 1: 90.0%" in text
     assert ("each window alone 72.5% ± 2.5%" in text) is with_windows
     assert repeats_paragraph(None) == ""
+
+
+def test_tags_per_maker_name_each_tag_with_both_medians_and_a_dash_for_none(tmp_path):
+    profile = {"network": "MSD_musicnn", "makers": {LABELS[0]: [["<jazz>", 0.61, 0.2]], LABELS[1]: []}}
+    html = write_report(tmp_path, _metrics(tag_profile=[profile]), maps={}, track_labels=[]).read_text(
+        encoding="utf-8"
+    )
+    assert "Tags per maker (MSD_musicnn)" in html
+    assert "<td>&lt;b&gt;Ørjan&lt;/b&gt;</td><td>&lt;jazz&gt; 0.61 (0.20)</td>" in html
+    assert "<td>A &amp; B</td><td>-</td>" in html

@@ -100,20 +100,48 @@ def build_model(config: ExperimentConfig, table: FeatureTable) -> Classifier:
     return create_model(m.name, **dict(m.params))
 
 
+def _track_block(table: FeatureTable, config: ExperimentConfig, extractor: str) -> np.ndarray | None:
+    """The columns of feature set ``extractor`` per track ``(n_tracks, width)`` (per-window rows averaged
+    over each track's windows), or None when the run has no such set."""
+    names = [c.extractor for c in config.feature_sets]
+    if extractor not in names or len(table.block_sizes) != len(names) or not len(table.labels):
+        return None
+    index = names.index(extractor)
+    start = sum(table.block_sizes[:index])
+    lead = table.features.shape[:2] if table.per_window else table.features.shape[:1]
+    flat = table.features.reshape(*lead, -1)[..., start : start + table.block_sizes[index]]
+    return np.asarray(flat.mean(axis=1) if table.per_window else flat)
+
+
 def mix_profiles(table: FeatureTable, config: ExperimentConfig) -> dict[str, Any] | None:
     """Each maker's median mix profile (``features.mix.profile``) when ``mix_stats`` is among the feature
     sets; per-window fingerprints are averaged over each track's windows first."""
     from .features.mix import PROFILE_NAMES, maker_profiles
 
-    names = [c.extractor for c in config.feature_sets]
-    if "mix_stats" not in names or len(table.block_sizes) != len(names) or not len(table.labels):
+    fingerprints = _track_block(table, config, "mix_stats")
+    if fingerprints is None:
         return None
-    index = names.index("mix_stats")
-    start = sum(table.block_sizes[:index])
-    lead = table.features.shape[:2] if table.per_window else table.features.shape[:1]
-    flat = table.features.reshape(*lead, -1)[..., start : start + table.block_sizes[index]]
-    fingerprints = flat.mean(axis=1) if table.per_window else flat
     return {"columns": list(PROFILE_NAMES), "makers": maker_profiles(fingerprints, table.labels)}
+
+
+#: tag extractors -> the musicnn network whose tags they hold
+TAG_EXTRACTORS = {"musicnn_msd_tags": "MSD_musicnn", "musicnn_mtt_tags": "MTT_musicnn"}
+
+
+def tag_profiles(table: FeatureTable, config: ExperimentConfig) -> list[dict[str, Any]]:
+    """For each musicnn tag feature set of the run, the tags each maker's tracks get more than the
+    collection's (:func:`sonicprint.pretrained.musicnn.maker_tag_profiles`)."""
+    out = []
+    for extractor, network in TAG_EXTRACTORS.items():
+        block = _track_block(table, config, extractor)
+        if block is None:
+            continue
+        from .pretrained.musicnn import maker_tag_profiles, tag_names
+
+        names = tag_names(network)
+        makers = maker_tag_profiles(block[:, : len(names)], table.labels, names)  # the means, not the stds
+        out.append({"network": network, "makers": {m: [list(t) for t in tags] for m, tags in makers.items()}})
+    return out
 
 
 def training_rows(
@@ -430,6 +458,9 @@ def run_experiment(
     profiles = mix_profiles(table, config)
     if profiles:
         metrics["mix_profile"] = profiles
+    tags = tag_profiles(table, config)
+    if tags:
+        metrics["tag_profile"] = tags
     metrics["seconds"] = round(time.perf_counter() - started, 2)
     _write_predictions(out / "predictions.csv", table, labels, probabilities, part_of)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")

@@ -159,6 +159,27 @@ def repeats_paragraph(repeats: dict[str, Any] | None) -> str:
     )
 
 
+def tag_profile_html(profiles: list[dict[str, Any]] | None) -> str:
+    """HTML: per maker, the musicnn tags its tracks get more than the collection's."""
+    if not profiles:
+        return ""
+    e = html.escape
+    parts = []
+    for profile in profiles:
+        rows = "".join(
+            f"<tr><td>{e(maker)}</td><td>"
+            + (", ".join(f"{e(tag)} {mine:.2f} ({overall:.2f})" for tag, mine, overall in tags) or "-")
+            + "</td></tr>"
+            for maker, tags in profile["makers"].items()
+        )
+        parts.append(
+            f"<h2>Tags per maker ({e(profile['network'])})</h2><p>The tags the pretrained tagger gives each "
+            "maker's tracks more than the collection's: the maker's median probability, the collection's in "
+            f"brackets.</p><table><tr><th>maker</th><th>tags</th></tr>{rows}</table>"
+        )
+    return "".join(parts)
+
+
 def write_report(
     out_dir: Path, metrics: dict[str, Any], *, maps: dict[str, np.ndarray], track_labels: Sequence[str]
 ) -> Path:
@@ -227,6 +248,7 @@ def write_report(
             "(<code>mix_stats</code>): how wide and how loud they mix, how much dynamics they keep, where "
             f"their spectrum ends.</p><table><tr><th>maker</th>{head}</tr>{body_rows}</table>"
         )
+    tags_html = tag_profile_html(metrics.get("tag_profile"))
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(metrics["title"])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}
@@ -249,6 +271,7 @@ Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) sk
 <h2>Per label (one vs all)</h2>
 <table><tr><th>label</th><th>tracks</th><th>precision</th><th>recall</th><th>F1</th><th>accuracy</th></tr>{rows}</table>
 {profile_html}
+{tags_html}
 {"".join(f'<p><img src="{e(name)}" alt="{e(name)}"></p>' for name in images)}
 <h2>Resolved configuration</h2><pre>{e(json.dumps(metrics["config"], indent=2))}</pre>
 </body></html>

@@ -19,7 +19,9 @@ from sonicprint.pretrained.musicnn import (
     MusicVGG,
     embed_patches,
     load_musicnn,
+    maker_tag_profiles,
     musicnn_input,
+    tag_names,
 )
 
 REFERENCE = np.load(Path(__file__).parent.parent / "fixtures" / "musicnn_reference.npz")
@@ -82,6 +84,8 @@ def test_vgg_variants_load_as_the_vgg_architecture():
     [
         ("musicnn_msd_penultimate", 400),
         ("musicnn_mtt_penultimate", 400),
+        ("musicnn_msd_tags", 100),
+        ("musicnn_mtt_tags", 100),
         ("musicnn_msd_pool", 1506),
         ("musicnn_mtt_pool", 1506),
         ("musicnn_msd_vgg_pool5", 512),
@@ -136,3 +140,36 @@ def test_two_layers_of_one_network_share_one_pass(monkeypatch):
     for window in (windows[0], windows[1], windows[0]):
         musicnn.embed_audio([window], variant="MSD_musicnn")
     assert len(passes) == before + 3 and len(musicnn._last_pass) == 1
+
+
+@pytest.mark.parametrize("variant", VARIANTS + VGG_VARIANTS)
+def test_each_network_names_its_fifty_tags_in_output_order(variant):
+    names = tag_names(variant)
+    with torch.inference_mode():
+        tags = load_musicnn(variant)(torch.from_numpy(REFERENCE["patches"][:1]))["tags"]
+    assert len(names) == tags.shape[1] == 50
+    assert ("instrumental" in names) is variant.startswith("MSD") and ("no vocals" in names) is (
+        variant.startswith("MTT")
+    )
+
+
+def test_a_makers_tags_are_those_above_the_collection_largest_excess_first():
+    names = ["rock", "jazz", "ambient"]
+    tags = np.array(
+        [
+            [0.9, 0.1, 0.30],  # A
+            [0.8, 0.2, 0.30],  # A
+            [0.1, 0.7, 0.35],  # B
+            [0.2, 0.6, 0.40],  # B
+            [0.1, 0.1, 0.30],  # C
+        ]
+    )
+    profiles = maker_tag_profiles(tags, ["A", "A", "B", "B", "C"], names, top=2)
+    assert list(profiles) == ["A", "B", "C"]
+    assert profiles["A"] == [("rock", pytest.approx(0.85), pytest.approx(0.2))]  # jazz, ambient not above
+    assert [t for t, _, _ in profiles["B"]] == ["jazz", "ambient"]
+    assert profiles["C"] == []  # nothing this maker's tracks get more than the collection's
+    with pytest.raises(ValueError, match=r"tags of shape \(5, 3\) do not fit 4 labels and 3 tag names"):
+        maker_tag_profiles(tags, ["A"] * 4, names)
+    with pytest.raises(ValueError, match="unknown musicnn variant 'FMA_musicnn'"):
+        tag_names("FMA_musicnn")

@@ -210,6 +210,8 @@ _MUSICNN_LAYERS = {
     "musicnn_msd_pool": ("MSD_musicnn", "mean_pool", "mean-pooled features", 753),
     "musicnn_mtt_penultimate": ("MTT_musicnn", "penultimate", "penultimate embedding", 200),
     "musicnn_mtt_pool": ("MTT_musicnn", "mean_pool", "mean-pooled features", 753),
+    "musicnn_msd_tags": ("MSD_musicnn", "tags", "probabilities of its 50 Last.fm tags", 50),
+    "musicnn_mtt_tags": ("MTT_musicnn", "tags", "probabilities of its 50 MagnaTagATune tags", 50),
     "musicnn_msd_vgg_pool5": ("MSD_vgg", "pool5", "flattened last pooling, the tag layer's input", 256),
     "musicnn_mtt_vgg_pool5": ("MTT_vgg", "pool5", "flattened last pooling, the tag layer's input", 256),
     "musicnn_msd_vgg_pooled": (

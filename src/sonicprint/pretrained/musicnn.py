@@ -199,6 +199,50 @@ def checkpoint_prefix(variant: str) -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / variant) + "/"
 
 
+def tag_names(variant: str) -> list[str]:
+    """The 50 tags ``variant`` was trained on, in the order of its ``tags`` output (MSD: Last.fm tags of
+    the Million Song Dataset; MTT: MagnaTagATune), as the installed ``musicnn`` package lists them."""
+    checkpoint_prefix(variant)  # an unknown variant or a missing package fails here, with the install hint
+    from musicnn import configuration  # plain lists; the package's __init__ imports nothing
+
+    return list(configuration.MSD_LABELS if variant.startswith("MSD") else configuration.MTT_LABELS)
+
+
+def maker_tag_profiles(
+    tags: np.ndarray, labels: Sequence[str], names: Sequence[str], *, top: int = 5
+) -> dict[str, list[tuple[str, float, float]]]:
+    """The tags each maker's tracks get more than the collection's: a tag description of a fingerprint.
+
+    Parameters
+    ----------
+    tags : np.ndarray [shape=(n_tracks, n_tags)]
+        Each track's tag probabilities (mean over its patches).
+    labels : the maker of each track
+    names : the tag names, ``n_tags`` of them
+    top : how many tags per maker
+
+    Returns
+    -------
+    dict
+        maker -> up to ``top`` ``(tag, maker's median, collection's median)``, the largest excess of the
+        maker's median probability over the collection's first (only tags above it); makers sorted.
+    """
+    tags = np.asarray(tags, dtype=np.float64)
+    if tags.ndim != 2 or len(tags) != len(labels) or tags.shape[1] != len(names):
+        raise ValueError(
+            f"tags of shape {tags.shape} do not fit {len(labels)} labels and {len(names)} tag names"
+        )
+    overall = np.median(tags, axis=0)
+    makers = np.asarray(labels)
+    out: dict[str, list[tuple[str, float, float]]] = {}
+    for maker in sorted(set(labels)):
+        median = np.median(tags[makers == maker], axis=0)
+        excess = median - overall
+        order = [int(i) for i in np.argsort(-excess, kind="stable")[:top] if excess[i] > 0]
+        out[maker] = [(names[i], float(median[i]), float(overall[i])) for i in order]
+    return out
+
+
 def _copy_convolution(layer: nn.Conv1d | nn.Conv2d, weight: torch.Tensor, bias: np.ndarray) -> None:
     assert layer.bias is not None  # every convolution here is built with a bias
     layer.weight.copy_(weight)
