@@ -1005,7 +1005,7 @@ def parse_command_line(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def _print_anything() -> None:
     """A terminal or pipe whose encoding cannot spell a maker's name (an ASCII locale) gets escapes such as
-    \\u4e45 instead of an UnicodeEncodeError half-way through a batch."""
+    \\u4e45 instead of a UnicodeEncodeError half-way through a batch."""
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and not codecs.lookup(stream.encoding).name.startswith("utf"):
             stream.reconfigure(errors="backslashreplace")
