@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sonicprint.config import FeatureConfig
 from sonicprint.features import create_extractor
@@ -173,3 +175,23 @@ def test_a_makers_tags_are_those_above_the_collection_largest_excess_first():
         maker_tag_profiles(tags, ["A"] * 4, names)
     with pytest.raises(ValueError, match="unknown musicnn variant 'FMA_musicnn'"):
         tag_names("FMA_musicnn")
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_tracks=st.integers(1, 30), top=st.integers(1, 6))
+def test_tag_profiles_list_only_tags_above_the_collection_for_every_maker(seed, n_tracks, top):
+    rng = np.random.default_rng(seed)
+    names = [f"tag{i}" for i in range(8)]
+    tags = rng.uniform(size=(n_tracks, len(names)))
+    labels = list(rng.choice(["A", "B", "C"], size=n_tracks))
+    profiles = maker_tag_profiles(tags, labels, names, top=top)
+    assert sorted(profiles) == sorted(set(labels))
+    overall = np.median(tags, axis=0)
+    for maker, listed in profiles.items():
+        assert len(listed) <= top
+        excess = [mine - collection for _, mine, collection in listed]
+        assert all(e > 0 for e in excess) and excess == sorted(excess, reverse=True)
+        for tag, mine, collection in listed:
+            column = names.index(tag)
+            assert collection == pytest.approx(overall[column])
+            assert mine == pytest.approx(np.median(tags[np.asarray(labels) == maker, column]))
