@@ -103,6 +103,13 @@ def test_experiment_and_predict_from_the_command_line(tmp_path, capsys):
         and metrics["calibration"]["temperature"] > 0
     )
     assert "over 2 split seeds: accuracy" in capsys.readouterr().out
+    assert main(["info", str(tmp_path / "run" / "model.pt")]) == 0
+    repeats = metrics["repeats"]
+    assert (
+        f"evaluated: accuracy {repeats['accuracy_mean']:.3f} ± {repeats['accuracy_std']:.3f}, macro F1 "
+        f"{repeats['macro_f1_mean']:.3f} ± {repeats['macro_f1_std']:.3f} over 2 split seeds "
+        f"(seed 5: accuracy {metrics['accuracy']:.3f}, macro F1 {metrics['macro']['f1']:.3f}) on "
+    ) in capsys.readouterr().out
     assert main(["predict", str(tmp_path / "run" / "model.pt"), str(made.queries[0][0]), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed[0]["verdict"] in ("Producer A", "Producer B") and len(printed[0]["top"]) == 2

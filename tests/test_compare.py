@@ -48,3 +48,13 @@ def test_holdout_fractions_count_and_runs_without_a_config_compare_their_split_c
     assert evaluation_notes(bare, {"evaluation": "5-fold cross-validation, track-disjoint"}) == []
     (note,) = evaluation_notes(bare, {"evaluation": "3-fold cross-validation, track-disjoint"})
     assert note.startswith("split differently (A: 5-fold cross-validation, track-disjoint; B: 3-fold")
+
+
+def test_a_run_repeated_over_split_seeds_is_said_to_be_compared_on_its_first_seed():
+    repeated = {**_run(), "repeats": {"seeds": [0, 1, 2], "accuracy_mean": 0.859, "accuracy_std": 0.026}}
+    (note,) = evaluation_notes(repeated, _run())
+    assert note == (
+        "mean accuracy A 85.9% ± 2.6% over 3 split seeds; this comparison is of the predictions of the first "
+        "split seed, the ones predictions.csv holds"
+    )
+    assert "B 85.9% ± 2.6% over 3 split seeds" in evaluation_notes(repeated, repeated)[0]

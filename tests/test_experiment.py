@@ -333,7 +333,7 @@ def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collec
     assert "Mix fingerprint per maker" in result.report_path.read_text(encoding="utf-8")
 
 
-def test_a_run_on_musicnn_tags_describes_each_maker_by_the_tags_it_gets_more(collection, tmp_path):
+def test_a_run_on_musicnn_tags_describes_each_maker_by_the_tags_it_gets_more(collection, tmp_path, capsys):
     from sonicprint.pretrained.musicnn import tag_names
 
     features = FeatureConfig(n_windows=2, window_s=3.0, extractor="musicnn_msd_tags")
@@ -345,6 +345,13 @@ def test_a_run_on_musicnn_tags_describes_each_maker_by_the_tags_it_gets_more(col
     assert listed and all(tag in tag_names("MSD_musicnn") and mine > overall for tag, mine, overall in listed)
     report = result.report_path.read_text(encoding="utf-8")
     assert "Tags per maker (MSD_musicnn)" in report and "Mix fingerprint per maker" in report
+    from sonicprint.cli import main
+
+    assert main(["info", str(result.model_path)]) == 0
+    maker, tags = next((m, t) for m, t in profile["makers"].items() if t)
+    info = capsys.readouterr().out
+    assert "tags each maker's tracks get more than the collection's (MSD_musicnn):" in info
+    assert f"  {maker}: {', '.join(tag for tag, _, _ in tags)}\n" in info
 
 
 def test_a_feature_set_on_a_separated_stem_trains_and_predict_separates_too(collection, tmp_path):

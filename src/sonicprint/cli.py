@@ -901,10 +901,19 @@ def _cmd_info(args: argparse.Namespace) -> int:
     ]
     if evaluated:
         f1 = f", macro F1 {evaluated['macro_f1']:.3f}" if evaluated["macro_f1"] is not None else ""
-        lines.append(
-            f"evaluated: accuracy {evaluated['accuracy']:.3f}{f1} on {evaluated['n_tracks']} tracks "
-            f"({evaluated['evaluation']})"
-        )
+        repeats = evaluated.get("repeats")
+        score = f"accuracy {evaluated['accuracy']:.3f}{f1}"
+        if repeats:  # the headline is the mean over split seeds; the first seed's figures are its tables'
+            seeds = repeats["seeds"]
+            score = (
+                f"accuracy {repeats['accuracy_mean']:.3f} ± {repeats['accuracy_std']:.3f}, macro F1 "
+                f"{repeats['macro_f1_mean']:.3f} ± {repeats['macro_f1_std']:.3f} over {len(seeds)} split "
+                f"seeds (seed {seeds[0]}: {score})"
+            )
+        lines.append(f"evaluated: {score} on {evaluated['n_tracks']} tracks ({evaluated['evaluation']})")
+        for network, makers in (evaluated.get("tags") or {}).items():
+            lines.append(f"tags each maker's tracks get more than the collection's ({network}):")
+            lines += [f"  {maker}: {', '.join(t[0] for t in tags) or '-'}" for maker, tags in makers.items()]
     else:
         lines.append("evaluated: no metrics.json of the same data beside it")
     versions = ", ".join(f"{k} {v}" for k, v in trained["versions"].items())

@@ -90,7 +90,8 @@ def _metrics(run_dir: str | Path) -> dict[str, Any]:
 
 def evaluation_notes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """What a reader of a comparison should know about how two runs (their metrics) were evaluated: held
-    out by different groups, split differently, or on different collections."""
+    out by different groups, split differently, repeated over split seeds (whose mean the comparison of one
+    seed's predictions is not), or on different collections."""
     notes = []
     if a.get("grouping") and b.get("grouping") and a["grouping"] != b["grouping"]:
         notes.append(
@@ -104,6 +105,16 @@ def evaluation_notes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
                 f"split differently ({differences}): each track was held out from another training set, so "
                 "part of the difference is the split's"
             )
+    repeated = [
+        f"{name} {r['accuracy_mean']:.1%} ± {r['accuracy_std']:.1%} over {len(r['seeds'])} split seeds"
+        for name, r in (("A", a.get("repeats")), ("B", b.get("repeats")))
+        if isinstance(r, dict) and r.get("seeds")
+    ]
+    if repeated:
+        notes.append(
+            f"mean accuracy {', '.join(repeated)}; this comparison is of the predictions of the first split "
+            "seed, the ones predictions.csv holds"
+        )
     if a.get("data_hash") and b.get("data_hash") and a["data_hash"] != b["data_hash"]:
         notes.append(
             f"the runs saw different data (data hash A {a['data_hash']}, B {b['data_hash']}: other tracks, "

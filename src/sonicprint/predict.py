@@ -178,7 +178,9 @@ def describe_model(model_path: str | Path) -> dict[str, object]:
 
 def run_evaluation(model_path: str | Path, data_hash: object) -> dict[str, object] | None:
     """The cross-validated accuracy, macro F1, evaluation and tracks of the ``metrics.json`` beside a saved
-    model, when that run saw the model's data (``data_hash``); None when there is no such file."""
+    model, when that run saw the model's data (``data_hash``); None when there is no such file. With them
+    the mean and spread over repeated split seeds (``repeats``, None when the run had one) and the tags per
+    maker (``tags``: network -> maker -> [tag, maker's median, collection's median], empty without)."""
     import json
 
     try:
@@ -190,11 +192,19 @@ def run_evaluation(model_path: str | Path, data_hash: object) -> dict[str, objec
         return None
     if "accuracy" not in scores:
         return None
+    repeats = metrics.get("repeats") if isinstance(metrics.get("repeats"), dict) else None
     return {
         "accuracy": scores["accuracy"],
         "macro_f1": (scores.get("macro") or {}).get("f1"),
         "evaluation": metrics.get("evaluation"),
         "n_tracks": metrics.get("n_scored", metrics.get("n_tracks")),
+        "repeats": None
+        if not repeats
+        else {
+            k: repeats.get(k)
+            for k in ("seeds", "accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std")
+        },
+        "tags": {profile["network"]: profile["makers"] for profile in metrics.get("tag_profile") or []},
     }
 
 
