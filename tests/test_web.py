@@ -3,7 +3,9 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import socket
+import subprocess
 import threading
 
 import numpy as np
@@ -231,3 +233,15 @@ def test_an_upload_cut_short_is_an_error_naming_the_file(server):
     status_line, _, body = reply.partition(b"\r\n\r\n")
     assert status_line.startswith(b"HTTP/1.0 400") or status_line.startswith(b"HTTP/1.1 400")
     assert json.loads(body)["error"] == "cut.wav: upload ended after 40 of 5000 bytes"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to parse the page's script")
+def test_the_pages_script_parses(tmp_path):
+    """The page's JavaScript is not run by any other test: a syntax error would only show in a browser."""
+    from sonicprint.web import page
+
+    scripts = re.findall(r"<script>(.*?)</script>", page().decode("utf-8"), re.S)
+    assert scripts
+    (tmp_path / "page.js").write_text("\n".join(scripts), encoding="utf-8")
+    done = subprocess.run(["node", "--check", str(tmp_path / "page.js")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
