@@ -514,3 +514,15 @@ def test_makers_named_outside_ascii_survive_a_machine_whose_locale_is_ascii(tmp_
     printed = sonicprint("predict", str(tmp_path / "a" / "model.pt"), str(made.queries[0][0])).stdout
     assert any(escaped in printed for escaped in (b"\\xd8rjan", b"\\u4e45", "久".encode()))
     sonicprint("compare", str(tmp_path / "a"), str(tmp_path / "b"))
+
+
+def test_learning_curve_shares_are_sorted_once_each_and_the_whole_is_refused(capsys):
+    from sonicprint.cli import _experiment_config
+
+    args = build_parser().parse_args(["experiment", "m.csv", "--learning-curve", "0.5,0.25,0.5"])
+    assert _experiment_config(args).learning_curve == (0.25, 0.5)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["experiment", "m.csv", "--learning-curve", "0.5,1"])
+    assert "shares must lie between 0 and 1 (all the training tracks are always measured), got 1" in (
+        capsys.readouterr().err
+    )

@@ -59,6 +59,11 @@ def test_toml_file(tmp_path):
         ({"features": {"n_mfcc": 40, "n_mels": 32}}, "n_mfcc=40, n_mels=32"),
         ({"split": {"seed": -1}}, "seed must be 0 or more, got -1"),
         ({"workers": -1}, "workers must be 0"),
+        (
+            {"learning_curve": [0.5, 1.0]},
+            r"learning_curve shares must lie between 0 and 1 .* got \[0\.5, 1\.0\]",
+        ),
+        ({"learning_curve": [0.0]}, "learning_curve shares must lie between 0 and 1"),
     ],
 )
 def test_bad_values_are_rejected(data, message):

@@ -333,6 +333,37 @@ def test_late_fusion_trains_one_model_per_feature_set_and_predict_follows(collec
     assert "Mix fingerprint per maker" in result.report_path.read_text(encoding="utf-8")
 
 
+def test_a_learning_curve_scores_the_same_tracks_with_fewer_training_tracks(collection, tmp_path):
+    config = replace(_config(), learning_curve=(0.5,), maps=(), split=SplitConfig(folds=3, repeats=2))
+    result = _run(collection, config, tmp_path)
+    curve = result.metrics["learning_curve"]
+    assert curve["shares"] == [0.5, 1.0] and curve["seeds"] == [0, 1]
+    assert curve["accuracy"][1] == result.metrics["repeats"]["accuracy"]  # the whole share is the run itself
+    assert all(0.0 <= a <= 1.0 for a in curve["accuracy"][0]) and len(curve["accuracy"][0]) == 2
+    fewer, whole = curve["median_training_tracks_per_label"]
+    assert 2 <= fewer < whole
+    assert "Learning curve" in result.report_path.read_text(encoding="utf-8")
+    saved = json.loads((result.out_dir / "config.json").read_text(encoding="utf-8"))
+    assert saved["learning_curve"] == [0.5]
+
+
+def test_cross_validation_on_a_share_trains_on_fewer_tracks_and_predicts_every_one(collection, tmp_path):
+    from sonicprint.experiment import cross_validate_windows
+    from sonicprint.pipeline import Workspace, extract_feature_sets, select_labels
+
+    config = replace(_config(), maps=())
+    _run(collection, config, tmp_path)  # checks the files into the workspace and caches their features
+    with Workspace(tmp_path / "ws") as ws:
+        table = select_labels(extract_feature_sets(ws, config.feature_sets, progress=False), min_tracks=1)
+    full = cross_validate_windows(table, config)
+    half = cross_validate_windows(table, config, train_share=0.5)
+    assert [p["n_test"] for p in half.per_part] == [p["n_test"] for p in full.per_part]
+    assert all(h["n_train"] < f["n_train"] for h, f in zip(half.per_part, full.per_part))
+    assert not np.isnan(half.probabilities).any()  # every track is still judged, by a model without it
+    again = cross_validate_windows(table, config, train_share=0.5)
+    np.testing.assert_array_equal(again.probabilities, half.probabilities)  # deterministic for the seed
+
+
 def test_a_run_on_musicnn_tags_describes_each_maker_by_the_tags_it_gets_more(collection, tmp_path, capsys):
     from sonicprint.pretrained.musicnn import tag_names
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sonicprint.evaluation import evaluate
-from sonicprint.report import repeats_paragraph, unknown_table_html, write_report
+from sonicprint.report import learning_curve_html, repeats_paragraph, unknown_table_html, write_report
 
 LABELS = ["<b>Ørjan</b>", "A & B"]
 
@@ -98,3 +98,20 @@ def test_tags_per_maker_name_each_tag_with_both_medians_and_a_dash_for_none(tmp_
     assert "Tags per maker (MSD_musicnn)" in html
     assert "<td>&lt;b&gt;Ørjan&lt;/b&gt;</td><td>&lt;jazz&gt; 0.61 (0.20)</td>" in html
     assert "<td>A &amp; B</td><td>-</td>" in html
+
+
+def test_the_learning_curve_has_a_row_per_share_and_says_what_the_last_step_added():
+    curve = {
+        "shares": [0.25, 0.5, 1.0],
+        "seeds": [0, 1],
+        "median_training_tracks_per_label": [2.0, 4.0, 8.0],
+        "accuracy_mean": [0.70, 0.80, 0.87],
+        "accuracy_std": [0.05, 0.02, 0.015],
+    }
+    html = learning_curve_html(curve)
+    assert "<tr><td>25%</td><td>2</td><td>70.0% ± 5.0%</td></tr>" in html
+    assert "<tr><td>100%</td><td>8</td><td>87.0% ± 1.5%</td></tr>" in html
+    assert (
+        "The last step (from 50% to all of them) adds +7.0 points" in html and "over 2 split seed(s)" in html
+    )
+    assert learning_curve_html(None) == ""

@@ -85,6 +85,18 @@ def _numbers(text: str) -> tuple[float, ...]:
     return values
 
 
+def _shares(text: str) -> tuple[float, ...]:
+    """Comma-separated shares strictly between 0 and 1, sorted, each once (a learning curve's points)."""
+    values = _numbers(text)
+    outside = [v for v in values if not 0.0 < v < 1.0]
+    if outside:
+        raise argparse.ArgumentTypeError(
+            f"shares must lie between 0 and 1 (all the training tracks are always measured), got "
+            f"{outside[0]:g}"
+        )
+    return tuple(sorted(set(values)))
+
+
 #: the cnn command's folds when neither a flag nor a config file sets them (a library config says 3)
 CNN_DEFAULT_FOLDS = 5
 
@@ -242,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="run the evaluation N times with split seeds SEED..SEED+N-1 and report the mean and spread",
+    )
+    exp.add_argument(
+        "--learning-curve",
+        type=_shares,
+        metavar="SHARES",
+        help="also retrain each part on these shares of its training tracks per maker (e.g. 0.25,0.5,0.75) "
+        "and report accuracy against them: does accuracy still climb with more tracks per maker?",
     )
     exp.add_argument("--min-tracks", type=int, help=MIN_TRACKS_HELP)
     exp.add_argument(
@@ -566,6 +585,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         split = replace(split, seed=args.seed)
     if args.repeats is not None:
         split = replace(split, repeats=args.repeats)
+    if args.learning_curve is not None:
+        config = replace(config, learning_curve=args.learning_curve)
     config = replace(
         config, collection=collection, features=features, extra_features=extra, split=split, model=model
     )
@@ -624,6 +645,13 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
             f"over {len(r['seeds'])} split seeds: accuracy {r['accuracy_mean']:.3f} ± "
             f"{r['accuracy_std']:.3f}, macro F1 {r['macro_f1_mean']:.3f} ± {r['macro_f1_std']:.3f}; "
             f"seed {r['seeds'][0]} below"
+        )
+    if "learning_curve" in m:
+        c = m["learning_curve"]
+        points = zip(c["shares"], c["median_training_tracks_per_label"], c["accuracy_mean"])
+        print(
+            "learning curve (share of training tracks, median per maker: accuracy): "
+            + ", ".join(f"{share:.0%} ({tracks:.0f}): {acc:.3f}" for share, tracks, acc in points)
         )
     print(
         f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}{windows}, "

@@ -175,10 +175,18 @@ class ExperimentConfig:
     #: each training track also enters training as this many randomly degraded copies (tempo, pitch,
     #: filters, noise, room, MP3); evaluated tracks are always scored as they are
     augment_copies: int = 0
+    #: shares of each part's training tracks (per label) to train on again, for a learning curve: does
+    #: accuracy still climb with more tracks per maker? Empty: no curve
+    learning_curve: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.augment_copies < 0:
             raise ConfigError(f"augment_copies must be 0 or more, got {self.augment_copies}")
+        if any(not 0.0 < share < 1.0 for share in self.learning_curve):
+            raise ConfigError(
+                f"learning_curve shares must lie between 0 and 1 (the whole training side is always "
+                f"measured), got {list(self.learning_curve)}"
+            )
         if self.workers < 0:
             raise ConfigError(f"workers must be 0 (one per core) or more, got {self.workers}")
 

@@ -33,6 +33,7 @@ from .evaluation import (
     require_scored_tracks,
     split_description,
     train_val_test_split,
+    training_share,
     unknown_share,
 )
 from .models import (
@@ -191,9 +192,16 @@ def cross_validate(
 
 
 def cross_validate_windows(
-    table: FeatureTable, config: ExperimentConfig, copies: Sequence[FeatureTable] = ()
+    table: FeatureTable,
+    config: ExperimentConfig,
+    copies: Sequence[FeatureTable] = (),
+    *,
+    train_share: float = 1.0,
 ) -> CrossValidation:
-    """:func:`cross_validate`, keeping each window's own probabilities when the table is per window."""
+    """:func:`cross_validate`, keeping each window's own probabilities when the table is per window.
+    ``train_share`` < 1 trains each part on that share of its training tracks per label
+    (:func:`sonicprint.evaluation.training_share`, ordered by the split seed and the part's number, so
+    shares are nested) and scores the same held-out tracks: a point of a learning curve."""
     labels = sorted(set(table.labels))
     y = np.array([labels.index(lab) for lab in table.labels])
     groups = table.group_values(config.split.group)
@@ -201,7 +209,10 @@ def cross_validate_windows(
     windows = np.full((*table.features.shape[:2], len(labels)), np.nan) if table.per_window else None
     fold_of = np.full(len(y), "", dtype=object)
     per_fold = []
-    for number, train, test in evaluation_splits(table, config):
+    for index, (number, train, test) in enumerate(evaluation_splits(table, config)):
+        if train_share < 1.0:
+            rng = np.random.default_rng([config.split.seed, index])
+            train = training_share(table.labels, train, train_share, rng=rng)
         crossing = crossing_groups(groups, train, test)
         if crossing:  # cannot happen with kfold_splits; checked because a leak would void every number
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
@@ -280,6 +291,51 @@ def repeated_evaluation(
         summary[f"{key}_mean"] = float(np.mean(values))
         summary[f"{key}_std"] = float(np.std(values))
     return summary
+
+
+def learning_curve(
+    table: FeatureTable,
+    config: ExperimentConfig,
+    copies: Sequence[FeatureTable] = (),
+    *,
+    whole: Sequence[float],
+) -> dict[str, Any]:
+    """Track accuracy against the share of each part's training tracks (``config.learning_curve``, then
+    the whole training side, whose accuracies per split seed are ``whole``), over the run's split seeds;
+    every share is scored on the same held-out tracks as the run. With each share, the median number of
+    training tracks per label."""
+    from dataclasses import replace
+
+    seeds = [config.split.seed + r for r in range(config.split.repeats)]
+    shares = sorted(config.learning_curve)
+    accuracy: dict[float, list[float]] = {share: [] for share in shares}
+    per_label: dict[float, list[float]] = {share: [] for share in [*shares, 1.0]}
+    for seed in seeds:
+        run_config = replace(config, split=replace(config.split, seed=seed))
+        seen = label_seen_mask(table, run_config)
+        for share in shares:
+            cv = cross_validate_windows(table, run_config, copies, train_share=share)
+            scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout") & seen
+            y = np.array([cv.labels.index(lab) for lab in table.labels])
+            accuracy[share].append(float(np.mean(cv.probabilities[scored].argmax(1) == y[scored])))
+        for index, (_, train, _) in enumerate(evaluation_splits(table, run_config)):
+            for share in per_label:
+                kept = train
+                if share < 1.0:
+                    kept = training_share(
+                        table.labels, train, share, rng=np.random.default_rng([seed, index])
+                    )
+                counts = Counter(table.labels[i] for i in kept)
+                per_label[share].append(float(np.median(list(counts.values()))))
+    accuracy[1.0] = list(whole)
+    return {
+        "shares": [*shares, 1.0],
+        "seeds": seeds,
+        "accuracy": [accuracy[share] for share in [*shares, 1.0]],
+        "accuracy_mean": [float(np.mean(accuracy[share])) for share in [*shares, 1.0]],
+        "accuracy_std": [float(np.std(accuracy[share])) for share in [*shares, 1.0]],
+        "median_training_tracks_per_label": [float(np.median(per_label[share])) for share in [*shares, 1.0]],
+    }
 
 
 def held_out_probabilities(
@@ -372,6 +428,9 @@ def run_experiment(
         metrics["window"] = window_metrics(table, cv, scored)
     if config.split.repeats > 1:
         metrics["repeats"] = repeated_evaluation(table, config, copies, first=cv)
+    if config.learning_curve:
+        whole = metrics["repeats"]["accuracy"] if "repeats" in metrics else [metrics["accuracy"]]
+        metrics["learning_curve"] = learning_curve(table, config, copies, whole=whole)
     if background:  # makers' tracks named against others' tracks turned away
         metrics["background"] = background_summary(
             reference, probabilities[scored], labels, background=background

@@ -180,6 +180,34 @@ def tag_profile_html(profiles: list[dict[str, Any]] | None) -> str:
     return "".join(parts)
 
 
+def learning_curve_html(curve: dict[str, Any] | None) -> str:
+    """HTML: track accuracy against the share of the training tracks, and what the last step added."""
+    if not curve:
+        return ""
+    rows = "".join(
+        f"<tr><td>{share:.0%}</td><td>{tracks:.0f}</td><td>{mean:.1%} ± {std:.1%}</td></tr>"
+        for share, tracks, mean, std in zip(
+            curve["shares"],
+            curve["median_training_tracks_per_label"],
+            curve["accuracy_mean"],
+            curve["accuracy_std"],
+        )
+    )
+    means, shares = curve["accuracy_mean"], curve["shares"]
+    step = (
+        f" The last step (from {shares[-2]:.0%} to all of them) adds {100 * (means[-1] - means[-2]):+.1f} "
+        "points: still climbing, more tracks per maker would likely help; flat, they would not."
+        if len(means) > 1
+        else ""
+    )
+    return (
+        "<h2>Learning curve</h2><p>Each part retrained on a share of its training tracks (per maker; smaller "
+        f"shares nested in larger ones) and scored on the same held-out tracks, over {len(curve['seeds'])} "
+        f"split seed(s).{step}</p><table><tr><th>share of training tracks</th><th>median tracks per maker"
+        f"</th><th>track accuracy</th></tr>{rows}</table>"
+    )
+
+
 def write_report(
     out_dir: Path, metrics: dict[str, Any], *, maps: dict[str, np.ndarray], track_labels: Sequence[str]
 ) -> Path:
@@ -249,6 +277,7 @@ def write_report(
             f"their spectrum ends.</p><table><tr><th>maker</th>{head}</tr>{body_rows}</table>"
         )
     tags_html = tag_profile_html(metrics.get("tag_profile"))
+    curve_html = learning_curve_html(metrics.get("learning_curve"))
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(metrics["title"])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}
@@ -268,6 +297,7 @@ Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) sk
 <code>problems.txt</code>).{decoders_sentence(metrics.get("decoders"))}</p>
 <h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>
 {unknown_html}
+{curve_html}
 <h2>Per label (one vs all)</h2>
 <table><tr><th>label</th><th>tracks</th><th>precision</th><th>recall</th><th>F1</th><th>accuracy</th></tr>{rows}</table>
 {profile_html}

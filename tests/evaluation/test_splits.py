@@ -15,6 +15,7 @@ from sonicprint.evaluation import (
     label_seen_in_training,
     split_description,
     train_val_test_split,
+    training_share,
 )
 
 
@@ -108,3 +109,29 @@ def test_which_tracks_count_and_how_the_split_is_described():
         "holdout 60%/20%/20% train/val/test, album-disjoint; metrics on the test part"
     )
     assert split_description(method="kfold", **split) == "5-fold cross-validation, album-disjoint"
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), shares=st.lists(st.floats(0.05, 1.0), min_size=2, max_size=4))
+def test_training_shares_are_nested_per_label_subsets_of_the_training_side(seed, shares):
+    rng = np.random.default_rng(seed)
+    labels, groups = _collection(rng)
+    train, _ = kfold_splits(labels, groups, n_folds=3, seed=seed)[0]
+    kept = [training_share(labels, train, s, rng=np.random.default_rng([seed, 0])) for s in sorted(shares)]
+    per_label_train = Counter(labels[i] for i in train)
+    for smaller, larger in zip(kept, kept[1:]):
+        assert set(smaller) <= set(larger)  # more data, not other data
+    for share, indices in zip(sorted(shares), kept):
+        assert set(indices) <= set(train) and len(set(indices)) == len(indices)
+        per_label = Counter(labels[i] for i in indices)
+        assert set(per_label) == set(per_label_train)  # no label drops out of training
+        for label, n in per_label_train.items():
+            assert per_label[label] == min(n, max(2, round(share * n)))
+
+
+def test_the_whole_share_keeps_every_training_track_and_a_share_outside_is_refused():
+    labels = ["a", "a", "b", "b", "b"]
+    train = np.array([4, 0, 2, 1])
+    assert training_share(labels, train, 1.0, rng=np.random.default_rng(0)).tolist() == [0, 1, 2, 4]
+    with pytest.raises(ValueError, match=r"a training share must be in \(0, 1\], got 1.5"):
+        training_share(labels, train, 1.5, rng=np.random.default_rng(0))

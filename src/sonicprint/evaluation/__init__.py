@@ -29,6 +29,7 @@ from .splits import (
     require_scored_tracks,
     split_description,
     train_val_test_split,
+    training_share,
 )
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "split_description",
     "top_k_accuracy",
     "train_val_test_split",
+    "training_share",
     "unknown_share",
     "validate",
 ]

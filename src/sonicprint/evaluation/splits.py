@@ -88,6 +88,39 @@ def crossing_groups(groups: Sequence[str], *parts: np.ndarray) -> set[str]:
     return crossing
 
 
+def training_share(
+    labels: Sequence[str], train: np.ndarray, share: float, *, rng: np.random.Generator, least: int = 2
+) -> np.ndarray:
+    """A share of the training indices ``train``, taken per label, for a learning curve.
+
+    Parameters
+    ----------
+    labels : the label of every track (indexed by ``train``)
+    train : np.ndarray [shape=(n_train,)]
+        Indices of the training tracks.
+    share : float
+        The share of each label's training tracks to keep, in (0, 1]; at least ``least`` of a label are
+        kept (all of them when it has fewer).
+    rng : np.random.Generator
+        Orders each label's tracks. With a generator seeded alike, the tracks kept at a smaller share are
+        among those kept at every larger one (nested shares), so a curve compares more data, not other data.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_kept,)]
+        The kept indices, sorted: a subset of ``train``, so a split stays as disjoint as it was.
+    """
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"a training share must be in (0, 1], got {share}")
+    train = np.asarray(train, dtype=int)
+    of_train = np.asarray(labels, dtype=object)[train]
+    kept = []
+    for label in sorted(set(of_train.tolist())):
+        own = rng.permutation(train[of_train == label])
+        kept.append(own[: max(least, round(share * len(own)))])
+    return np.sort(np.concatenate(kept)) if kept else train[:0]
+
+
 def label_seen_in_training(labels: Sequence[str], train: np.ndarray, evaluated: np.ndarray) -> np.ndarray:
     """Whether each evaluated track's label has at least one track on the training side, shape
     ``(len(evaluated),)``.
