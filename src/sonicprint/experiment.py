@@ -191,6 +191,16 @@ def cross_validate(
     return cv.probabilities, cv.part_of, cv.labels, cv.per_part
 
 
+def part_training_tracks(
+    labels: Sequence[str], train: np.ndarray, share: float, *, seed: int, part: int
+) -> np.ndarray:
+    """The training tracks a part of a split trains on at ``share`` of its training side (all of them at
+    1): ordered by the split seed and the part's number, so that every share of one part is nested."""
+    if share >= 1.0:
+        return train
+    return training_share(labels, train, share, rng=np.random.default_rng([seed, part]))
+
+
 def cross_validate_windows(
     table: FeatureTable,
     config: ExperimentConfig,
@@ -210,9 +220,7 @@ def cross_validate_windows(
     fold_of = np.full(len(y), "", dtype=object)
     per_fold = []
     for index, (number, train, test) in enumerate(evaluation_splits(table, config)):
-        if train_share < 1.0:
-            rng = np.random.default_rng([config.split.seed, index])
-            train = training_share(table.labels, train, train_share, rng=rng)
+        train = part_training_tracks(table.labels, train, train_share, seed=config.split.seed, part=index)
         crossing = crossing_groups(groups, train, test)
         if crossing:  # cannot happen with kfold_splits; checked because a leak would void every number
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
@@ -310,21 +318,17 @@ def learning_curve(
     shares = sorted(config.learning_curve)
     accuracy: dict[float, list[float]] = {share: [] for share in shares}
     per_label: dict[float, list[float]] = {share: [] for share in [*shares, 1.0]}
+    y = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
     for seed in seeds:
         run_config = replace(config, split=replace(config.split, seed=seed))
         seen = label_seen_mask(table, run_config)
         for share in shares:
             cv = cross_validate_windows(table, run_config, copies, train_share=share)
             scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout") & seen
-            y = np.array([cv.labels.index(lab) for lab in table.labels])
             accuracy[share].append(float(np.mean(cv.probabilities[scored].argmax(1) == y[scored])))
         for index, (_, train, _) in enumerate(evaluation_splits(table, run_config)):
             for share in per_label:
-                kept = train
-                if share < 1.0:
-                    kept = training_share(
-                        table.labels, train, share, rng=np.random.default_rng([seed, index])
-                    )
+                kept = part_training_tracks(table.labels, train, share, seed=seed, part=index)
                 counts = Counter(table.labels[i] for i in kept)
                 per_label[share].append(float(np.median(list(counts.values()))))
     accuracy[1.0] = list(whole)
