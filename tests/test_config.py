@@ -10,6 +10,8 @@ from sonicprint.config import (
     DeepExperimentConfig,
     ExperimentConfig,
     FeatureConfig,
+    ModelConfig,
+    SelectionConfig,
     SplitConfig,
     TrainConfig,
     config_changes,
@@ -27,6 +29,21 @@ def test_round_trip_through_dict_and_file(tmp_path):
     assert from_dict(ExperimentConfig, to_dict(config)) == config
     save_config(config, tmp_path / "c.json")
     assert load_config_file(tmp_path / "c.json") == config
+
+
+def test_models_to_choose_among_read_from_a_toml_file(tmp_path):
+    path = tmp_path / "models.toml"
+    path.write_text(
+        'inner_folds = 4\n[[candidates]]\nname = "mlp"\nparams = {members = 3}\n'
+        '[[candidates]]\nname = "lda"\nfusion = "late"\n',
+        encoding="utf-8",
+    )
+    selection = load_config_file(path, SelectionConfig)
+    assert selection == SelectionConfig(
+        candidates=(ModelConfig("mlp", {"members": 3}), ModelConfig("lda", {}, "late")), inner_folds=4
+    )
+    config = ExperimentConfig(selection=selection)
+    assert from_dict(ExperimentConfig, to_dict(config)) == config
 
 
 def test_toml_file(tmp_path):
@@ -64,6 +81,13 @@ def test_toml_file(tmp_path):
             r"learning_curve shares must lie between 0 and 1 .* got \[0\.5, 1\.0\]",
         ),
         ({"learning_curve": [0.0]}, "learning_curve shares must lie between 0 and 1"),
+        ({"selection": {"inner_folds": 1}}, "inner_folds must be at least 2, got 1"),
+        ({"selection": {"candidates": {"name": "lda"}}}, r"selection\.candidates: expected a list"),
+        (
+            {"selection": {"candidates": [{"nme": "lda"}]}},
+            r"selection\.candidates\[0\]: unknown key\(s\) nme",
+        ),
+        ({"selection": {"candidates": [{"fusion": "middle"}]}}, "model fusion must be 'early' or 'late'"),
     ],
 )
 def test_bad_values_are_rejected(data, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -345,6 +346,44 @@ def test_a_learning_curve_scores_the_same_tracks_with_fewer_training_tracks(coll
     assert "Learning curve" in result.report_path.read_text(encoding="utf-8")
     saved = json.loads((result.out_dir / "config.json").read_text(encoding="utf-8"))
     assert saved["learning_curve"] == [0.5]
+
+
+def test_choosing_among_models_from_the_command_line_is_measured_and_reported(collection, tmp_path, capsys):
+    models = tmp_path / "models.toml"
+    models.write_text(
+        'inner_folds = 2\n[[candidates]]\nname = "knn_pca"\nparams = {k = 3}\n', encoding="utf-8"
+    )
+    args = ["experiment", str(collection.manifest), "--label", "producer", "--group-columns", "album,artist"]
+    args += ["--min-duration", "2", "--windows", "2", "--window-length", "3", "--model", "lda"]
+    args += [
+        "--select-among",
+        str(models),
+        "--workspace",
+        str(tmp_path / "ws"),
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "choosing among 2 models by inner 2-fold CV, part by part: accuracy" in printed
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    selection = metrics["selection"]
+    assert selection["models"] == ["lda", "knn_pca (k=3)"]
+    assert selection["model_accuracy"][0] == [pytest.approx(metrics["accuracy"])]  # the run's own model
+    assert sum(selection["times_picked"]) == len(metrics["folds"])
+    assert "Choosing a model, measured" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
+    assert saved["selection"]["candidates"][0]["params"] == {"k": 3}
+
+
+def test_an_unknown_model_to_choose_among_is_refused_before_any_work(tmp_path, capsys):
+    models = tmp_path / "models.json"
+    models.write_text('{"candidates": [{"name": "svm"}]}', encoding="utf-8")
+    assert main(["experiment", str(tmp_path / "absent.csv"), "--select-among", str(models)]) == 2
+    assert re.search(r"unknown model 'svm'.*knn_pca, .*lda", capsys.readouterr().err)
+    models.write_text('{"candidates": [{"name": "lda", "parms": {}}]}', encoding="utf-8")
+    assert main(["experiment", str(tmp_path / "absent.csv"), "--select-among", str(models)]) == 2
+    assert f"{models}: config.candidates[0]: unknown key(s) parms" in capsys.readouterr().err
 
 
 def test_cross_validation_on_a_share_trains_on_fewer_tracks_and_predicts_every_one(collection, tmp_path):

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from sonicprint.evaluation import evaluate
-from sonicprint.report import learning_curve_html, repeats_paragraph, unknown_table_html, write_report
+from sonicprint.report import (
+    learning_curve_html,
+    repeats_paragraph,
+    selection_html,
+    unknown_table_html,
+    write_report,
+)
 
 LABELS = ["<b>Ørjan</b>", "A & B"]
 
@@ -115,3 +121,29 @@ def test_the_learning_curve_has_a_row_per_share_and_says_what_the_last_step_adde
         "The last step (from 50% to all of them) adds +7.0 points" in html and "over 2 split seed(s)" in html
     )
     assert learning_curve_html(None) == ""
+
+
+def test_choosing_a_model_lists_each_candidate_and_the_choices_accuracy():
+    selection = {
+        "models": ["lda, late fusion", "mlp (members=3) <b>"],
+        "inner_folds": 3,
+        "seeds": [0, 1],
+        "accuracy_mean": 0.85,
+        "accuracy_std": 0.01,
+        "model_accuracy_mean": [0.86, 0.88],
+        "model_accuracy_std": [0.02, 0.015],
+        "inner_accuracy_mean": [0.80, 0.79],
+        "times_picked": [7, 3],
+        "best_afterwards": 1,
+        "optimism": 0.03,
+    }
+    html = selection_html(selection)
+    assert (
+        "<tr><td>lda, late fusion (the run's model)</td><td>86.0% ± 2.0%</td><td>80.0%</td><td>7</td></tr>"
+        in html
+    )
+    assert "<td>mlp (members=3) &lt;b&gt;</td><td><b>88.0% ± 1.5%</b></td><td>79.0%</td><td>3</td>" in html
+    assert "inner 3-fold cross-validation" in html and "<b>85.0% ± 1.0%</b> over 2 split seed(s)" in html
+    assert "would overstate what choosing does by 3.0 points" in html
+    assert "does as well" in selection_html({**selection, "optimism": -0.01})
+    assert selection_html(None) == ""

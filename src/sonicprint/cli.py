@@ -262,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also retrain each part on these shares of its training tracks per maker (e.g. 0.25,0.5,0.75) "
         "and report accuracy against them: does accuracy still climb with more tracks per maker?",
     )
+    exp.add_argument(
+        "--select-among",
+        metavar="FILE",
+        help="TOML or JSON file of other models (candidates = [{name = 'mlp', params = {...}}, ...]; "
+        "inner_folds = 3): each part also chooses among --model and these by a cross-validation of its "
+        "own training tracks, and the report scores the choices, beside each model's own accuracy",
+    )
     exp.add_argument("--min-tracks", type=int, help=MIN_TRACKS_HELP)
     exp.add_argument(
         "--background",
@@ -539,7 +546,7 @@ def _feature_spec(base: Any, text: str) -> Any:
 
 
 def _experiment_config(args: argparse.Namespace) -> Any:
-    from .config import ExperimentConfig, ModelConfig, load_config_file
+    from .config import ExperimentConfig, ModelConfig, SelectionConfig, load_config_file
     from .features import seed_feature_config
 
     config = load_config_file(args.config) if args.config else ExperimentConfig()
@@ -587,6 +594,8 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         split = replace(split, repeats=args.repeats)
     if args.learning_curve is not None:
         config = replace(config, learning_curve=args.learning_curve)
+    if args.select_among:
+        config = replace(config, selection=load_config_file(args.select_among, SelectionConfig))
     config = replace(
         config, collection=collection, features=features, extra_features=extra, split=split, model=model
     )
@@ -627,6 +636,7 @@ def _write_metrics_json(path: str | None, metrics: dict[str, Any]) -> None:
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
     from .experiment import run_experiment, validate_config
+    from .selection import selection_summary
 
     config = _experiment_config(args)
     validate_config(config)  # an unknown name is reported before any file is read
@@ -653,6 +663,8 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
             "learning curve (share of training tracks, median per maker: accuracy): "
             + ", ".join(f"{share:.0%} ({tracks:.0f}): {acc:.3f}" for share, tracks, acc in points)
         )
+    if "selection" in m:
+        print(selection_summary(m["selection"]))
     print(
         f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}{windows}, "
         f"macro F1 {m['macro']['f1']:.3f} "

@@ -153,6 +153,25 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class SelectionConfig:
+    """Models to choose among by nested cross-validation, and how.
+
+    Picking the best of several models by their cross-validated accuracy, then quoting that accuracy,
+    overstates what the pick will do on new tracks: the folds that chose it also scored it. With
+    ``candidates``, each part of the split chooses among the experiment's own ``model`` and these by an
+    ``inner_folds``-fold cross-validation of its training tracks alone (grouped like the outer split), and
+    the pick's verdicts on the part's held-out tracks are scored: the accuracy of the choosing.
+    """
+
+    candidates: tuple[ModelConfig, ...] = ()
+    inner_folds: int = 3
+
+    def __post_init__(self) -> None:
+        if self.inner_folds < 2:
+            raise ConfigError(f"inner_folds must be at least 2, got {self.inner_folds}")
+
+
+@dataclass(frozen=True)
 class ExperimentConfig:
     """A whole cross-validated experiment.
 
@@ -178,6 +197,8 @@ class ExperimentConfig:
     #: shares of each part's training tracks (per label) to train on again, for a learning curve: does
     #: accuracy still climb with more tracks per maker? Empty: no curve
     learning_curve: tuple[float, ...] = ()
+    #: other models to choose among by nested cross-validation, the run's own model first
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
 
     def __post_init__(self) -> None:
         if self.augment_copies < 0:

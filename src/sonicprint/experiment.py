@@ -363,7 +363,8 @@ def validate_config(config: ExperimentConfig) -> None:
     from .executors import EXECUTORS
     from .features import create_extractor
 
-    create_model(config.model.name, **dict(config.model.params))
+    for model in (config.model, *config.selection.candidates):
+        create_model(model.name, **dict(model.params))
     for features in config.feature_sets:
         create_extractor(features)
     EXECUTORS.get(config.executor)
@@ -435,6 +436,10 @@ def run_experiment(
     if config.learning_curve:
         whole = metrics["repeats"]["accuracy"] if "repeats" in metrics else [metrics["accuracy"]]
         metrics["learning_curve"] = learning_curve(table, config, copies, whole=whole)
+    if config.selection.candidates:  # how well choosing among the models does, measured without peeking
+        from .selection import nested_selection
+
+        metrics["selection"] = nested_selection(table, config, copies, first=cv)
     if background:  # makers' tracks named against others' tracks turned away
         metrics["background"] = background_summary(
             reference, probabilities[scored], labels, background=background

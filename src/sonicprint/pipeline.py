@@ -331,6 +331,21 @@ class FeatureTable:
     #: the flattened width of each feature set, in the order they are concatenated (for late fusion)
     block_sizes: tuple[int, ...] = ()
 
+    def take(self, rows: Sequence[int] | np.ndarray) -> FeatureTable:
+        """The table of these rows only (in this order), everything else as it is."""
+        rows = [int(i) for i in rows]
+        return FeatureTable(
+            paths=[self.paths[i] for i in rows],
+            labels=[self.labels[i] for i in rows],
+            groups=[self.groups[i] for i in rows],
+            hashes=[self.hashes[i] for i in rows],
+            features=self.features[rows] if rows else self.features[:0],
+            errors=self.errors,
+            computed=self.computed,
+            per_window=self.per_window,
+            block_sizes=self.block_sizes,
+        )
+
     def group_values(self, column: str | None) -> list[str]:
         """The value of group ``column`` per track (the track itself when None or empty)."""
         if column is None:
@@ -530,14 +545,4 @@ def select_labels(
         for i, lab in enumerate(table.labels)
         if counts[lab] >= min_tracks and (labels is None or lab in labels)
     ]
-    return FeatureTable(
-        paths=[table.paths[i] for i in keep],
-        labels=[table.labels[i] for i in keep],
-        groups=[table.groups[i] for i in keep],
-        hashes=[table.hashes[i] for i in keep],
-        features=table.features[keep] if len(keep) else table.features[:0],
-        errors=table.errors,
-        computed=table.computed,
-        per_window=table.per_window,
-        block_sizes=table.block_sizes,
-    )
+    return table.take(keep)

@@ -208,6 +208,47 @@ def learning_curve_html(curve: dict[str, Any] | None) -> str:
     )
 
 
+def selection_html(selection: dict[str, Any] | None) -> str:
+    """HTML: each candidate model's accuracy on the outer parts, its inner accuracy and how often the
+    parts chose it, and the accuracy of their choices (:func:`sonicprint.selection.nested_selection`)."""
+    if not selection:
+        return ""
+    e = html.escape
+    best = selection["best_afterwards"]
+    own = " (the run's model)"
+    rows = "".join(
+        f"<tr><td>{e(name)}{own if k == 0 else ''}</td>"
+        f"<td>{'<b>' if k == best else ''}{mean:.1%} ± {std:.1%}{'</b>' if k == best else ''}</td>"
+        f"<td>{inner:.1%}</td><td>{picked}</td></tr>"
+        for k, (name, mean, std, inner, picked) in enumerate(
+            zip(
+                selection["models"],
+                selection["model_accuracy_mean"],
+                selection["model_accuracy_std"],
+                selection["inner_accuracy_mean"],
+                selection["times_picked"],
+            )
+        )
+    )
+    chosen = f"{selection['accuracy_mean']:.1%} ± {selection['accuracy_std']:.1%}"
+    optimism = selection["optimism"]
+    verdict = (
+        f"Quoting the best model chosen afterwards ({e(selection['models'][best])}) would overstate what "
+        f"choosing does by {100 * optimism:.1f} points."
+        if optimism > 0
+        else "Here the choosing does as well as the best model chosen afterwards."
+    )
+    return (
+        "<h2>Choosing a model, measured</h2><p>Each part chose among these models by an inner "
+        f"{selection['inner_folds']}-fold cross-validation of its own training tracks (grouped like the "
+        "split), and its held-out tracks were named by the model it chose: the accuracy of the choosing is "
+        f"<b>{chosen}</b> over {len(selection['seeds'])} split seed(s). {verdict}</p><table><tr><th>model"
+        "</th><th>accuracy on the parts</th><th>mean inner accuracy</th><th>chosen by parts</th></tr>"
+        f"{rows}<tr><td><b>chosen part by part</b></td><td><b>{chosen}</b></td><td></td><td></td></tr>"
+        "</table>"
+    )
+
+
 def write_report(
     out_dir: Path, metrics: dict[str, Any], *, maps: dict[str, np.ndarray], track_labels: Sequence[str]
 ) -> Path:
@@ -278,6 +319,7 @@ def write_report(
         )
     tags_html = tag_profile_html(metrics.get("tag_profile"))
     curve_html = learning_curve_html(metrics.get("learning_curve"))
+    selection = selection_html(metrics.get("selection"))
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(metrics["title"])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
 table{{border-collapse:collapse;margin:1em 0}}
@@ -298,6 +340,7 @@ Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) sk
 <h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>
 {unknown_html}
 {curve_html}
+{selection}
 <h2>Per label (one vs all)</h2>
 <table><tr><th>label</th><th>tracks</th><th>precision</th><th>recall</th><th>F1</th><th>accuracy</th></tr>{rows}</table>
 {profile_html}

@@ -1,0 +1,151 @@
+"""Choosing among models without fooling oneself: nested cross-validation.
+
+Run several models on the same folds, keep the best and quote its accuracy, and the figure is too high:
+the folds that chose the model also scored it, and with few tracks per maker the luckiest candidate wins.
+Here each part of the split (each outer fold) chooses by an inner cross-validation of its own training
+tracks, grouped like the outer split, and the chosen model's verdicts on the part's held-out tracks are
+scored. That is the accuracy of the choosing, which is what a user who picks the same way can expect;
+beside it stand each candidate's own accuracy on the outer folds and the best of them, chosen afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .config import ExperimentConfig, ModelConfig, SplitConfig
+from .errors import ConfigError
+from .evaluation import evaluated_mask
+from .experiment import CrossValidation, cross_validate_windows, evaluation_splits, label_seen_mask
+from .pipeline import FeatureTable
+
+
+def model_description(model: ModelConfig) -> str:
+    """A model config in one short line: ``lda (priors=uniform), late fusion``."""
+    params = ", ".join(f"{key}={value}" for key, value in sorted(model.params.items()))
+    text = f"{model.name} ({params})" if params else model.name
+    return f"{text}, late fusion" if model.fusion == "late" else text
+
+
+def _accuracy(probabilities: np.ndarray, truth: np.ndarray, scored: np.ndarray) -> float:
+    return float(np.mean(probabilities[scored].argmax(1) == truth[scored]))
+
+
+def inner_accuracy(
+    table: FeatureTable,
+    config: ExperimentConfig,
+    train: np.ndarray,
+    copies: Sequence[FeatureTable] = (),
+) -> float:
+    """Track accuracy of ``config.model`` in an inner ``config.selection.inner_folds``-fold cross-validation
+    of the ``train`` tracks alone (grouped by ``config.split.group``, seeded by ``config.split.seed``),
+    over the inner held-out tracks whose label was on their inner training side. No other track is read,
+    so a choice made on it knows nothing of the outer part's held-out tracks."""
+    inner = table.take(train)
+    inner_config = replace(
+        config,
+        split=SplitConfig(
+            folds=config.selection.inner_folds, group=config.split.group, seed=config.split.seed
+        ),
+        learning_curve=(),
+    )
+    cv = cross_validate_windows(inner, inner_config, copies)
+    scored = evaluated_mask(cv.part_of, holdout=False) & label_seen_mask(inner, inner_config)
+    if not scored.any():
+        raise ConfigError("the inner cross-validation scored no track: too few tracks per label for it")
+    truth = np.array([cv.labels.index(lab) for lab in inner.labels])
+    return _accuracy(cv.probabilities, truth, scored)
+
+
+def nested_selection(
+    table: FeatureTable,
+    config: ExperimentConfig,
+    copies: Sequence[FeatureTable] = (),
+    *,
+    first: CrossValidation | None = None,
+) -> dict[str, Any]:
+    """Choose among ``config.model`` and ``config.selection.candidates`` part by part (the one with the
+    best inner accuracy, :func:`inner_accuracy`; the earlier on a tie) and score the choices, over the
+    run's split seeds.
+
+    Returns the models (described), per split seed the accuracy of the choices and each part's pick, each
+    candidate's own accuracy on the same outer folds, its mean inner accuracy and how often it was picked,
+    and ``best_afterwards``: the candidate with the best mean outer accuracy, as a choice made after
+    seeing every fold would report it (``optimism``: its accuracy less the choosing's). ``first``: the
+    cross-validation of ``config.model`` with the first split seed, when already done.
+    """
+    models = (config.model, *config.selection.candidates)
+    seeds = [config.split.seed + r for r in range(config.split.repeats)]
+    truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
+    holdout = config.split.method == "holdout"
+    chosen_accuracy: list[float] = []
+    own_accuracy: list[list[float]] = [[] for _ in models]
+    inner_scores: list[list[float]] = [[] for _ in models]
+    picks: list[list[int]] = []
+    for seed in seeds:
+        run_config = replace(config, split=replace(config.split, seed=seed))
+        outer = [
+            first
+            if first is not None and k == 0 and seed == config.split.seed
+            else cross_validate_windows(table, replace(run_config, model=model), copies)
+            for k, model in enumerate(models)
+        ]
+        scored = evaluated_mask(outer[0].part_of, holdout=holdout) & label_seen_mask(table, run_config)
+        for k, cv in enumerate(outer):
+            own_accuracy[k].append(_accuracy(cv.probabilities, truth, scored))
+        chosen = np.full_like(outer[0].probabilities, np.nan)
+        seed_picks = []
+        for number, train, evaluated in evaluation_splits(table, run_config):
+            scores = []
+            for k, model in enumerate(models):
+                try:
+                    score = inner_accuracy(table, replace(run_config, model=model), train, copies)
+                except ConfigError as exc:
+                    raise ConfigError(f"model selection, part {number}: {exc}") from exc
+                scores.append(score)
+                inner_scores[k].append(score)
+            pick = int(np.argmax(scores))  # the first of equals: the run's own model wins a tie
+            seed_picks.append(pick)
+            chosen[evaluated] = outer[pick].probabilities[evaluated]
+        picks.append(seed_picks)
+        chosen_accuracy.append(_accuracy(chosen, truth, scored))
+    own_mean = [float(np.mean(a)) for a in own_accuracy]
+    best = int(np.argmax(own_mean))
+    return {
+        "models": [model_description(m) for m in models],
+        "inner_folds": config.selection.inner_folds,
+        "seeds": seeds,
+        "accuracy": chosen_accuracy,
+        "accuracy_mean": float(np.mean(chosen_accuracy)),
+        "accuracy_std": float(np.std(chosen_accuracy)),
+        "picks": picks,
+        "times_picked": [sum(p.count(k) for p in picks) for k in range(len(models))],
+        "model_accuracy": own_accuracy,
+        "model_accuracy_mean": own_mean,
+        "model_accuracy_std": [float(np.std(a)) for a in own_accuracy],
+        "inner_accuracy_mean": [float(np.mean(s)) for s in inner_scores],
+        "best_afterwards": best,
+        "optimism": own_mean[best] - float(np.mean(chosen_accuracy)),
+    }
+
+
+def selection_summary(selection: dict[str, Any]) -> str:
+    """One sentence on a :func:`nested_selection` result: the choosing's accuracy, the best model chosen
+    afterwards, and how far apart they are."""
+    seeds = len(selection["seeds"])
+    spread = f" ± {selection['accuracy_std']:.3f} over {seeds} split seeds" if seeds > 1 else ""
+    best = selection["best_afterwards"]
+    optimism = selection["optimism"]
+    verdict = (
+        f"quoting it would overstate the choosing by {100 * optimism:.1f} points"
+        if optimism > 0
+        else "the choosing does as well"
+    )
+    return (
+        f"choosing among {len(selection['models'])} models by inner {selection['inner_folds']}-fold CV, "
+        f"part by part: accuracy {selection['accuracy_mean']:.3f}{spread}; the best of them chosen "
+        f"afterwards, {selection['models'][best]}: {selection['model_accuracy_mean'][best]:.3f}; {verdict}"
+    )
