@@ -349,31 +349,29 @@ def test_a_learning_curve_scores_the_same_tracks_with_fewer_training_tracks(coll
 
 
 def test_choosing_among_models_from_the_command_line_is_measured_and_reported(collection, tmp_path, capsys):
+    from sonicprint.models import load_model
+
     models = tmp_path / "models.toml"
-    models.write_text(
-        'inner_folds = 2\n[[candidates]]\nname = "knn_pca"\nparams = {k = 3}\n', encoding="utf-8"
-    )
+    models.write_text('inner_folds = 2\n[[candidates]]\nname = "lda"\n', encoding="utf-8")
     args = ["experiment", str(collection.manifest), "--label", "producer", "--group-columns", "album,artist"]
-    args += ["--min-duration", "2", "--windows", "2", "--window-length", "3", "--model", "lda"]
-    args += [
-        "--select-among",
-        str(models),
-        "--workspace",
-        str(tmp_path / "ws"),
-        "--out",
-        str(tmp_path / "run"),
-    ]
+    args += ["--min-duration", "2", "--windows", "2", "--window-length", "3", "--select-among", str(models)]
+    args += ["--model", "knn_pca", "--model-param", "k=1000"]  # votes the commonest maker: knows nothing
+    args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run")]
     assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "choosing among 2 models by inner 2-fold CV, part by part: accuracy" in printed
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     selection = metrics["selection"]
-    assert selection["models"] == ["lda", "knn_pca (k=3)"]
-    assert selection["model_accuracy"][0] == [pytest.approx(metrics["accuracy"])]  # the run's own model
+    assert selection["models"] == ["knn_pca (k=1000)", "lda"] and selection["best_afterwards"] == 1
     assert sum(selection["times_picked"]) == len(metrics["folds"])
+    # the run's tables and its saved model are of the model chosen, not of --model
+    assert metrics["model"] == "lda" and load_model(tmp_path / "run" / "model.pt").model.name == "lda"
+    assert selection["model_accuracy"][1] == [pytest.approx(metrics["accuracy"])]
+    assert "The figures below and the saved model are of that model" in printed
     assert "Choosing a model, measured" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
-    assert saved["selection"]["candidates"][0]["params"] == {"k": 3}
+    assert saved["model"]["name"] == "knn_pca" and saved["selection"]["candidates"][0]["name"] == "lda"
+    assert metrics["config"] == saved  # the config as given: running it again chooses again
 
 
 def test_an_unknown_model_to_choose_among_is_refused_before_any_work(tmp_path, capsys):

@@ -12,7 +12,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -272,7 +272,6 @@ def repeated_evaluation(
     each run's track accuracy, macro F1, expected calibration error and Brier score (and each window's
     accuracy for a per-window table), with their mean and standard deviation over runs. ``first``: the
     cross-validation of ``seed``, when already done."""
-    from dataclasses import replace
 
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
@@ -312,7 +311,6 @@ def learning_curve(
     the whole training side, whose accuracies per split seed are ``whole``), over the run's split seeds;
     every share is scored on the same held-out tracks as the run. With each share, the median number of
     training tracks per label."""
-    from dataclasses import replace
 
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     shares = sorted(config.learning_curve)
@@ -418,6 +416,13 @@ def run_experiment(
     grouping = config.split.group or "track"
     seen = label_seen_mask(table, config)
     require_scored_tracks(seen, grouping)
+    given, selection = config, None
+    if config.selection.candidates:  # choose first; every table below and model.pt are of the choice
+        from .selection import nested_selection
+
+        selection = nested_selection(table, config, copies)
+        chosen = (config.model, *config.selection.candidates)[selection["best_afterwards"]]
+        config = replace(config, model=chosen)
     cv = cross_validate_windows(table, config, copies)
     probabilities, part_of, labels, per_part = cv.probabilities, cv.part_of, cv.labels, cv.per_part
     holdout = config.split.method == "holdout"
@@ -436,10 +441,8 @@ def run_experiment(
     if config.learning_curve:
         whole = metrics["repeats"]["accuracy"] if "repeats" in metrics else [metrics["accuracy"]]
         metrics["learning_curve"] = learning_curve(table, config, copies, whole=whole)
-    if config.selection.candidates:  # how well choosing among the models does, measured without peeking
-        from .selection import nested_selection
-
-        metrics["selection"] = nested_selection(table, config, copies, first=cv)
+    if selection is not None:
+        metrics["selection"] = selection
     if background:  # makers' tracks named against others' tracks turned away
         metrics["background"] = background_summary(
             reference, probabilities[scored], labels, background=background
@@ -495,7 +498,7 @@ def run_experiment(
             "not_scored": dict(sorted(Counter(unscored).items())),
             "n_skipped": len(ingest_report.skipped) + len(ingest_report.source_problems) + len(full.errors),
             "decoders": decoder_counts(decoder_of.get(path, "") for path in table.paths),
-            "config": to_dict(config),
+            "config": to_dict(given),
         }
     )
     final = build_model(config, table)

@@ -245,7 +245,9 @@ def selection_html(selection: dict[str, Any] | None) -> str:
         f"<b>{chosen}</b> over {len(selection['seeds'])} split seed(s). {verdict}</p><table><tr><th>model"
         "</th><th>accuracy on the parts</th><th>mean inner accuracy</th><th>chosen by parts</th></tr>"
         f"{rows}<tr><td><b>chosen part by part</b></td><td><b>{chosen}</b></td><td></td><td></td></tr>"
-        "</table>"
+        "</table><p>The model chosen afterwards is also what the same choosing picks with every track to "
+        "learn from: every other table of this report and the saved model are of it, and the choosing's "
+        "accuracy is the figure to expect of it on new tracks.</p>"
     )
 
 

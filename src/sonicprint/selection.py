@@ -19,7 +19,7 @@ import numpy as np
 from .config import ExperimentConfig, ModelConfig, SplitConfig
 from .errors import ConfigError
 from .evaluation import evaluated_mask
-from .experiment import CrossValidation, cross_validate_windows, evaluation_splits, label_seen_mask
+from .experiment import cross_validate_windows, evaluation_splits, label_seen_mask
 from .pipeline import FeatureTable
 
 
@@ -64,8 +64,6 @@ def nested_selection(
     table: FeatureTable,
     config: ExperimentConfig,
     copies: Sequence[FeatureTable] = (),
-    *,
-    first: CrossValidation | None = None,
 ) -> dict[str, Any]:
     """Choose among ``config.model`` and ``config.selection.candidates`` part by part (the one with the
     best inner accuracy, :func:`inner_accuracy`; the earlier on a tie) and score the choices, over the
@@ -74,8 +72,9 @@ def nested_selection(
     Returns the models (described), per split seed the accuracy of the choices and each part's pick, each
     candidate's own accuracy on the same outer folds, its mean inner accuracy and how often it was picked,
     and ``best_afterwards``: the candidate with the best mean outer accuracy, as a choice made after
-    seeing every fold would report it (``optimism``: its accuracy less the choosing's). ``first``: the
-    cross-validation of ``config.model`` with the first split seed, when already done.
+    seeing every fold would report it (``optimism``: its accuracy less the choosing's). It is also what
+    the same choosing picks with every track to learn from, so it is the model to keep, and the choosing's
+    accuracy is what to expect of it.
     """
     models = (config.model, *config.selection.candidates)
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
@@ -87,12 +86,7 @@ def nested_selection(
     picks: list[list[int]] = []
     for seed in seeds:
         run_config = replace(config, split=replace(config.split, seed=seed))
-        outer = [
-            first
-            if first is not None and k == 0 and seed == config.split.seed
-            else cross_validate_windows(table, replace(run_config, model=model), copies)
-            for k, model in enumerate(models)
-        ]
+        outer = [cross_validate_windows(table, replace(run_config, model=m), copies) for m in models]
         scored = evaluated_mask(outer[0].part_of, holdout=holdout) & label_seen_mask(table, run_config)
         for k, cv in enumerate(outer):
             own_accuracy[k].append(_accuracy(cv.probabilities, truth, scored))
@@ -147,5 +141,6 @@ def selection_summary(selection: dict[str, Any]) -> str:
     return (
         f"choosing among {len(selection['models'])} models by inner {selection['inner_folds']}-fold CV, "
         f"part by part: accuracy {selection['accuracy_mean']:.3f}{spread}; the best of them chosen "
-        f"afterwards, {selection['models'][best]}: {selection['model_accuracy_mean'][best]:.3f}; {verdict}"
+        f"afterwards, {selection['models'][best]}: {selection['model_accuracy_mean'][best]:.3f}; {verdict}. "
+        "The figures below and the saved model are of that model"
     )
