@@ -372,6 +372,9 @@ def test_choosing_among_models_from_the_command_line_is_measured_and_reported(co
     saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert saved["model"]["name"] == "knn_pca" and saved["selection"]["candidates"][0]["name"] == "lda"
     assert metrics["config"] == saved  # the config as given: running it again chooses again
+    assert f"scores {selection['accuracy_mean']:.1%} as chosen part by part" in metrics["evaluation"]
+    assert main(["info", str(tmp_path / "run" / "model.pt")]) == 0
+    assert "the model chosen among 2 by an inner 2-fold cross-validation" in capsys.readouterr().out
 
 
 def test_an_unknown_model_to_choose_among_is_refused_before_any_work(tmp_path, capsys):
