@@ -523,6 +523,6 @@ def test_learning_curve_shares_are_sorted_once_each_and_the_whole_is_refused(cap
     assert _experiment_config(args).learning_curve == (0.25, 0.5)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["experiment", "m.csv", "--learning-curve", "0.5,1"])
-    assert "shares must lie between 0 and 1 (all the training tracks are always measured), got 1" in (
+    assert "shares must lie between 0 and 1 (the whole training side is always measured), got 1" in (
         capsys.readouterr().err
     )

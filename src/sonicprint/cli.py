@@ -87,13 +87,13 @@ def _numbers(text: str) -> tuple[float, ...]:
 
 def _shares(text: str) -> tuple[float, ...]:
     """Comma-separated shares strictly between 0 and 1, sorted, each once (a learning curve's points)."""
+    from .config import check_learning_curve_shares
+
     values = _numbers(text)
-    outside = [v for v in values if not 0.0 < v < 1.0]
-    if outside:
-        raise argparse.ArgumentTypeError(
-            f"shares must lie between 0 and 1 (all the training tracks are always measured), got "
-            f"{outside[0]:g}"
-        )
+    try:
+        check_learning_curve_shares(values)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return tuple(sorted(set(values)))
 
 

@@ -152,6 +152,16 @@ class ModelConfig:
         _check_calibration(self.calibration)
 
 
+def check_learning_curve_shares(shares: Sequence[float]) -> None:
+    """Refuse a learning curve's share outside (0, 1): the whole training side is always measured."""
+    outside = [share for share in shares if not 0.0 < share < 1.0]
+    if outside:
+        raise ConfigError(
+            "learning curve shares must lie between 0 and 1 (the whole training side is always measured), "
+            f"got {', '.join(f'{share:g}' for share in outside)}"
+        )
+
+
 @dataclass(frozen=True)
 class SelectionConfig:
     """Models to choose among by nested cross-validation, and how.
@@ -203,11 +213,7 @@ class ExperimentConfig:
     def __post_init__(self) -> None:
         if self.augment_copies < 0:
             raise ConfigError(f"augment_copies must be 0 or more, got {self.augment_copies}")
-        if any(not 0.0 < share < 1.0 for share in self.learning_curve):
-            raise ConfigError(
-                f"learning_curve shares must lie between 0 and 1 (the whole training side is always "
-                f"measured), got {list(self.learning_curve)}"
-            )
+        check_learning_curve_shares(self.learning_curve)
         if self.workers < 0:
             raise ConfigError(f"workers must be 0 (one per core) or more, got {self.workers}")
 
