@@ -84,3 +84,14 @@ def composer_source():  # type: ignore[no-untyped-def]
 
     check_data()
     return read_manifest(MANIFEST, label="composer", group_columns=["game"], audio_root=AUDIO_ROOT)
+
+
+def composer_table(workspace, feature_sets, *, workers: int = 0, min_tracks: int = 8):  # type: ignore[no-untyped-def]
+    """Per-window features of the composers with ``min_tracks``+ tracks (10 s or longer), from the
+    workspace's cache: the table the recipe's benchmarks train on."""
+    from sonicprint.pipeline import Workspace, build_collection, extract_feature_sets, select_labels
+
+    with Workspace(workspace) as ws:
+        build_collection(ws, composer_source(), min_duration_s=10.0, progress=False)
+        table = extract_feature_sets(ws, feature_sets, workers=workers, progress=False, per_window=True)
+    return select_labels(table, min_tracks=min_tracks)

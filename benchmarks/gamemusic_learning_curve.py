@@ -24,13 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _gamemusic import HERE, benchmark_parser, composer_source
+from _gamemusic import HERE, benchmark_parser, composer_table
 from gamemusic_fingerprint import LDA, MIX, MSD, STATS
 from gamemusic_mlp_head import MINI_BATCH
 
 from sonicprint.config import ExperimentConfig, ModelConfig, SplitConfig
 from sonicprint.experiment import learning_curve, repeated_evaluation
-from sonicprint.pipeline import Workspace, build_collection, extract_feature_sets, select_labels
 
 SHARES = (0.25, 0.5, 0.75)
 MODELS = {
@@ -55,14 +54,7 @@ def curve(table, model: ModelConfig, seeds: int) -> dict:  # type: ignore[no-unt
 
 def main() -> None:
     args = benchmark_parser(__doc__).parse_args()
-    with Workspace(args.workspace) as ws:
-        build_collection(ws, composer_source(), min_duration_s=10.0, progress=False)
-        table = select_labels(
-            extract_feature_sets(
-                ws, (STATS, MIX, MSD), workers=args.workers, progress=False, per_window=True
-            ),
-            min_tracks=8,
-        )
+    table = composer_table(args.workspace, (STATS, MIX, MSD), workers=args.workers)
     results = {}
     for name, model in MODELS.items():
         began = time.perf_counter()

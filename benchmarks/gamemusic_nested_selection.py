@@ -23,12 +23,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _gamemusic import HERE, benchmark_parser, composer_source
+from _gamemusic import HERE, benchmark_parser, composer_table
 from gamemusic_fingerprint import LDA, MIX, MSD, STATS
 from gamemusic_mlp_head import MINI_BATCH
 
 from sonicprint.config import ExperimentConfig, ModelConfig, SelectionConfig, SplitConfig
-from sonicprint.pipeline import Workspace, build_collection, extract_feature_sets, select_labels
 from sonicprint.selection import nested_selection
 
 #: the models of the README's tables on these three families; the first is the run's own model
@@ -44,14 +43,7 @@ MODELS = (
 
 def main() -> None:
     args = benchmark_parser(__doc__).parse_args()
-    with Workspace(args.workspace) as ws:
-        build_collection(ws, composer_source(), min_duration_s=10.0, progress=False)
-        table = select_labels(
-            extract_feature_sets(
-                ws, (STATS, MIX, MSD), workers=args.workers, progress=False, per_window=True
-            ),
-            min_tracks=8,
-        )
+    table = composer_table(args.workspace, (STATS, MIX, MSD), workers=args.workers)
     config = ExperimentConfig(
         model=MODELS[0],
         split=SplitConfig(folds=5, repeats=args.seeds),
