@@ -115,3 +115,16 @@ def test_descriptions_and_summary_say_which_model_and_how_far_apart():
     optimistic = {**result, "optimism": 0.05}
     assert "overstate the choosing by 5.0 points" in selection_summary(optimistic)
     assert "does as well" in selection_summary({**result, "optimism": 0.0})
+
+
+def test_a_holdout_split_chooses_on_each_part_and_scores_the_test_part_only():
+    table = _table(tracks_per_label=12)
+    config = replace(_config(KNOWS_NOTHING), split=SplitConfig(method="holdout"))
+    result = nested_selection(table, config)
+    parts = evaluation_splits(table, config)
+    assert [name for name, _, _ in parts] == ["val", "test"] and len(result["picks"][0]) == 2
+    _, _, test = parts[1]
+    truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
+    lda = cross_validate_windows(table, config)
+    assert result["picks"][0][1] == 0  # lda, the run's model, knows the makers
+    assert result["accuracy"] == [pytest.approx(np.mean(lda.probabilities[test].argmax(1) == truth[test]))]
