@@ -139,7 +139,7 @@ def test_choosing_a_model_lists_each_candidate_and_the_choices_accuracy():
     }
     html = selection_html(selection)
     assert (
-        "<tr><td>lda, late fusion (the run's model)</td><td>86.0% ± 2.0%</td><td>80.0%</td><td>7</td></tr>"
+        "<tr><td>lda, late fusion (the model asked for)</td><td>86.0% ± 2.0%</td><td>80.0%</td><td>7</td></tr>"
         in html
     )
     assert "<td>mlp (members=3) &lt;b&gt;</td><td><b>88.0% ± 1.5%</b></td><td>79.0%</td><td>3</td>" in html
@@ -147,3 +147,5 @@ def test_choosing_a_model_lists_each_candidate_and_the_choices_accuracy():
     assert "would overstate what choosing does by 3.0 points" in html
     assert "does as well" in selection_html({**selection, "optimism": -0.01})
     assert selection_html(None) == ""
+    once = selection_html({**selection, "seeds": [0]})
+    assert "<b>85.0%</b> over 1 split seed(s)" in once and "±" not in once

@@ -215,10 +215,15 @@ def selection_html(selection: dict[str, Any] | None) -> str:
         return ""
     e = html.escape
     best = selection["best_afterwards"]
-    own = " (the run's model)"
+    repeated = len(selection["seeds"]) > 1
+
+    def share(mean: float, std: float) -> str:  # a spread only where there are seeds to spread over
+        return f"{mean:.1%} ± {std:.1%}" if repeated else f"{mean:.1%}"
+
+    own = " (the model asked for)"
     rows = "".join(
         f"<tr><td>{e(name)}{own if k == 0 else ''}</td>"
-        f"<td>{'<b>' if k == best else ''}{mean:.1%} ± {std:.1%}{'</b>' if k == best else ''}</td>"
+        f"<td>{'<b>' if k == best else ''}{share(mean, std)}{'</b>' if k == best else ''}</td>"
         f"<td>{inner:.1%}</td><td>{picked}</td></tr>"
         for k, (name, mean, std, inner, picked) in enumerate(
             zip(
@@ -230,7 +235,7 @@ def selection_html(selection: dict[str, Any] | None) -> str:
             )
         )
     )
-    chosen = f"{selection['accuracy_mean']:.1%} ± {selection['accuracy_std']:.1%}"
+    chosen = share(selection["accuracy_mean"], selection["accuracy_std"])
     optimism = selection["optimism"]
     verdict = (
         f"Quoting the best model chosen afterwards ({e(selection['models'][best])}) would overstate what "
