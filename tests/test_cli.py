@@ -526,3 +526,17 @@ def test_learning_curve_shares_are_sorted_once_each_and_the_whole_is_refused(cap
     assert "shares must lie between 0 and 1 (the whole training side is always measured), got 1" in (
         capsys.readouterr().err
     )
+
+
+def test_calibrate_applies_to_every_model_a_run_may_choose(tmp_path):
+    from sonicprint.cli import _experiment_config
+
+    models = tmp_path / "models.toml"
+    models.write_text('[[candidates]]\nname = "mlp"\n[[candidates]]\nname = "logreg"\n', encoding="utf-8")
+    args = ["experiment", "m.csv", "--model", "lda", "--select-among", str(models)]
+    plain = _experiment_config(build_parser().parse_args(args))
+    assert [c.name for c in plain.selection.candidates] == ["mlp", "logreg"]
+    assert {c.calibration for c in plain.selection.candidates} == {"none"}
+    calibrated = _experiment_config(build_parser().parse_args([*args, "--calibrate"]))
+    assert calibrated.model.calibration == "temperature"
+    assert {c.calibration for c in calibrated.selection.candidates} == {"temperature"}

@@ -139,7 +139,7 @@ def test_choosing_a_model_lists_each_candidate_and_the_choices_accuracy():
     }
     html = selection_html(selection)
     assert (
-        "<tr><td>lda, late fusion (the model asked for)</td><td>86.0% ± 2.0%</td><td>80.0%</td><td>7</td></tr>"
+        "<tr><td>lda, late fusion (the model asked for)</td><td>86.0% ± 2.0%</td><td>80.0%</td><td>7</td>"
         in html
     )
     assert "<td>mlp (members=3) &lt;b&gt;</td><td><b>88.0% ± 1.5%</b></td><td>79.0%</td><td>3</td>" in html

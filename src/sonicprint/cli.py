@@ -267,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML or JSON file of other models (candidates = [{name = 'mlp', params = {...}}, ...]; "
         "inner_folds = 3): each part also chooses among --model and these by a cross-validation of its "
-        "own training tracks, and the report scores the choices, beside each model's own accuracy",
+        "own training tracks, and the report scores the choices beside each model's own accuracy; the "
+        "run keeps the model with the best accuracy (--calibrate applies to every one)",
     )
     exp.add_argument("--min-tracks", type=int, help=MIN_TRACKS_HELP)
     exp.add_argument(
@@ -596,6 +597,9 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         config = replace(config, learning_curve=args.learning_curve)
     if args.select_among:
         config = replace(config, selection=load_config_file(args.select_among, SelectionConfig))
+    if args.calibrate:  # how the run reports probabilities, whichever model it keeps
+        candidates = tuple(replace(c, calibration="temperature") for c in config.selection.candidates)
+        config = replace(config, selection=replace(config.selection, candidates=candidates))
     config = replace(
         config, collection=collection, features=features, extra_features=extra, split=split, model=model
     )

@@ -170,7 +170,9 @@ class SelectionConfig:
     overstates what the pick will do on new tracks: the folds that chose it also scored it. With
     ``candidates``, each part of the split chooses among the experiment's own ``model`` and these by an
     ``inner_folds``-fold cross-validation of its training tracks alone (grouped like the outer split), and
-    the pick's verdicts on the part's held-out tracks are scored: the accuracy of the choosing.
+    the pick's verdicts on the part's held-out tracks are scored: the accuracy of the choosing. Each
+    candidate is a whole model config, its calibration included (the command line's ``--calibrate`` sets
+    it on every one).
     """
 
     candidates: tuple[ModelConfig, ...] = ()

@@ -272,7 +272,6 @@ def repeated_evaluation(
     each run's track accuracy, macro F1, expected calibration error and Brier score (and each window's
     accuracy for a per-window table), with their mean and standard deviation over runs. ``first``: the
     cross-validation of ``seed``, when already done."""
-
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
     if table.per_window:
@@ -311,7 +310,6 @@ def learning_curve(
     the whole training side, whose accuracies per split seed are ``whole``), over the run's split seeds;
     every share is scored on the same held-out tracks as the run. With each share, the median number of
     training tracks per label."""
-
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     shares = sorted(config.learning_curve)
     accuracy: dict[float, list[float]] = {share: [] for share in shares}
