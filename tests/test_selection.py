@@ -96,6 +96,23 @@ def test_nested_selection_is_deterministic():
     assert nested_selection(_table(seed=2), config) == nested_selection(_table(seed=2), config)
 
 
+def test_a_part_whose_labels_each_keep_one_album_cannot_choose_and_says_why_before_training(monkeypatch):
+    import sonicprint.selection
+
+    def never(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("trained before the check")
+
+    monkeypatch.setattr(sonicprint.selection, "cross_validate_windows", never)
+    table = _table(tracks_per_label=12)
+    # two albums per maker: a part that holds one out keeps a single album of that maker to choose on
+    table = replace(table, groups=[{"album": f"album{i // 6}"} for i in range(len(table.labels))])
+    config = replace(_config(ModelConfig("logreg")), split=SplitConfig(folds=2, group="album"))
+    with pytest.raises(
+        ConfigError, match=r"model selection, part \d: its training tracks cannot choose: album-"
+    ):
+        nested_selection(table, config)
+
+
 def test_too_many_inner_folds_for_a_part_name_the_part():
     with pytest.raises(ConfigError, match=r"model selection, part 0: .*cannot fill 50 folds"):
         nested_selection(_table(), _config(ModelConfig("logreg"), inner_folds=50))

@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import ExperimentConfig, ModelConfig, SplitConfig
 from .errors import ConfigError
-from .evaluation import evaluated_mask
+from .evaluation import evaluated_mask, require_scored_tracks
 from .experiment import cross_validate_windows, evaluation_splits, label_seen_mask
 from .pipeline import FeatureTable
 
@@ -34,16 +34,19 @@ def _accuracy(probabilities: np.ndarray, truth: np.ndarray, scored: np.ndarray) 
     return float(np.mean(probabilities[scored].argmax(1) == truth[scored]))
 
 
-def inner_accuracy(
-    table: FeatureTable,
-    config: ExperimentConfig,
-    train: np.ndarray,
-    copies: Sequence[FeatureTable] = (),
-) -> float:
-    """Track accuracy of ``config.model`` in an inner ``config.selection.inner_folds``-fold cross-validation
-    of the ``train`` tracks alone (grouped by ``config.split.group``, seeded by ``config.split.seed``),
-    over the inner held-out tracks whose label was on their inner training side. No other track is read,
-    so a choice made on it knows nothing of the outer part's held-out tracks."""
+def inner_split(
+    table: FeatureTable, config: ExperimentConfig, train: np.ndarray
+) -> tuple[FeatureTable, ExperimentConfig, np.ndarray]:
+    """The table of the ``train`` tracks alone, the config of its inner
+    ``config.selection.inner_folds``-fold cross-validation (grouped by ``config.split.group``, seeded by
+    ``config.split.seed``) and which of its tracks that cross-validation can score (their label on their
+    inner training side).
+
+    Raises
+    ------
+    ConfigError
+        When the inner splits cannot be made or can score no track (each label's tracks in one group).
+    """
     inner = table.take(train)
     inner_config = replace(
         config,
@@ -52,10 +55,26 @@ def inner_accuracy(
         ),
         learning_curve=(),
     )
+    try:
+        seen = label_seen_mask(inner, inner_config)
+        require_scored_tracks(seen, config.split.group or "track")
+    except ConfigError as exc:
+        raise ConfigError(f"its training tracks cannot choose: {exc}") from None
+    return inner, inner_config, seen
+
+
+def inner_accuracy(
+    table: FeatureTable,
+    config: ExperimentConfig,
+    train: np.ndarray,
+    copies: Sequence[FeatureTable] = (),
+) -> float:
+    """Track accuracy of ``config.model`` in the inner cross-validation of the ``train`` tracks
+    (:func:`inner_split`), over the inner held-out tracks it can score. No other track is read, so a
+    choice made on it knows nothing of the outer part's held-out tracks."""
+    inner, inner_config, seen = inner_split(table, config, train)
     cv = cross_validate_windows(inner, inner_config, copies)
-    scored = evaluated_mask(cv.part_of, holdout=False) & label_seen_mask(inner, inner_config)
-    if not scored.any():
-        raise ConfigError("the inner cross-validation scored no track: too few tracks per label for it")
+    scored = evaluated_mask(cv.part_of, holdout=False) & seen
     truth = np.array([cv.labels.index(lab) for lab in inner.labels])
     return _accuracy(cv.probabilities, truth, scored)
 
@@ -80,27 +99,29 @@ def nested_selection(
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
     holdout = config.split.method == "holdout"
+    run_configs = [replace(config, split=replace(config.split, seed=seed)) for seed in seeds]
+    for run_config in run_configs:  # every part able to choose, before any model is trained
+        for number, train, _ in evaluation_splits(table, run_config):
+            try:
+                inner_split(table, run_config, train)
+            except ConfigError as exc:
+                raise ConfigError(f"model selection, part {number}: {exc}") from None
     chosen_accuracy: list[float] = []
     own_accuracy: list[list[float]] = [[] for _ in models]
     inner_scores: list[list[float]] = [[] for _ in models]
     picks: list[list[int]] = []
-    for seed in seeds:
-        run_config = replace(config, split=replace(config.split, seed=seed))
+    for run_config in run_configs:
         outer = [cross_validate_windows(table, replace(run_config, model=m), copies) for m in models]
         scored = evaluated_mask(outer[0].part_of, holdout=holdout) & label_seen_mask(table, run_config)
         for k, cv in enumerate(outer):
             own_accuracy[k].append(_accuracy(cv.probabilities, truth, scored))
         chosen = np.full_like(outer[0].probabilities, np.nan)
         seed_picks = []
-        for number, train, evaluated in evaluation_splits(table, run_config):
+        for _, train, evaluated in evaluation_splits(table, run_config):
             scores = []
             for k, model in enumerate(models):
-                try:
-                    score = inner_accuracy(table, replace(run_config, model=model), train, copies)
-                except ConfigError as exc:
-                    raise ConfigError(f"model selection, part {number}: {exc}") from exc
-                scores.append(score)
-                inner_scores[k].append(score)
+                scores.append(inner_accuracy(table, replace(run_config, model=model), train, copies))
+                inner_scores[k].append(scores[-1])
             pick = int(np.argmax(scores))  # the first of equals: the run's own model wins a tie
             seed_picks.append(pick)
             chosen[evaluated] = outer[pick].probabilities[evaluated]
