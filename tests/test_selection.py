@@ -91,6 +91,28 @@ def test_inner_splits_keep_groups_whole():
     assert 0.0 <= inner_accuracy(table, config, train) <= 1.0
 
 
+def test_a_bar_counts_every_cross_validation(monkeypatch):
+    import tqdm
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, *, total, disable, **kwargs):  # type: ignore[no-untyped-def]
+            self.total, self.disable, self.n, self.closed = total, disable, 0, False
+            bars.append(self)
+
+        def update(self, n=1):  # type: ignore[no-untyped-def]
+            self.n += n
+
+        def close(self):  # type: ignore[no-untyped-def]
+            self.closed = True
+
+    monkeypatch.setattr(tqdm, "tqdm", Recorder)
+    nested_selection(_table(), _config(ModelConfig("logreg"), repeats=2), progress=True)
+    # two models, each cross-validated once per seed (2) and inside each part (3 per seed, 6 in all)
+    assert [(bar.total, bar.n, bar.disable, bar.closed) for bar in bars] == [(16, 16, False, True)]
+
+
 def test_nested_selection_is_deterministic():
     config = _config(ModelConfig("logreg"), ModelConfig("knn_pca", {"k": 3}), repeats=2)
     assert nested_selection(_table(seed=2), config) == nested_selection(_table(seed=2), config)

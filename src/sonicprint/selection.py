@@ -10,6 +10,7 @@ beside it stand each candidate's own accuracy on the outer folds and the best of
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -83,6 +84,8 @@ def nested_selection(
     table: FeatureTable,
     config: ExperimentConfig,
     copies: Sequence[FeatureTable] = (),
+    *,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Choose among ``config.model`` and ``config.selection.candidates`` part by part (the one with the
     best inner accuracy, :func:`inner_accuracy`; the earlier on a tie) and score the choices, over the
@@ -93,25 +96,40 @@ def nested_selection(
     and ``best_afterwards``: the candidate with the best mean outer accuracy, as a choice made after
     seeing every fold would report it (``optimism``: its accuracy less the choosing's). It is also what
     the same choosing picks with every track to learn from, so it is the model to keep, and the choosing's
-    accuracy is what to expect of it.
+    accuracy is what to expect of it. ``progress``: a bar on stderr over the cross-validations.
     """
+    from tqdm import tqdm
+
     models = (config.model, *config.selection.candidates)
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
     holdout = config.split.method == "holdout"
     run_configs = [replace(config, split=replace(config.split, seed=seed)) for seed in seeds]
+    n_parts = 0
     for run_config in run_configs:  # every part able to choose, before any model is trained
         for number, train, _ in evaluation_splits(table, run_config):
+            n_parts += 1
             try:
                 inner_split(table, run_config, train)
             except ConfigError as exc:
                 raise ConfigError(f"model selection, part {number}: {exc}") from None
+    bar = tqdm(
+        total=len(models) * (len(seeds) + n_parts),
+        desc="choosing a model",
+        unit="cv",
+        disable=not progress,
+        file=sys.stderr,
+        leave=False,
+    )
     chosen_accuracy: list[float] = []
     own_accuracy: list[list[float]] = [[] for _ in models]
     inner_scores: list[list[float]] = [[] for _ in models]
     picks: list[list[int]] = []
     for run_config in run_configs:
-        outer = [cross_validate_windows(table, replace(run_config, model=m), copies) for m in models]
+        outer = []
+        for model in models:
+            outer.append(cross_validate_windows(table, replace(run_config, model=model), copies))
+            bar.update()
         scored = evaluated_mask(outer[0].part_of, holdout=holdout) & label_seen_mask(table, run_config)
         for k, cv in enumerate(outer):
             own_accuracy[k].append(_accuracy(cv.probabilities, truth, scored))
@@ -122,11 +140,13 @@ def nested_selection(
             for k, model in enumerate(models):
                 scores.append(inner_accuracy(table, replace(run_config, model=model), train, copies))
                 inner_scores[k].append(scores[-1])
+                bar.update()
             pick = int(np.argmax(scores))  # the first of equals: the run's own model wins a tie
             seed_picks.append(pick)
             chosen[evaluated] = outer[pick].probabilities[evaluated]
         picks.append(seed_picks)
         chosen_accuracy.append(_accuracy(chosen, truth, scored))
+    bar.close()
     own_mean = [float(np.mean(a)) for a in own_accuracy]
     best = int(np.argmax(own_mean))
     return {
