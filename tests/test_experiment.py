@@ -375,6 +375,10 @@ def test_choosing_among_models_from_the_command_line_is_measured_and_reported(co
     assert f"scores {selection['accuracy_mean']:.1%} as chosen part by part" in metrics["evaluation"]
     assert main(["info", str(tmp_path / "run" / "model.pt")]) == 0
     assert "the model chosen among 2 by an inner 2-fold cross-validation" in capsys.readouterr().out
+    assert main(["info", str(tmp_path / "run" / "model.pt"), "--json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)["evaluated"]["chosen"]
+    assert chosen["among"] == ["knn_pca (k=1000)", "lda"] and chosen["inner_folds"] == 2
+    assert chosen["accuracy_mean"] == pytest.approx(selection["accuracy_mean"])
 
 
 def test_an_unknown_model_to_choose_among_is_refused_before_any_work(tmp_path, capsys):

@@ -179,8 +179,9 @@ def describe_model(model_path: str | Path) -> dict[str, object]:
 def run_evaluation(model_path: str | Path, data_hash: object) -> dict[str, object] | None:
     """The cross-validated accuracy, macro F1, evaluation and tracks of the ``metrics.json`` beside a saved
     model, when that run saw the model's data (``data_hash``); None when there is no such file. With them
-    the mean and spread over repeated split seeds (``repeats``, None when the run had one) and the tags per
-    maker (``tags``: network -> maker -> [tag, maker's median, collection's median], empty without)."""
+    the mean and spread over repeated split seeds (``repeats``, None when the run had one), the tags per
+    maker (``tags``: network -> maker -> [tag, maker's median, collection's median], empty without) and,
+    for a model a run chose among others, the accuracy of that choosing (``chosen``, None otherwise)."""
     import json
 
     try:
@@ -193,6 +194,7 @@ def run_evaluation(model_path: str | Path, data_hash: object) -> dict[str, objec
     if "accuracy" not in scores:
         return None
     repeats = metrics.get("repeats") if isinstance(metrics.get("repeats"), dict) else None
+    selection = metrics.get("selection")
     return {
         "accuracy": scores["accuracy"],
         "macro_f1": (scores.get("macro") or {}).get("f1"),
@@ -205,6 +207,12 @@ def run_evaluation(model_path: str | Path, data_hash: object) -> dict[str, objec
             for k in ("seeds", "accuracy_mean", "accuracy_std", "macro_f1_mean", "macro_f1_std")
         },
         "tags": {profile["network"]: profile["makers"] for profile in metrics.get("tag_profile") or []},
+        "chosen": None
+        if not isinstance(selection, dict)
+        else {
+            "among": selection.get("models"),
+            **{k: selection.get(k) for k in ("inner_folds", "accuracy_mean", "accuracy_std")},
+        },
     }
 
 
