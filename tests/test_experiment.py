@@ -369,6 +369,7 @@ def test_choosing_among_models_from_the_command_line_is_measured_and_reported(co
     assert selection["model_accuracy"][1] == [pytest.approx(metrics["accuracy"])]
     assert "The figures below and the saved model are of that model" in printed
     assert "Choosing a model, measured" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert len(json.loads((tmp_path / "run" / "selection.json").read_text(encoding="utf-8"))["entries"]) == 8
     saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert saved["model"]["name"] == "knn_pca" and saved["selection"]["candidates"][0]["name"] == "lda"
     assert metrics["config"] == saved  # the config as given: running it again chooses again

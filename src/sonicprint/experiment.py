@@ -378,7 +378,8 @@ def run_experiment(
     title: str = "Sonicprint experiment",
 ) -> ExperimentResult:
     """Run a cross-validated experiment and write ``report.html``, ``metrics.json``, ``config.json``,
-    ``predictions.csv``, ``problems.txt`` and ``model.pt`` into ``out_dir``."""
+    ``predictions.csv``, ``problems.txt`` and ``model.pt`` into ``out_dir`` (and ``selection.json``, the
+    finished cross-validations of a model selection, from which the same run resumes)."""
     from .report import write_report
 
     validate_config(config)
@@ -418,7 +419,9 @@ def run_experiment(
     if config.selection.candidates:  # choose first; every table below and model.pt are of the choice
         from .selection import nested_selection
 
-        selection = nested_selection(table, config, copies, progress=progress)
+        selection = nested_selection(
+            table, config, copies, progress=progress, checkpoint=out / "selection.json"
+        )
         chosen = (config.model, *config.selection.candidates)[selection["best_afterwards"]]
         config = replace(config, model=chosen)
     cv = cross_validate_windows(table, config, copies)
