@@ -540,3 +540,23 @@ def test_calibrate_applies_to_every_model_a_run_may_choose(tmp_path):
     calibrated = _experiment_config(build_parser().parse_args([*args, "--calibrate"]))
     assert calibrated.model.calibration == "temperature"
     assert {c.calibration for c in calibrated.selection.candidates} == {"temperature"}
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["experiment", "m.csv"], "a model selection's finished cross-validations are kept"),
+        (["cnn", "m.csv"], "the same command with --resume goes on from it"),
+        (["compare", "a", "b"], "run the same command again"),
+    ],
+)
+def test_an_interrupted_command_says_what_it_kept_without_a_traceback(command, said, monkeypatch, capsys):
+    from sonicprint import cli
+
+    def interrupted(args):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, command[0], interrupted)
+    assert main(command) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("sonicprint: interrupted; ") and said in err and "Traceback" not in err

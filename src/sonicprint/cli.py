@@ -1075,6 +1075,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # an output or workspace path the system refuses: name it, no traceback
         print(f"sonicprint: error: {os_error_message(exc)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: no traceback; say what the next run finds
+        print(
+            f"sonicprint: interrupted; {RESUME_NOTE.get(args.command, 'run the same command again')}",
+            file=sys.stderr,
+        )
+        return 130
+
+
+#: what a command keeps when interrupted, so the same command goes on from there
+RESUME_NOTE = {
+    "experiment": "the features and a model selection's finished cross-validations are kept: the same "
+    "command goes on from them",
+    "cnn": "each fold's last checkpoint is kept: the same command with --resume goes on from it",
+    "predict": "with --out, the rows written are kept: the same command goes on after them",
+    "embed": "the embeddings written are kept: the same command goes on after them",
+    "demo": "the features are kept: the same command goes on from them",
+}
 
 
 def os_error_message(exc: OSError) -> str:
