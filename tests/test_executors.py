@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +35,31 @@ def fail_stubbornly_on_three(x: int) -> int:
     if x == 3:
         raise StubbornError(1094995529, "Invalid data found when processing input")
     return x
+
+
+def mark_then_wait(job: tuple[str, int]) -> int:
+    folder, x = job
+    Path(folder, f"{x}.started").touch()
+    time.sleep(0.2)
+    return x
+
+
+def ignores_ctrl_c(_: int) -> bool:
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_stopping_early_drops_the_jobs_not_started_instead_of_running_them(tmp_path):
+    jobs = [(str(tmp_path), x) for x in range(60)]
+    results = create_executor("process", workers=2).map_unordered(mark_then_wait, jobs)
+    next(results)
+    results.close()  # as an interruption in the caller would: the pool is shut down at once
+    started = len(list(tmp_path.glob("*.started")))
+    assert 1 <= started < 20  # the running jobs and the few already queued, not the 60
+
+
+def test_workers_leave_ctrl_c_to_the_parent():
+    # Ctrl-C reaches the whole process group; the parent stops the pool and says what it kept
+    assert all(ok for _, ok in create_executor("process", workers=2).map_unordered(ignores_ctrl_c, [0, 1, 2]))
 
 
 def test_an_exception_that_cannot_be_unpickled_comes_back_as_its_message():

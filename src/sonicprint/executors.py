@@ -7,6 +7,7 @@ others and finished work is handed back (and cached) at once.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -53,6 +54,9 @@ class SerialExecutor:
 
 
 def _single_threaded_worker() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent alone handles it (cancels what
+    # has not started, keeps what finished); workers interrupted mid-job would only print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Each worker process already has a core to itself; BLAS/OpenMP threads on top only contend.
     # torch is imported later (lazily) and reads these at import.
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -91,8 +95,7 @@ class ProcessExecutor:
             yield from SerialExecutor().map_unordered(fn, items)
             return
         import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-        from concurrent.futures.process import BrokenProcessPool
+        from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(
@@ -101,22 +104,34 @@ class ProcessExecutor:
             pending = {
                 pool.submit(_call_with_portable_error, fn, item): index for index, item in enumerate(items)
             }
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    exc = future.exception()
-                    if isinstance(exc, BrokenProcessPool):
-                        # A worker died (killed, or crashed in native code): not a problem of this job's
-                        # file. Stop; finished work is kept and a rerun resumes.
-                        raise RuntimeError(
-                            f"a worker process died; {len(pending) + 1} jobs unfinished (killed, out of "
-                            "memory, or crashed in native code; a script that starts this work must run it "
-                            "under `if __name__ == '__main__':`, since workers import the script; "
-                            "finished work is kept: run again, or use the 'serial' executor to see the "
-                            "crash)"
-                        ) from exc
-                    yield index, exc if exc is not None else future.result()
+            try:
+                yield from _results_as_done(pending)
+            except BaseException:  # interrupted, or stopped: jobs not started are dropped, not waited for
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+
+
+def _results_as_done(pending: dict[Any, int]) -> Iterator[tuple[int, Any | BaseException]]:
+    """(index, result or exception) of each future in ``pending`` as it finishes."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            index = pending.pop(future)
+            exc = future.exception()
+            if isinstance(exc, BrokenProcessPool):
+                # A worker died (killed, or crashed in native code): not a problem of this job's
+                # file. Stop; finished work is kept and a rerun resumes.
+                raise RuntimeError(
+                    f"a worker process died; {len(pending) + 1} jobs unfinished (killed, out of "
+                    "memory, or crashed in native code; a script that starts this work must run it "
+                    "under `if __name__ == '__main__':`, since workers import the script; "
+                    "finished work is kept: run again, or use the 'serial' executor to see the "
+                    "crash)"
+                ) from exc
+            yield index, exc if exc is not None else future.result()
 
 
 @EXECUTORS.register("ray")
