@@ -141,10 +141,10 @@ def nested_selection(
     truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
     holdout = config.split.method == "holdout"
     run_configs = [replace(config, split=replace(config.split, seed=seed)) for seed in seeds]
-    n_parts = 0
-    for run_config in run_configs:  # every part able to choose, before any model is trained
-        for number, train, _ in evaluation_splits(table, run_config):
-            n_parts += 1
+    splits = [evaluation_splits(table, run_config) for run_config in run_configs]
+    n_parts = sum(len(parts) for parts in splits)
+    for run_config, parts in zip(run_configs, splits):  # every part able to choose, before any training
+        for number, train, _ in parts:
             try:
                 inner_split(table, run_config, train)
             except ConfigError as exc:
@@ -169,7 +169,7 @@ def nested_selection(
     own_accuracy: list[list[float]] = [[] for _ in models]
     inner_scores: list[list[float]] = [[] for _ in models]
     picks: list[list[int]] = []
-    for run_config in run_configs:
+    for run_config, parts in zip(run_configs, splits):
         seed = run_config.split.seed
         outer = []
         for k, model in enumerate(models):
@@ -179,7 +179,6 @@ def nested_selection(
                 probabilities = done.put(f"outer {seed} {k}", cv.probabilities.tolist())
             outer.append(np.array(probabilities, dtype=float))
             bar.update()
-        parts = evaluation_splits(table, run_config)
         part_of = np.full(len(truth), "", dtype=object)
         for number, _, evaluated in parts:
             part_of[evaluated] = number
