@@ -545,7 +545,7 @@ def test_calibrate_applies_to_every_model_a_run_may_choose(tmp_path):
 @pytest.mark.parametrize(
     ("command", "said"),
     [
-        (["experiment", "m.csv"], "(and with --select-among the finished cross-validations) are kept"),
+        (["experiment", "m.csv"], "the features and every fold already trained are kept"),
         (["cnn", "m.csv"], "the same command with --resume goes on from it"),
         (["compare", "a", "b"], "run the same command again"),
     ],

@@ -348,6 +348,35 @@ def test_a_learning_curve_scores_the_same_tracks_with_fewer_training_tracks(coll
     assert saved["learning_curve"] == [0.5]
 
 
+def test_an_interrupted_run_resumes_from_its_finished_parts(collection, tmp_path, monkeypatch):
+    import sonicprint.experiment
+
+    config = replace(_config(), learning_curve=(0.5,), maps=(), split=SplitConfig(folds=3, repeats=2))
+    done = _run(collection, config, tmp_path, out="uninterrupted")
+    real, fits = sonicprint.experiment.fit_tracks, []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fits.append(1)
+        if len(fits) == stop_at:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sonicprint.experiment, "fit_tracks", counted)
+    stop_at = 10  # 2 seeds x 3 parts, then the curve's 2 x 3: stops in the curve's second seed
+    with pytest.raises(KeyboardInterrupt):
+        _run(collection, config, tmp_path)
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    fits.clear()
+    stop_at = 0
+    resumed = _run(collection, config, tmp_path)
+    assert len(fits) == 12 - 9 + 1  # the three parts left, then the saved model on every track
+    for result in (done, resumed):
+        result.metrics.pop("seconds")
+    assert resumed.metrics == done.metrics
+    predictions = [(r.out_dir / "predictions.csv").read_text(encoding="utf-8") for r in (done, resumed)]
+    assert predictions[0] == predictions[1]
+
+
 def test_choosing_among_models_from_the_command_line_is_measured_and_reported(collection, tmp_path, capsys):
     from sonicprint.models import load_model
 
@@ -369,7 +398,9 @@ def test_choosing_among_models_from_the_command_line_is_measured_and_reported(co
     assert selection["model_accuracy"][1] == [pytest.approx(metrics["accuracy"])]
     assert "The figures below and the saved model are of that model" in printed
     assert "Choosing a model, measured" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
-    assert len(json.loads((tmp_path / "run" / "selection.json").read_text(encoding="utf-8"))["entries"]) == 8
+    # every part trained is kept: two models x 3 outer parts and 3 x 2 inner ones; the run's own
+    # cross-validation of the chosen model is one of them
+    assert len(list((tmp_path / "run" / "finished_parts").glob("*.npz"))) == 2 * (3 + 3 * 2)
     saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert saved["model"]["name"] == "knn_pca" and saved["selection"]["candidates"][0]["name"] == "lda"
     assert metrics["config"] == saved  # the config as given: running it again chooses again

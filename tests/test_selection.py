@@ -170,35 +170,37 @@ def test_a_holdout_split_chooses_on_each_part_and_scores_the_test_part_only():
 
 
 def test_an_interrupted_selection_resumes_where_it_stopped(tmp_path, monkeypatch):
-    import sonicprint.selection
+    import sonicprint.experiment
+    from sonicprint.part_store import PartStore
 
     table, config = _table(seed=6), _config(ModelConfig("logreg"), repeats=2)
-    uninterrupted = nested_selection(table, config)
-    real = sonicprint.selection.cross_validate_windows
-    calls = []
+    real = sonicprint.experiment.fit_tracks
+    fits = []
 
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == stop_at:
+        fits.append(1)
+        if len(fits) == stop_at:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sonicprint.selection, "cross_validate_windows", counted)
-    checkpoint = tmp_path / "selection.json"
-    stop_at = 7  # the first seed's two outer cross-validations and four inner ones finish, the fifth stops
-    with pytest.raises(KeyboardInterrupt):
-        nested_selection(table, config, checkpoint=checkpoint)
-    assert checkpoint.is_file() and not checkpoint.with_name("selection.json.partial").exists()
-    calls.clear()
+    monkeypatch.setattr(sonicprint.experiment, "fit_tracks", counted)
     stop_at = 0
-    assert nested_selection(table, config, checkpoint=checkpoint) == uninterrupted
-    assert len(calls) == 16 - 6  # two models x (2 seeds + 6 parts), less the six finished before
-    calls.clear()
-    assert nested_selection(table, config, checkpoint=checkpoint) == uninterrupted
-    assert calls == []  # all of it done: nothing trains again
-    other = _config(ModelConfig("knn_pca", {"k": 3}), repeats=2)  # another config: the file is not its own
-    nested_selection(table, other, checkpoint=checkpoint)
-    assert len(calls) == 16
-    checkpoint.write_text("{not json", encoding="utf-8")  # damaged: ignored, the work done again
-    calls.clear()
-    assert nested_selection(table, config, checkpoint=checkpoint) == uninterrupted and len(calls) == 16
+    uninterrupted = nested_selection(table, config)
+    trained = len(fits)  # two models x 2 seeds x (3 outer parts + 3 x 3 inner parts)
+    assert trained == 2 * 2 * (3 + 9)
+    store = PartStore(tmp_path / "parts")
+    fits.clear()
+    stop_at = 20  # stops while training the 20th part: 19 are kept
+    with pytest.raises(KeyboardInterrupt):
+        nested_selection(table, config, store=store)
+    assert len(store) == 19 and not list(store.directory.glob("*.partial.npz"))
+    fits.clear()
+    stop_at = 0
+    assert nested_selection(table, config, store=store) == uninterrupted
+    assert len(fits) == trained - 19
+    fits.clear()
+    assert nested_selection(table, config, store=store) == uninterrupted
+    assert fits == []  # all of it done: nothing trains again
+    other = _config(ModelConfig("knn_pca", {"k": 3}), repeats=2)  # another candidate: only it trains
+    nested_selection(table, other, store=store)
+    assert len(fits) == trained // 2  # the run's own lda, the same model on the same splits, is kept

@@ -1085,8 +1085,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: what a command keeps when interrupted, so the same command goes on from there
 RESUME_NOTE = {
-    "experiment": "the features (and with --select-among the finished cross-validations) are kept: the "
-    "same command goes on from them",
+    "experiment": "the features and every fold already trained are kept: the same command goes on from them",
     "cnn": "each fold's last checkpoint is kept: the same command with --resume goes on from it",
     "predict": "with --out, the rows written are kept: the same command goes on after them",
     "embed": "the embeddings written are kept: the same command goes on after them",

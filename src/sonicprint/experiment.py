@@ -48,6 +48,7 @@ from .models import (
     save_model,
     tracks_from_windows,
 )
+from .part_store import PartStore, copies_fingerprint, table_fingerprint
 from .pipeline import FeatureTable, Workspace, build_collection, extract_feature_sets, select_labels
 
 
@@ -57,6 +58,10 @@ class ExperimentResult:
     out_dir: Path
     model_path: Path
     report_path: Path
+
+
+#: the run directory's folder of finished parts (:class:`sonicprint.part_store.PartStore`)
+FINISHED_PARTS = "finished_parts"
 
 
 def data_hash(table: FeatureTable) -> str:
@@ -207,11 +212,14 @@ def cross_validate_windows(
     copies: Sequence[FeatureTable] = (),
     *,
     train_share: float = 1.0,
+    store: PartStore | None = None,
 ) -> CrossValidation:
     """:func:`cross_validate`, keeping each window's own probabilities when the table is per window.
     ``train_share`` < 1 trains each part on that share of its training tracks per label
     (:func:`sonicprint.evaluation.training_share`, ordered by the split seed and the part's number, so
-    shares are nested) and scores the same held-out tracks: a point of a learning curve."""
+    shares are nested) and scores the same held-out tracks: a point of a learning curve. ``store``: each
+    part's verdicts are read from it when it holds them and saved to it when trained
+    (:class:`sonicprint.part_store.PartStore`), so an interrupted run loses at most the part in training."""
     labels = sorted(set(table.labels))
     y = np.array([labels.index(lab) for lab in table.labels])
     groups = table.group_values(config.split.group)
@@ -219,19 +227,39 @@ def cross_validate_windows(
     windows = np.full((*table.features.shape[:2], len(labels)), np.nan) if table.per_window else None
     fold_of = np.full(len(y), "", dtype=object)
     per_fold = []
+    kept = store if store is not None and store.directory is not None else None
+    identity: dict[str, Any] = {}
+    if kept is not None:  # everything a part's verdicts depend on, besides its number
+        identity = {
+            "table": table_fingerprint(table),
+            "copies": copies_fingerprint(copies),
+            "model": to_dict(config.model),
+            "split": to_dict(config.split),
+            "train_share": train_share,
+        }
     for index, (number, train, test) in enumerate(evaluation_splits(table, config)):
         train = part_training_tracks(table.labels, train, train_share, seed=config.split.seed, part=index)
         crossing = crossing_groups(groups, train, test)
         if crossing:  # cannot happen with kfold_splits; checked because a leak would void every number
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
-        model = build_model(config, table)
-        x_train, y_train = training_rows(table, copies, train, y)
-        fit_tracks(model, x_train, y_train, n_classes=len(labels), per_window=table.per_window)
+        key = PartStore.key(**identity, part=index)
+        saved = kept.load(key) if kept is not None else None
+        if saved is None or not np.array_equal(saved["test"], test):
+            model = build_model(config, table)
+            x_train, y_train = training_rows(table, copies, train, y)
+            fit_tracks(model, x_train, y_train, n_classes=len(labels), per_window=table.per_window)
+            if windows is not None:
+                part_windows = predict_windows(model, table.features[test])
+                part_tracks = tracks_from_windows(part_windows)
+                saved = {"test": test, "windows": part_windows, "probabilities": part_tracks}
+            else:
+                part_tracks = predict_tracks(model, table.features[test], per_window=False)
+                saved = {"test": test, "probabilities": part_tracks}
+            if kept is not None:
+                kept.save(key, saved)
         if windows is not None:
-            windows[test] = predict_windows(model, table.features[test])
-            probabilities[test] = tracks_from_windows(windows[test])
-        else:
-            probabilities[test] = predict_tracks(model, table.features[test], per_window=False)
+            windows[test] = saved["windows"]
+        probabilities[test] = saved["probabilities"]
         fold_of[test] = number
         scored = test[label_seen_in_training(table.labels, train, test)]
         per_fold.append(
@@ -267,11 +295,13 @@ def repeated_evaluation(
     copies: Sequence[FeatureTable] = (),
     *,
     first: CrossValidation | None = None,
+    store: PartStore | None = None,
 ) -> dict[str, Any]:
     """The evaluation run ``config.split.repeats`` times, with split seeds ``seed``, ``seed + 1``, ...:
     each run's track accuracy, macro F1, expected calibration error and Brier score (and each window's
     accuracy for a per-window table), with their mean and standard deviation over runs. ``first``: the
-    cross-validation of ``seed``, when already done."""
+    cross-validation of ``seed``, when already done; ``store``: where each trained part is kept
+    (:func:`cross_validate_windows`)."""
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
     if table.per_window:
@@ -279,7 +309,7 @@ def repeated_evaluation(
     for seed in seeds:
         run_config = replace(config, split=replace(config.split, seed=seed))
         cv = first if first is not None and seed == config.split.seed else None
-        cv = cv or cross_validate_windows(table, run_config, copies)
+        cv = cv or cross_validate_windows(table, run_config, copies, store=store)
         seen = label_seen_mask(table, run_config)
         probabilities, _ = held_out_probabilities(table, run_config, cv, seen)
         scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout") & seen
@@ -305,11 +335,12 @@ def learning_curve(
     copies: Sequence[FeatureTable] = (),
     *,
     whole: Sequence[float],
+    store: PartStore | None = None,
 ) -> dict[str, Any]:
     """Track accuracy against the share of each part's training tracks (``config.learning_curve``, then
     the whole training side, whose accuracies per split seed are ``whole``), over the run's split seeds;
     every share is scored on the same held-out tracks as the run. With each share, the median number of
-    training tracks per label."""
+    training tracks per label. ``store``: where each trained part is kept (:func:`cross_validate_windows`)."""
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     shares = sorted(config.learning_curve)
     accuracy: dict[float, list[float]] = {share: [] for share in shares}
@@ -319,7 +350,7 @@ def learning_curve(
         run_config = replace(config, split=replace(config.split, seed=seed))
         seen = label_seen_mask(table, run_config)
         for share in shares:
-            cv = cross_validate_windows(table, run_config, copies, train_share=share)
+            cv = cross_validate_windows(table, run_config, copies, train_share=share, store=store)
             scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout") & seen
             accuracy[share].append(float(np.mean(cv.probabilities[scored].argmax(1) == y[scored])))
         for index, (_, train, _) in enumerate(evaluation_splits(table, run_config)):
@@ -378,8 +409,9 @@ def run_experiment(
     title: str = "Sonicprint experiment",
 ) -> ExperimentResult:
     """Run a cross-validated experiment and write ``report.html``, ``metrics.json``, ``config.json``,
-    ``predictions.csv``, ``problems.txt`` and ``model.pt`` into ``out_dir`` (and ``selection.json``, the
-    finished cross-validations of a model selection, from which the same run resumes)."""
+    ``predictions.csv``, ``problems.txt`` and ``model.pt`` into ``out_dir``, and in ``finished_parts/``
+    the verdicts of every part (fold) trained, from which the same run resumes after an interruption
+    (:class:`sonicprint.part_store.PartStore`)."""
     from .report import write_report
 
     validate_config(config)
@@ -416,15 +448,14 @@ def run_experiment(
     seen = label_seen_mask(table, config)
     require_scored_tracks(seen, grouping)
     given, selection = config, None
+    store = PartStore(out / FINISHED_PARTS)
     if config.selection.candidates:  # choose first; every table below and model.pt are of the choice
         from .selection import nested_selection
 
-        selection = nested_selection(
-            table, config, copies, progress=progress, checkpoint=out / "selection.json"
-        )
+        selection = nested_selection(table, config, copies, progress=progress, store=store)
         chosen = (config.model, *config.selection.candidates)[selection["best_afterwards"]]
         config = replace(config, model=chosen)
-    cv = cross_validate_windows(table, config, copies)
+    cv = cross_validate_windows(table, config, copies, store=store)
     probabilities, part_of, labels, per_part = cv.probabilities, cv.part_of, cv.labels, cv.per_part
     holdout = config.split.method == "holdout"
     evaluated = evaluated_mask(part_of, holdout=holdout)
@@ -438,10 +469,10 @@ def run_experiment(
     if cv.window_probabilities is not None:  # each window judged on its own, beside the track verdicts
         metrics["window"] = window_metrics(table, cv, scored)
     if config.split.repeats > 1:
-        metrics["repeats"] = repeated_evaluation(table, config, copies, first=cv)
+        metrics["repeats"] = repeated_evaluation(table, config, copies, first=cv, store=store)
     if config.learning_curve:
         whole = metrics["repeats"]["accuracy"] if "repeats" in metrics else [metrics["accuracy"]]
-        metrics["learning_curve"] = learning_curve(table, config, copies, whole=whole)
+        metrics["learning_curve"] = learning_curve(table, config, copies, whole=whole, store=store)
     if selection is not None:
         metrics["selection"] = selection
     if background:  # makers' tracks named against others' tracks turned away

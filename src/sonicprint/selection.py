@@ -10,20 +10,18 @@ beside it stand each candidate's own accuracy on the outer folds and the best of
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .config import ExperimentConfig, ModelConfig, SplitConfig, to_dict
+from .config import ExperimentConfig, ModelConfig, SplitConfig
 from .errors import ConfigError
 from .evaluation import evaluated_mask, require_scored_tracks
-from .experiment import cross_validate_windows, data_hash, evaluation_splits, label_seen_mask
+from .experiment import cross_validate_windows, evaluation_splits, label_seen_mask
+from .part_store import PartStore
 from .pipeline import FeatureTable
 
 
@@ -72,46 +70,18 @@ def inner_accuracy(
     config: ExperimentConfig,
     train: np.ndarray,
     copies: Sequence[FeatureTable] = (),
+    *,
+    store: PartStore | None = None,
 ) -> float:
     """Track accuracy of ``config.model`` in the inner cross-validation of the ``train`` tracks
     (:func:`inner_split`), over the inner held-out tracks it can score. No other track is read, so a
-    choice made on it knows nothing of the outer part's held-out tracks."""
+    choice made on it knows nothing of the outer part's held-out tracks. ``store``: where the inner
+    parts are kept (:func:`sonicprint.experiment.cross_validate_windows`)."""
     inner, inner_config, seen = inner_split(table, config, train)
-    cv = cross_validate_windows(inner, inner_config, copies)
+    cv = cross_validate_windows(inner, inner_config, copies, store=store)
     scored = evaluated_mask(cv.part_of, holdout=False) & seen
     truth = np.array([cv.labels.index(lab) for lab in inner.labels])
     return _accuracy(cv.probabilities, truth, scored)
-
-
-class SelectionCheckpoint:
-    """The cross-validations a selection has finished, kept in a JSON file after each one, so that an
-    interrupted run resumes where it stopped. A file made for other data, another config or other
-    degraded copies is ignored (and replaced); ``path`` None keeps them in memory only."""
-
-    def __init__(self, path: str | Path | None, identity: dict[str, Any]) -> None:
-        self.path = Path(path) if path is not None else None
-        self.identity = identity
-        self.entries: dict[str, Any] = {}
-        if self.path is not None and self.path.is_file():
-            try:
-                saved = json.loads(self.path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):  # a damaged checkpoint only costs the work it held
-                saved = {}
-            if isinstance(saved, dict) and saved.get("identity") == identity:
-                self.entries = dict(saved.get("entries") or {})
-
-    def get(self, key: str) -> Any:
-        return self.entries.get(key)
-
-    def put(self, key: str, value: Any) -> Any:
-        self.entries[key] = value
-        if self.path is not None:  # write aside, then rename: an interruption never leaves half a file
-            partial = self.path.with_name(self.path.name + ".partial")
-            partial.write_text(
-                json.dumps({"identity": self.identity, "entries": self.entries}), encoding="utf-8"
-            )
-            os.replace(partial, self.path)
-        return value
 
 
 def nested_selection(
@@ -120,7 +90,7 @@ def nested_selection(
     copies: Sequence[FeatureTable] = (),
     *,
     progress: bool = False,
-    checkpoint: str | Path | None = None,
+    store: PartStore | None = None,
 ) -> dict[str, Any]:
     """Choose among ``config.model`` and ``config.selection.candidates`` part by part (the one with the
     best inner accuracy, :func:`inner_accuracy`; the earlier on a tie) and score the choices, over the
@@ -132,7 +102,8 @@ def nested_selection(
     seeing every fold would report it (``optimism``: its accuracy less the choosing's). It is also what
     the same choosing picks with every track to learn from, so it is the model to keep, and the choosing's
     accuracy is what to expect of it. ``progress``: a bar on stderr over the cross-validations;
-    ``checkpoint``: a file (:class:`SelectionCheckpoint`) from which an interrupted selection resumes.
+    ``store``: where every trained part is kept (:class:`sonicprint.part_store.PartStore`), from which an
+    interrupted selection resumes.
     """
     from tqdm import tqdm
 
@@ -157,27 +128,15 @@ def nested_selection(
         file=sys.stderr,
         leave=False,
     )
-    done = SelectionCheckpoint(
-        checkpoint,
-        {
-            "data_hash": data_hash(table),
-            "config": to_dict(config),
-            "copies": [data_hash(copy) for copy in copies],
-        },
-    )
     chosen_accuracy: list[float] = []
     own_accuracy: list[list[float]] = [[] for _ in models]
     inner_scores: list[list[float]] = [[] for _ in models]
     picks: list[list[int]] = []
     for run_config, parts in zip(run_configs, splits):
-        seed = run_config.split.seed
         outer = []
-        for k, model in enumerate(models):
-            probabilities = done.get(f"outer {seed} {k}")
-            if probabilities is None:
-                cv = cross_validate_windows(table, replace(run_config, model=model), copies)
-                probabilities = done.put(f"outer {seed} {k}", cv.probabilities.tolist())
-            outer.append(np.array(probabilities, dtype=float))
+        for model in models:
+            cv = cross_validate_windows(table, replace(run_config, model=model), copies, store=store)
+            outer.append(cv.probabilities)
             bar.update()
         part_of = np.full(len(truth), "", dtype=object)
         for number, _, evaluated in parts:
@@ -187,13 +146,10 @@ def nested_selection(
             own_accuracy[k].append(_accuracy(probabilities, truth, scored))
         chosen = np.full_like(outer[0], np.nan)
         seed_picks = []
-        for number, train, evaluated in parts:
+        for _, train, evaluated in parts:
             scores = []
             for k, model in enumerate(models):
-                score = done.get(f"inner {seed} {number} {k}")
-                if score is None:
-                    score = inner_accuracy(table, replace(run_config, model=model), train, copies)
-                    done.put(f"inner {seed} {number} {k}", score)
+                score = inner_accuracy(table, replace(run_config, model=model), train, copies, store=store)
                 scores.append(score)
                 inner_scores[k].append(score)
                 bar.update()
