@@ -106,6 +106,30 @@ def bad_files(tmp_path: Path, write_audio: Callable[..., Path]) -> dict[str, Pat
     return files
 
 
+class FitCounter(list[int]):
+    """The models trained so far (one entry each); training the ``stop_at``-th raises KeyboardInterrupt."""
+
+    stop_at = 0
+
+
+@pytest.fixture
+def fits(monkeypatch: pytest.MonkeyPatch) -> FitCounter:
+    """Counts every model a cross-validation or experiment trains, and can interrupt one (``stop_at``)."""
+    import sonicprint.experiment
+
+    counter = FitCounter()
+    real = sonicprint.experiment.fit_tracks
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counter.append(1)
+        if len(counter) == counter.stop_at:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sonicprint.experiment, "fit_tracks", counted)
+    return counter
+
+
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A small classical model saved to disk, and a query recording it has never heard (a second one

@@ -348,26 +348,16 @@ def test_a_learning_curve_scores_the_same_tracks_with_fewer_training_tracks(coll
     assert saved["learning_curve"] == [0.5]
 
 
-def test_an_interrupted_run_resumes_from_its_finished_parts(collection, tmp_path, monkeypatch):
-    import sonicprint.experiment
-
+def test_an_interrupted_run_resumes_from_its_finished_parts(collection, tmp_path, fits):
     config = replace(_config(), learning_curve=(0.5,), maps=(), split=SplitConfig(folds=3, repeats=2))
     done = _run(collection, config, tmp_path, out="uninterrupted")
-    real, fits = sonicprint.experiment.fit_tracks, []
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        fits.append(1)
-        if len(fits) == stop_at:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sonicprint.experiment, "fit_tracks", counted)
-    stop_at = 10  # 2 seeds x 3 parts, then the curve's 2 x 3: stops in the curve's second seed
+    fits.clear()
+    fits.stop_at = 10  # 2 seeds x 3 parts, then the curve's 2 x 3: stops in the curve's second seed
     with pytest.raises(KeyboardInterrupt):
         _run(collection, config, tmp_path)
     assert not (tmp_path / "run" / "metrics.json").exists()
     fits.clear()
-    stop_at = 0
+    fits.stop_at = 0
     resumed = _run(collection, config, tmp_path)
     assert len(fits) == 12 - 9 + 1  # the three parts left, then the saved model on every track
     for result in (done, resumed):

@@ -7,7 +7,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import sonicprint.experiment
 from sonicprint.config import ExperimentConfig, ModelConfig, SplitConfig
 from sonicprint.experiment import cross_validate_windows
 from sonicprint.part_store import PartStore, table_fingerprint
@@ -28,26 +27,6 @@ def _table(*, per_window: bool = False, seed: int = 0) -> FeatureTable:
 
 
 CONFIG = ExperimentConfig(model=ModelConfig("lda"), split=SplitConfig(folds=3))
-
-
-@pytest.fixture
-def fits(monkeypatch):
-    """Counts the models trained; ``fits.stop_at = n`` interrupts the n-th."""
-
-    class Counter(list):
-        stop_at = 0
-
-    counter = Counter()
-    real = sonicprint.experiment.fit_tracks
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        counter.append(1)
-        if len(counter) == counter.stop_at:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sonicprint.experiment, "fit_tracks", counted)
-    return counter
 
 
 def test_saved_arrays_come_back_and_nothing_half_written_remains(tmp_path):

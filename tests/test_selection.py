@@ -169,33 +169,21 @@ def test_a_holdout_split_chooses_on_each_part_and_scores_the_test_part_only():
     assert result["accuracy"] == [pytest.approx(np.mean(lda.probabilities[test].argmax(1) == truth[test]))]
 
 
-def test_an_interrupted_selection_resumes_where_it_stopped(tmp_path, monkeypatch):
-    import sonicprint.experiment
+def test_an_interrupted_selection_resumes_where_it_stopped(tmp_path, fits):
     from sonicprint.part_store import PartStore
 
     table, config = _table(seed=6), _config(ModelConfig("logreg"), repeats=2)
-    real = sonicprint.experiment.fit_tracks
-    fits = []
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        fits.append(1)
-        if len(fits) == stop_at:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sonicprint.experiment, "fit_tracks", counted)
-    stop_at = 0
     uninterrupted = nested_selection(table, config)
     trained = len(fits)  # two models x 2 seeds x (3 outer parts + 3 x 3 inner parts)
     assert trained == 2 * 2 * (3 + 9)
     store = PartStore(tmp_path / "parts")
     fits.clear()
-    stop_at = 20  # stops while training the 20th part: 19 are kept
+    fits.stop_at = 20  # stops while training the 20th part: 19 are kept
     with pytest.raises(KeyboardInterrupt):
         nested_selection(table, config, store=store)
     assert len(store) == 19 and not list(store.directory.glob("*.partial.npz"))
     fits.clear()
-    stop_at = 0
+    fits.stop_at = 0
     assert nested_selection(table, config, store=store) == uninterrupted
     assert len(fits) == trained - 19
     fits.clear()
