@@ -391,6 +391,15 @@ def test_choosing_among_models_from_the_command_line_is_measured_and_reported(co
     # every part trained is kept: two models x 3 outer parts and 3 x 2 inner ones; the run's own
     # cross-validation of the chosen model is one of them
     assert len(list((tmp_path / "run" / "finished_parts").glob("*.npz"))) == 2 * (3 + 3 * 2)
+    assert "resumed:" not in printed
+    assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0  # the same again: all kept
+    again = capsys.readouterr().out
+    assert f"resumed: 18 folds read from {tmp_path / 'run' / 'finished_parts'} (" in again
+    assert ", 0 trained now" in again
+    assert (
+        json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))["accuracy"]
+        == metrics["accuracy"]
+    )
     saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert saved["model"]["name"] == "knn_pca" and saved["selection"]["candidates"][0]["name"] == "lda"
     assert metrics["config"] == saved  # the config as given: running it again chooses again

@@ -40,6 +40,10 @@ def test_saved_arrays_come_back_and_nothing_half_written_remains(tmp_path):
         np.testing.assert_array_equal(loaded[name], values)
         assert loaded[name].dtype == values.dtype
     assert len(store) == 1 and [p.name for p in (tmp_path / "parts").iterdir()] == ["k.npz"]
+    assert store.saved == {"k"} and store.reused == set()  # its own part: not from an earlier run
+    later = PartStore(tmp_path / "parts")
+    assert later.load("k") is not None and later.load("k") is not None
+    assert later.reused == {"k"} and later.saved == set()
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a zip file", b"PK\x03\x04 truncated"])

@@ -639,7 +639,7 @@ def _write_metrics_json(path: str | None, metrics: dict[str, Any]) -> None:
 
 
 def _cmd_experiment(args: argparse.Namespace) -> int:
-    from .experiment import run_experiment, validate_config
+    from .experiment import FINISHED_PARTS, run_experiment, validate_config
     from .selection import selection_summary
 
     config = _experiment_config(args)
@@ -675,6 +675,11 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         f"(chance {m['chance']['uniform']:.3f}); {_scored_tracks(m)}, {len(m['labels'])} labels, "
         f"{m['evaluation']}; {m['n_skipped']} skipped"
     )
+    if result.folds_reused:
+        print(
+            f"resumed: {result.folds_reused} folds read from {Path(args.out) / FINISHED_PARTS} (trained by "
+            f"an earlier run of the same config on the same features), {result.folds_trained} trained now"
+        )
     print(f"report: {result.report_path}\nmodel:  {result.model_path}")
     return 0
 

@@ -58,6 +58,9 @@ class ExperimentResult:
     out_dir: Path
     model_path: Path
     report_path: Path
+    #: folds (parts) trained by this call, and folds read back from an earlier, interrupted one
+    folds_trained: int = 0
+    folds_reused: int = 0
 
 
 #: the run directory's folder of finished parts (:class:`sonicprint.part_store.PartStore`)
@@ -575,7 +578,7 @@ def run_experiment(
     _write_predictions(out / "predictions.csv", table, labels, probabilities, part_of)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     report_path = write_report(out, metrics, maps=maps, track_labels=table.labels)
-    return ExperimentResult(metrics, out, model_path, report_path)
+    return ExperimentResult(metrics, out, model_path, report_path, len(store.saved), len(store.reused))
 
 
 def _write_predictions(

@@ -42,6 +42,9 @@ class PartStore:
 
     def __init__(self, directory: str | Path | None) -> None:
         self.directory = Path(directory) if directory is not None else None
+        #: keys of the parts this store saved, and of those it read that an earlier run had saved
+        self.saved: set[str] = set()
+        self.reused: set[str] = set()
 
     @staticmethod
     def key(**identity: Any) -> str:
@@ -58,9 +61,12 @@ class PartStore:
             return None
         try:
             with np.load(path, allow_pickle=False) as saved:
-                return {name: saved[name] for name in saved.files}
+                arrays = {name: saved[name] for name in saved.files}
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):  # costs only that part
             return None
+        if key not in self.saved:
+            self.reused.add(key)
+        return arrays
 
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
         if self.directory is None:
@@ -69,6 +75,7 @@ class PartStore:
         partial = self.directory / f"{key}.partial.npz"
         np.savez(partial, allow_pickle=False, **arrays)
         os.replace(partial, self.directory / f"{key}.npz")
+        self.saved.add(key)
 
     def __len__(self) -> int:
         if self.directory is None or not self.directory.is_dir():
