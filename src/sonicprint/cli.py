@@ -1094,7 +1094,7 @@ RESUME_NOTE = {
     "cnn": "each fold's last checkpoint is kept: the same command with --resume goes on from it",
     "predict": "with --out, the rows written are kept: the same command goes on after them",
     "embed": "the embeddings written are kept: the same command goes on after them",
-    "demo": "the features are kept: the same command goes on from them",
+    "demo": "the features and every fold already trained are kept: the same command goes on from them",
 }
 
 
