@@ -72,7 +72,7 @@ class PartStore:
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
-        partial = self.directory / f"{key}.partial.npz"
+        partial = self.directory / f"{key}.{os.getpid()}.partial.npz"  # two runs on one folder never collide
         np.savez(partial, allow_pickle=False, **arrays)
         os.replace(partial, self.directory / f"{key}.npz")
         self.saved.add(key)
