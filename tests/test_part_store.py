@@ -152,3 +152,8 @@ def test_an_interrupted_cross_validation_keeps_its_finished_parts(tmp_path, fits
     fits.clear()
     cross_validate_windows(table, CONFIG, store=store)
     assert len(fits) == 1 and damaged.stat().st_size > 0  # that part alone trained and saved again
+    np.savez(damaged, probabilities=np.zeros((8, 3)))  # a readable file of other arrays: trained again too
+    fits.clear()
+    again = cross_validate_windows(table, CONFIG, store=store)
+    assert len(fits) == 1
+    np.testing.assert_array_equal(again.probabilities, resumed.probabilities)

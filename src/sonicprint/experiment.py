@@ -247,7 +247,8 @@ def cross_validate_windows(
             raise RuntimeError(f"split leak: groups on both sides: {sorted(crossing)[:3]}")
         key = PartStore.key(**identity, part=index)
         saved = kept.load(key) if kept is not None else None
-        if saved is None or not np.array_equal(saved["test"], test):
+        expected = {"test", "probabilities", *(["windows"] if windows is not None else [])}
+        if saved is None or saved.keys() != expected or not np.array_equal(saved["test"], test):
             model = build_model(config, table)
             x_train, y_train = training_rows(table, copies, train, y)
             fit_tracks(model, x_train, y_train, n_classes=len(labels), per_window=table.per_window)

@@ -69,6 +69,7 @@ class PartStore:
         return arrays
 
     def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        """Keep ``arrays`` under ``key`` (nothing without a directory)."""
         if self.directory is None:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
