@@ -159,16 +159,16 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def with_albums(collection: Any, tmp_path: Path, album_of_producer: dict[str, str]) -> Any:
     """The collection with a rewritten manifest: each producer named in ``album_of_producer`` gets that one
     album for all of its tracks."""
-    return _rewritten(collection, tmp_path, "album", lambda row: album_of_producer.get(row["producer"]))
+    return rewritten(collection, tmp_path, "album", lambda row: album_of_producer.get(row["producer"]))
 
 
 def relabelled(collection: Any, tmp_path: Path, producer_of: dict[str, str]) -> Any:
     """The collection with a rewritten manifest: each producer named in ``producer_of`` renamed to its
     value (several may share one, e.g. a background label)."""
-    return _rewritten(collection, tmp_path, "producer", lambda row: producer_of.get(row["producer"]))
+    return rewritten(collection, tmp_path, "producer", lambda row: producer_of.get(row["producer"]))
 
 
-def _rewritten(collection: Any, tmp_path: Path, column: str, new_value: Any) -> Any:
+def rewritten(collection: Any, tmp_path: Path, column: str, new_value: Any) -> Any:
     with collection.manifest.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:

@@ -13,11 +13,13 @@ from sonicprint.audio import DECODERS
 from sonicprint.cli import main
 from sonicprint.collection import read_manifest
 from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig, ModelConfig, SplitConfig
+from sonicprint.deep.transforms import ROBUSTNESS_CONDITIONS
 from sonicprint.demo import generate_collection
 from sonicprint.errors import ConfigError
 from sonicprint.experiment import run_experiment
 from sonicprint.predict import UNKNOWN, Predictor, predict_files
-from tests.conftest import relabelled, with_albums
+from sonicprint.registry import UnknownNameError
+from tests.conftest import relabelled, rewritten, with_albums
 
 
 @pytest.fixture(scope="module")
@@ -617,3 +619,52 @@ def test_two_runs_are_compared_on_the_tracks_both_judged(collection, tmp_path, c
     (tmp_path / "knn" / "predictions.csv").write_text("path,label\n", encoding="utf-8")
     with pytest.raises(FileProblem, match=r"knn/predictions\.csv: no predictions"):
         compare_runs(lda.out_dir, knn.out_dir)
+
+
+def test_robustness_scores_the_held_out_tracks_transformed(collection, tmp_path, capsys):
+    # Producer C's tracks split over two labels of 4: both left out by --min-tracks 5, never transformed
+    split = rewritten(
+        collection,
+        tmp_path,
+        "producer",
+        lambda row: "Z" if (row["producer"], row["artist"]) == ("Producer C", "Artist 1") else None,
+    )
+    settings = tmp_path / "robust.toml"
+    settings.write_text('robustness = ["clean", "low-pass 3 kHz", "noise 20 dB SNR"]\n', encoding="utf-8")
+    args = ["experiment", str(split.manifest), "--label", "producer", "--group-columns", "album,artist"]
+    args += ["--min-duration", "2", "--windows", "2", "--window-length", "3", "--config", str(settings)]
+    args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "run"), "--model", "lda"]
+    args += ["--repeats", "2", "--min-tracks", "5", "--audio-root", str(collection.audio_root)]
+    assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    robustness = metrics["robustness"]
+    assert list(robustness) == ["clean", "low-pass 3 kHz", "noise 20 dB SNR"]
+    assert robustness["clean"] == {"accuracy": metrics["accuracy"], "n_scored": metrics["n_scored"]}
+    assert all(r["n_scored"] == metrics["n_scored"] and 0 <= r["accuracy"] <= 1 for r in robustness.values())
+    # the synthetic producers differ in their mix and filters: cutting the highs must cost something
+    assert robustness["low-pass 3 kHz"]["accuracy"] < metrics["accuracy"]
+    repeats = metrics["repeats"]
+    assert repeats["robustness clean"] == repeats["accuracy"]
+    assert len(repeats["robustness noise 20 dB SNR"]) == 2
+    assert "low-pass 3 kHz:" in printed and "track accuracy with the held-out tracks transformed" in printed
+    report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
+    assert "Robustness: held-out tracks transformed" in report and "noise 20 dB SNR" in report
+    assert len(list((tmp_path / "ws" / "cache").glob("*low-pass_3_kHz/*/*"))) == metrics["n_tracks"] == 16
+    assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0  # all kept: nothing trains
+    assert ", 0 trained now" in capsys.readouterr().out
+
+
+def test_the_robustness_flag_asks_for_every_condition():
+    from sonicprint.cli import _experiment_config, build_parser
+
+    config = _experiment_config(build_parser().parse_args(["experiment", "m.csv", "--robustness"]))
+    assert config.robustness == ROBUSTNESS_CONDITIONS
+    assert _experiment_config(build_parser().parse_args(["experiment", "m.csv"])).robustness == ()
+
+
+def test_an_unknown_robustness_condition_is_refused_before_any_work(collection, tmp_path):
+    config = replace(_config(), robustness=("clean", "tempo x2"))
+    with pytest.raises(UnknownNameError, match="unknown robustness condition 'tempo x2'; known: clean"):
+        _run(collection, config, tmp_path)
+    assert not (tmp_path / "ws").exists()

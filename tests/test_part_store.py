@@ -157,3 +157,24 @@ def test_an_interrupted_cross_validation_keeps_its_finished_parts(tmp_path, fits
     again = cross_validate_windows(table, CONFIG, store=store)
     assert len(fits) == 1
     np.testing.assert_array_equal(again.probabilities, resumed.probabilities)
+
+
+def test_a_condition_is_scored_by_each_parts_model_and_never_trained_on(tmp_path, fits):
+    table = _table(per_window=True)
+    same = cross_validate_windows(table, CONFIG, conditions={"copy": table})
+    np.testing.assert_allclose(same.condition_probabilities["copy"], same.probabilities)
+    assert len(fits) == 3  # the condition adds no training
+    rng = np.random.default_rng(5)
+    scrambled = replace(table, features=rng.normal(size=table.features.shape) * 10)
+    missing = scrambled.take(range(1, len(table.labels)))  # the first track failed under this condition
+    cv = cross_validate_windows(table, CONFIG, conditions={"noise": missing}, store=PartStore(tmp_path))
+    np.testing.assert_array_equal(cv.probabilities, same.probabilities)  # training untouched
+    under = cv.condition_probabilities["noise"]
+    assert np.isnan(under[0]).all() and not np.isnan(under[1:]).any()
+    assert not np.allclose(under[1:], cv.probabilities[1:])
+    fits.clear()
+    resumed = cross_validate_windows(table, CONFIG, conditions={"noise": missing}, store=PartStore(tmp_path))
+    assert fits == []  # kept with the condition's verdicts
+    np.testing.assert_array_equal(resumed.condition_probabilities["noise"], under)
+    cross_validate_windows(table, CONFIG, conditions={"noise": scrambled}, store=PartStore(tmp_path))
+    assert len(fits) == 3  # another condition table: other parts

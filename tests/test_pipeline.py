@@ -31,6 +31,7 @@ from sonicprint.pipeline import (
     shares_decoding,
     shares_windows,
 )
+from sonicprint.registry import UnknownNameError
 from tests.conftest import noise, tone
 
 if "slow_mfcc_stats" not in EXTRACTORS:
@@ -266,6 +267,34 @@ def test_degraded_copies_are_cached_apart_and_deterministic(six_track_workspace)
     np.testing.assert_allclose(direct, copy1.features[0], rtol=1e-5)  # same copy, same degradation
     with pytest.raises(ValueError, match="content hash"):
         compute_file_features(path, config, degraded_copy=1)
+
+
+def test_conditions_are_cached_apart_deterministic_and_seeded_per_track(six_track_workspace):
+    from sonicprint.pipeline import condition_windows
+
+    ws, config = six_track_workspace, TWO_WINDOW_MFCC
+    clean = extract_features(ws, config, executor="serial", progress=False)
+    low = extract_features(ws, config, executor="serial", progress=False, condition="low-pass 3 kHz")
+    noisy = extract_features(ws, config, executor="serial", progress=False, condition="noise 20 dB SNR")
+    again = extract_features(ws, config, executor="serial", progress=False, condition="noise 20 dB SNR")
+    assert clean.hashes == low.hashes == noisy.hashes
+    assert again.computed == 0  # cached under its own key
+    np.testing.assert_array_equal(again.features, noisy.features)
+    assert not np.allclose(clean.features, low.features) and not np.allclose(low.features, noisy.features)
+    path, key = noisy.paths[0], noisy.hashes[0]
+    direct = compute_file_features(path, config, condition="noise 20 dB SNR", content_hash=key)
+    np.testing.assert_allclose(direct, noisy.features[0], rtol=1e-5)  # the same noise, drawn from the hash
+    window = np.ones((2, 1000), dtype=np.float32)
+    first, other = (
+        condition_windows([window], sample_rate=8000, content_hash=h, condition="noise 20 dB SNR")[0]
+        for h in ("ab" * 8, "cd" * 8)
+    )
+    assert first.shape == (2, 1000) and not np.allclose(first, other)  # each track its own noise
+    assert not np.allclose(first[0], first[1])  # and each channel
+    with pytest.raises(ValueError, match="content hash"):
+        compute_file_features(path, config, condition="noise 20 dB SNR")
+    with pytest.raises(UnknownNameError, match=r"unknown robustness condition 'tempo x2'.*tempo x1\.1"):
+        condition_windows([window], sample_rate=8000, content_hash=key, condition="tempo x2")
 
 
 def test_stems_of_one_separation_are_separated_once(six_track_workspace, monkeypatch):

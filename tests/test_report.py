@@ -11,6 +11,7 @@ from sonicprint.evaluation import evaluate
 from sonicprint.report import (
     learning_curve_html,
     repeats_paragraph,
+    robustness_html,
     selection_html,
     unknown_table_html,
     write_report,
@@ -149,3 +150,31 @@ def test_choosing_a_model_lists_each_candidate_and_the_choices_accuracy():
     assert selection_html(None) == ""
     once = selection_html({**selection, "seeds": [0]})
     assert "<b>85.0%</b> over 1 split seed(s)" in once and "±" not in once
+
+
+def test_robustness_has_a_row_per_condition_with_its_drop_and_spread():
+    robustness = {
+        "clean": {"accuracy": 0.8, "n_scored": 10},
+        "pitch <+2>": {"accuracy": 0.55, "n_scored": 10},
+        "room reverb": {"accuracy": None, "n_scored": 0},
+    }
+    plain = robustness_html({"accuracy": 0.8, "robustness": robustness, "config": {"augment_copies": 0}})
+    assert "<tr><td>clean</td><td>80.0%</td><td></td><td>10</td></tr>" in plain
+    assert "<tr><td>pitch &lt;+2&gt;</td><td>55.0%</td><td>25.0</td><td>10</td></tr>" in plain
+    assert "<tr><td>room reverb</td><td>–</td><td></td><td>0</td></tr>" in plain
+    assert "trained on the tracks as they are" in plain and "split seeds" not in plain
+    repeats = {
+        "seeds": [0, 1, 2],
+        "robustness clean_mean": 0.81,
+        "robustness clean_std": 0.01,
+        "robustness pitch <+2>_mean": 0.5,
+        "robustness pitch <+2>_std": 0.04,
+        "robustness room reverb_mean": None,
+        "robustness room reverb_std": None,
+    }
+    metrics = {"accuracy": 0.8, "robustness": robustness, "repeats": repeats, "config": {"augment_copies": 3}}
+    repeated = robustness_html(metrics)
+    assert "<th>over 3 split seeds</th>" in repeated and "with degraded copies" in repeated
+    assert "<td>55.0%</td><td>25.0</td><td>50.0% ± 4.0%</td><td>10</td>" in repeated
+    assert "<td>–</td><td></td><td>–</td><td>0</td>" in repeated
+    assert robustness_html({"accuracy": 0.8}) == ""

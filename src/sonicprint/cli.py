@@ -303,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="train also on N randomly degraded copies of each training track (tempo, pitch, filters, "
         "noise, room, MP3) for robustness; evaluated tracks stay as they are",
     )
+    exp.add_argument(
+        "--robustness",
+        action="store_true",
+        help="also score each part's held-out tracks sped up, slowed down, pitch-shifted, filtered, as MP3, "
+        "with noise and in a room (the same model; a table in the report)",
+    )
     exp.add_argument("--quiet", action="store_true", help="no progress bars")
 
     pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
@@ -583,6 +589,10 @@ def _experiment_config(args: argparse.Namespace) -> Any:
         model = replace(model, calibration="temperature")
     if args.augment_copies is not None:
         config = replace(config, augment_copies=args.augment_copies)
+    if args.robustness:
+        from .deep.transforms import ROBUSTNESS_CONDITIONS
+
+        config = replace(config, robustness=ROBUSTNESS_CONDITIONS)
     if args.group:
         split = replace(split, group=args.group)
     if args.folds is not None:
@@ -669,6 +679,11 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
         )
     if "selection" in m:
         print(selection_summary(m["selection"]))
+    if "robustness" in m:
+        print("track accuracy with the held-out tracks transformed (seed 0; tracks scored):")
+        for condition, under in m["robustness"].items():
+            accuracy = "–" if under["accuracy"] is None else f"{under['accuracy']:.3f}"
+            print(f"  {condition:>18}: {accuracy} ({under['n_scored']})")
     print(
         f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}{windows}, "
         f"macro F1 {m['macro']['f1']:.3f} "

@@ -211,6 +211,9 @@ class ExperimentConfig:
     learning_curve: tuple[float, ...] = ()
     #: other models to choose among by nested cross-validation, the run's own model first
     selection: SelectionConfig = field(default_factory=SelectionConfig)
+    #: test-time conditions (``sonicprint.deep.transforms.CONDITIONS``: tempo, pitch, filters, MP3, noise,
+    #: room) each part's held-out tracks are also scored under, by the model that scored them as they are
+    robustness: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.augment_copies < 0:

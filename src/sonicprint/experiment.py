@@ -11,8 +11,8 @@ import functools
 import json
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,10 @@ class CrossValidation:
     holdout's training tracks); ``window_probabilities``: per window ``(n_tracks, n_windows, n_labels)``
     for a per-window table, else None; ``part_of``: the split part that evaluated each track (fold number,
     ``val`` or ``test``; ``""`` when none); ``labels``: the label set; ``per_part``: each part's counts and
-    accuracy (over its tracks whose label was on its training side; None when there are none).
+    accuracy (over its tracks whose label was on its training side; None when there are none);
+    ``condition_probabilities``: per test-time condition, the track probabilities of the evaluated tracks
+    under it, by the same part's model ``(n_tracks, n_labels)`` (NaN rows where a track has no features
+    under it).
     """
 
     probabilities: np.ndarray
@@ -185,6 +188,7 @@ class CrossValidation:
     part_of: np.ndarray
     labels: list[str]
     per_part: list[dict[str, Any]]
+    condition_probabilities: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def cross_validate(
@@ -216,13 +220,16 @@ def cross_validate_windows(
     *,
     train_share: float = 1.0,
     store: PartStore | None = None,
+    conditions: Mapping[str, FeatureTable] | None = None,
 ) -> CrossValidation:
     """:func:`cross_validate`, keeping each window's own probabilities when the table is per window.
     ``train_share`` < 1 trains each part on that share of its training tracks per label
     (:func:`sonicprint.evaluation.training_share`, ordered by the split seed and the part's number, so
     shares are nested) and scores the same held-out tracks: a point of a learning curve. ``store``: each
     part's verdicts are read from it when it holds them and saved to it when trained
-    (:class:`sonicprint.part_store.PartStore`), so an interrupted run loses at most the part in training."""
+    (:class:`sonicprint.part_store.PartStore`), so an interrupted run loses at most the part in training.
+    ``conditions``: tables of the same tracks under test-time conditions (matched by content hash); each
+    part's model also scores its held-out tracks in each of them (never trains on them)."""
     labels = sorted(set(table.labels))
     y = np.array([labels.index(lab) for lab in table.labels])
     groups = table.group_values(config.split.group)
@@ -230,6 +237,9 @@ def cross_validate_windows(
     windows = np.full((*table.features.shape[:2], len(labels)), np.nan) if table.per_window else None
     fold_of = np.full(len(y), "", dtype=object)
     per_fold = []
+    conditions = dict(conditions or {})
+    under = {name: np.full((len(y), len(labels)), np.nan) for name in conditions}
+    row_in = {name: {h: i for i, h in enumerate(t.hashes)} for name, t in conditions.items()}
     kept = store if store is not None and store.directory is not None else None
     identity: dict[str, Any] = {}
     if kept is not None:  # everything a part's verdicts depend on, besides its number
@@ -240,6 +250,8 @@ def cross_validate_windows(
             "split": to_dict(config.split),
             "train_share": train_share,
         }
+        if conditions:  # only then, so a run without them keeps the parts of one with them apart
+            identity["conditions"] = {name: table_fingerprint(t) for name, t in conditions.items()}
     for index, (number, train, test) in enumerate(evaluation_splits(table, config)):
         train = part_training_tracks(table.labels, train, train_share, seed=config.split.seed, part=index)
         crossing = crossing_groups(groups, train, test)
@@ -248,6 +260,7 @@ def cross_validate_windows(
         key = PartStore.key(**identity, part=index)
         saved = kept.load(key) if kept is not None else None
         expected = {"test", "probabilities", *(["windows"] if windows is not None else [])}
+        expected |= {f"condition {name}" for name in conditions}
         if saved is None or saved.keys() != expected or not np.array_equal(saved["test"], test):
             model = build_model(config, table)
             x_train, y_train = training_rows(table, copies, train, y)
@@ -259,11 +272,21 @@ def cross_validate_windows(
             else:
                 part_tracks = predict_tracks(model, table.features[test], per_window=False)
                 saved = {"test": test, "probabilities": part_tracks}
+            for name, other in conditions.items():
+                rows = [row_in[name].get(table.hashes[i], -1) for i in test]
+                verdicts = np.full((len(test), len(labels)), np.nan)
+                present = np.array([r >= 0 for r in rows], dtype=bool)
+                if present.any():
+                    features = other.features[[r for r in rows if r >= 0]]
+                    verdicts[present] = predict_tracks(model, features, per_window=table.per_window)
+                saved[f"condition {name}"] = verdicts
             if kept is not None:
                 kept.save(key, saved)
         if windows is not None:
             windows[test] = saved["windows"]
         probabilities[test] = saved["probabilities"]
+        for name in conditions:
+            under[name][test] = saved[f"condition {name}"]
         fold_of[test] = number
         scored = test[label_seen_in_training(table.labels, train, test)]
         per_fold.append(
@@ -277,7 +300,22 @@ def cross_validate_windows(
                 else None,
             }
         )
-    return CrossValidation(probabilities, windows, fold_of, labels, per_fold)
+    return CrossValidation(probabilities, windows, fold_of, labels, per_fold, under)
+
+
+def robustness_accuracy(
+    cv: CrossValidation, truth: np.ndarray, scored: np.ndarray, conditions: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Per test-time condition (``clean``: the tracks as they are), the track accuracy over the ``scored``
+    tracks that have features under it, and how many those are."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in conditions:
+        probabilities = cv.probabilities if name == "clean" else cv.condition_probabilities[name]
+        judged = scored & ~np.isnan(probabilities).any(axis=1)
+        right = probabilities[judged].argmax(1) == truth[judged]
+        accuracy = float(np.mean(right)) if judged.any() else None
+        out[name] = {"accuracy": accuracy, "n_scored": int(judged.sum())}
+    return out
 
 
 def window_metrics(table: FeatureTable, cv: CrossValidation, scored: np.ndarray) -> dict[str, Any]:
@@ -300,20 +338,24 @@ def repeated_evaluation(
     *,
     first: CrossValidation | None = None,
     store: PartStore | None = None,
+    conditions: Mapping[str, FeatureTable] | None = None,
 ) -> dict[str, Any]:
     """The evaluation run ``config.split.repeats`` times, with split seeds ``seed``, ``seed + 1``, ...:
     each run's track accuracy, macro F1, expected calibration error and Brier score (and each window's
     accuracy for a per-window table), with their mean and standard deviation over runs. ``first``: the
     cross-validation of ``seed``, when already done; ``store``: where each trained part is kept
-    (:func:`cross_validate_windows`)."""
+    (:func:`cross_validate_windows`); ``conditions``: test-time condition tables, whose accuracies
+    (:func:`robustness_accuracy`, with ``clean`` when ``config.robustness`` names it) join each run's."""
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
     runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
     if table.per_window:
         runs["window_accuracy"] = []
+    for name in config.robustness:
+        runs[f"robustness {name}"] = []
     for seed in seeds:
         run_config = replace(config, split=replace(config.split, seed=seed))
         cv = first if first is not None and seed == config.split.seed else None
-        cv = cv or cross_validate_windows(table, run_config, copies, store=store)
+        cv = cv or cross_validate_windows(table, run_config, copies, store=store, conditions=conditions)
         seen = label_seen_mask(table, run_config)
         probabilities, _ = held_out_probabilities(table, run_config, cv, seen)
         scored = evaluated_mask(cv.part_of, holdout=config.split.method == "holdout") & seen
@@ -326,10 +368,14 @@ def repeated_evaluation(
         runs["brier"].append(result["calibration"]["brier"])
         if table.per_window:
             runs["window_accuracy"].append(window_metrics(table, cv, scored)["accuracy"])
+        truth = np.array([cv.labels.index(lab) for lab in table.labels])
+        for name, result in robustness_accuracy(cv, truth, scored, config.robustness).items():
+            runs[f"robustness {name}"].append(result["accuracy"])
     summary: dict[str, Any] = {"seeds": seeds, **runs}
     for key, values in runs.items():
-        summary[f"{key}_mean"] = float(np.mean(values))
-        summary[f"{key}_std"] = float(np.std(values))
+        known = [v for v in values if v is not None]  # a condition no track of a seed could be scored in
+        summary[f"{key}_mean"] = float(np.mean(known)) if known else None
+        summary[f"{key}_std"] = float(np.std(known)) if known else None
     return summary
 
 
@@ -401,6 +447,11 @@ def validate_config(config: ExperimentConfig) -> None:
     EXECUTORS.get(config.executor)
     for method in config.maps:
         MAPS.get(method)
+    if config.robustness:
+        from .deep.transforms import CONDITIONS
+
+        for condition in config.robustness:
+            CONDITIONS.get(condition)
 
 
 def run_experiment(
@@ -438,9 +489,14 @@ def run_experiment(
         )
         full = extract()
         copies = [extract(degraded_copy=k) for k in range(1, config.augment_copies + 1)]
+        table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
+        in_run = set(table.hashes)  # the tracks of labels left out are never scored: not transformed
+        conditions = {
+            name: extract(condition=name, only=in_run) for name in config.robustness if name != "clean"
+        }
         decoder_of = {row.path: row.backend for row in ws.store.tracks(status=OK)}
-    table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
-    _write_problems(out / "problems.txt", ingest_report, full, copies)  # first: it explains a failure below
+    # first: it explains a failure below
+    _write_problems(out / "problems.txt", ingest_report, full, copies, conditions)
     if len(set(table.labels)) < 2:
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
@@ -459,7 +515,7 @@ def run_experiment(
         selection = nested_selection(table, config, copies, progress=progress, store=store)
         chosen = (config.model, *config.selection.candidates)[selection["best_afterwards"]]
         config = replace(config, model=chosen)
-    cv = cross_validate_windows(table, config, copies, store=store)
+    cv = cross_validate_windows(table, config, copies, store=store, conditions=conditions)
     probabilities, part_of, labels, per_part = cv.probabilities, cv.part_of, cv.labels, cv.per_part
     holdout = config.split.method == "holdout"
     evaluated = evaluated_mask(part_of, holdout=holdout)
@@ -473,12 +529,17 @@ def run_experiment(
     if cv.window_probabilities is not None:  # each window judged on its own, beside the track verdicts
         metrics["window"] = window_metrics(table, cv, scored)
     if config.split.repeats > 1:
-        metrics["repeats"] = repeated_evaluation(table, config, copies, first=cv, store=store)
+        metrics["repeats"] = repeated_evaluation(
+            table, config, copies, first=cv, store=store, conditions=conditions
+        )
     if config.learning_curve:
         whole = metrics["repeats"]["accuracy"] if "repeats" in metrics else [metrics["accuracy"]]
         metrics["learning_curve"] = learning_curve(table, config, copies, whole=whole, store=store)
     if selection is not None:
         metrics["selection"] = selection
+    if config.robustness:  # the same models on the held-out tracks transformed
+        truth = np.array([labels.index(lab) for lab in table.labels])
+        metrics["robustness"] = robustness_accuracy(cv, truth, scored, config.robustness)
     if background:  # makers' tracks named against others' tracks turned away
         metrics["background"] = background_summary(
             reference, probabilities[scored], labels, background=background
@@ -609,7 +670,11 @@ def _write_predictions(
 
 
 def _write_problems(
-    path: Path, report: IngestReport, table: FeatureTable, copies: Sequence[FeatureTable] = ()
+    path: Path,
+    report: IngestReport,
+    table: FeatureTable,
+    copies: Sequence[FeatureTable] = (),
+    conditions: Mapping[str, FeatureTable] | None = None,
 ) -> None:
     lines = report.lines() + [f"{p}: features failed: {reason}" for p, reason in table.errors]
     clean_errors = set(table.errors)
@@ -617,6 +682,12 @@ def _write_problems(
         f"{p}: degraded copy {k} left out of training: {reason}"
         for k, copy in enumerate(copies, start=1)
         for p, reason in copy.errors
+        if (p, reason) not in clean_errors
+    ]
+    lines += [
+        f"{p}: not scored under {name}: {reason}"
+        for name, other in (conditions or {}).items()
+        for p, reason in other.errors
         if (p, reason) not in clean_errors
     ]
     path.write_text("".join(line + "\n" for line in lines) if lines else "no problems\n", encoding="utf-8")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import re
 import sys
-from collections.abc import Callable, Sequence
+import zlib
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -62,6 +64,8 @@ class ExtractJob:
     #: (config, cache key) of other feature sets one decoding serves (:func:`shares_decoding`), computed
     #: from the same decoded (and separated) windows and cached beside the requested features
     siblings: tuple[tuple[FeatureConfig, str], ...] = ()
+    #: a test-time condition the windows are put through (:func:`condition_windows`); "" for none
+    condition: str = ""
 
 
 #: reads one window of a file, as stored (all channels, the file's rate): ``read(offset_s, length_s)``
@@ -154,6 +158,20 @@ def degrade_windows(
     return [apply_per_channel(transform, w, sample_rate=sample_rate, rng=rng) for w in windows]
 
 
+def condition_windows(
+    windows: Sequence[np.ndarray], *, sample_rate: int, content_hash: str, condition: str
+) -> list[np.ndarray]:
+    """A track's windows under the named test-time condition (:data:`sonicprint.deep.transforms.CONDITIONS`:
+    tempo, pitch, filters, MP3, noise, room), applied to each window and channel. A random condition (noise,
+    room) is drawn from the track's content hash and the condition's name, so every feature set sees the
+    same version of the track, and a rerun the same one."""
+    from .deep.transforms import CONDITIONS, apply_per_channel
+
+    transform = CONDITIONS.get(condition)
+    rng = np.random.default_rng([int(content_hash[:16] or "0", 16), zlib.crc32(condition.encode())])
+    return [apply_per_channel(transform, w, sample_rate=sample_rate, rng=rng) for w in windows]
+
+
 def compute_file_features(
     path: str | Path,
     config: FeatureConfig,
@@ -162,13 +180,15 @@ def compute_file_features(
     per_window: bool = False,
     degraded_copy: int = 0,
     content_hash: str = "",
+    condition: str = "",
 ) -> np.ndarray:
     """Features of one file, without a workspace (used by ``predict``).
 
     ``per_window``: the extractor summarises each window on its own and the result stacks them,
     ``(config.n_windows, ...)``; a track no longer than one window repeats it, so every track has the same
     number of rows (and weighs the same in training). ``degraded_copy`` > 0: the features of that degraded
-    copy of the file (:func:`degrade_windows`, seeded by ``content_hash``).
+    copy of the file (:func:`degrade_windows`, seeded by ``content_hash``); ``condition``: of the file
+    under that test-time condition (:func:`condition_windows`).
     """
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
@@ -179,6 +199,7 @@ def compute_file_features(
         per_window=per_window,
         degraded_copy=degraded_copy,
         content_hash=content_hash,
+        condition=condition,
     )
 
 
@@ -190,10 +211,18 @@ def features_from_windows(
     per_window: bool = False,
     degraded_copy: int = 0,
     content_hash: str = "",
+    condition: str = "",
 ) -> np.ndarray:
     """The features :func:`compute_file_features` gives, from the file's decoded windows (``path`` names
-    the file in errors)."""
+    the file in errors); ``condition``: of the windows under that test-time condition
+    (:func:`condition_windows`, seeded by ``content_hash``)."""
     extractor = create_extractor(config)
+    if (degraded_copy or condition) and not content_hash:
+        raise ValueError("a degraded copy or a condition needs the file's content hash (it seeds them)")
+    if condition:
+        windows = condition_windows(
+            windows, sample_rate=extractor.sample_rate, content_hash=content_hash, condition=condition
+        )
     if degraded_copy:
         if not content_hash:
             raise ValueError("a degraded copy needs the file's content hash (it seeds the degradation)")
@@ -306,6 +335,7 @@ def extract_track(job: ExtractJob) -> str:
             per_window=job.per_window,
             degraded_copy=job.degraded_copy,
             content_hash=job.content_hash,
+            condition=job.condition,
         )
 
     cache.put(job.key, job.content_hash, compute(job.config))
@@ -364,19 +394,26 @@ def extract_features(
     per_window: bool = False,
     degraded_copy: int = 0,
     siblings: Sequence[FeatureConfig] = (),
+    condition: str = "",
+    only: Collection[str] | None = None,
 ) -> FeatureTable:
     """Compute (or read from the cache) the features of every usable track in the workspace.
 
     A track whose features fail is reported with its reason and left out; the others go on. With
     ``per_window`` each window is summarised on its own (cached apart from the whole-track features).
     ``degraded_copy`` > 0: the features of each track's degraded copy number ``degraded_copy`` (cached apart).
+    ``condition``: the features of each track under that test-time condition (cached apart).
+    ``only``: the content hashes of the tracks wanted (None: every usable track).
     ``siblings``: other feature sets to compute alongside where they read the same windows
     (:func:`shares_windows`: each window is then decoded once for all, and separated once for another
     stem of the same separation); their features are cached, so their own pass finds them there.
     """
-    key = _cache_key(config, per_window, degraded_copy)
-    shared = [(c, _cache_key(c, per_window, degraded_copy)) for c in siblings if shares_windows(config, c)]
+    key = _cache_key(config, per_window, degraded_copy, condition)
+    alongside = [c for c in siblings if shares_windows(config, c)]
+    shared = [(c, _cache_key(c, per_window, degraded_copy, condition)) for c in alongside]
     tracks = workspace.store.tracks(status=OK)
+    if only is not None:
+        tracks = [t for t in tracks if t.content_hash in only]
     todo = [t for t in tracks if t.content_hash and not workspace.cache.has(key, t.content_hash)]
     module = type(create_extractor(config)).__module__
     jobs = [
@@ -391,12 +428,13 @@ def extract_features(
             per_window,
             degraded_copy,
             tuple((c, k) for c, k in shared if not workspace.cache.has(k, t.content_hash or "")),
+            condition,
         )
         for t in todo
     ]
     if jobs:
         runner = create_executor(executor, workers=workers, **(executor_options or {}))
-        bar = _progress(len(jobs), progress_label(config, jobs, degraded_copy), enabled=progress)
+        bar = _progress(len(jobs), progress_label(config, jobs, degraded_copy, condition), enabled=progress)
         for index, outcome in runner.map_unordered(extract_track, jobs):
             job = jobs[index]
             if isinstance(outcome, BaseException):
@@ -434,11 +472,14 @@ def extract_features(
     )
 
 
-def progress_label(config: FeatureConfig, jobs: Sequence[ExtractJob], degraded_copy: int = 0) -> str:
+def progress_label(
+    config: FeatureConfig, jobs: Sequence[ExtractJob], degraded_copy: int = 0, condition: str = ""
+) -> str:
     """What a pass computes: its feature set and the sets computed alongside it for any of ``jobs``."""
     alongside = dict.fromkeys(c.spec for job in jobs for c, _ in job.siblings)
     names = ", ".join([config.spec, *(spec for spec in alongside if spec != config.spec)])
-    return f"features ({names}" + (f", degraded copy {degraded_copy})" if degraded_copy else ")")
+    version = f", degraded copy {degraded_copy}" if degraded_copy else f", {condition}" if condition else ""
+    return f"features ({names}{version})"
 
 
 def extract_feature_sets(
@@ -450,6 +491,8 @@ def extract_feature_sets(
     progress: bool = True,
     per_window: bool = False,
     degraded_copy: int = 0,
+    condition: str = "",
+    only: Collection[str] | None = None,
 ) -> FeatureTable:
     """:func:`extract_features` for each config; a single set is returned as is, several are flattened
     and concatenated per track (per window with ``per_window``; tracks missing from any set are reported
@@ -464,6 +507,8 @@ def extract_feature_sets(
             progress=progress,
             per_window=per_window,
             degraded_copy=degraded_copy,
+            condition=condition,
+            only=only,
             siblings=configs[i + 1 :],  # later sets over the same windows are computed alongside
         )
         for i, c in enumerate(configs)
@@ -494,9 +539,11 @@ def extract_feature_sets(
     )
 
 
-def _cache_key(config: FeatureConfig, per_window: bool, degraded_copy: int) -> str:
+def _cache_key(config: FeatureConfig, per_window: bool, degraded_copy: int, condition: str = "") -> str:
     key = extractor_key(config) + ("-per-window" if per_window else "")
-    return key + (f"-degraded{degraded_copy}" if degraded_copy else "")
+    key += f"-degraded{degraded_copy}" if degraded_copy else ""
+    # a condition's name as a folder name: "mp3 64 kbit/s" -> "mp3_64_kbit_s", "pitch +2" -> "pitch_+2"
+    return key + (f"-{re.sub(r'[^A-Za-z0-9.+-]+', '_', condition)}" if condition else "")
 
 
 def _row_width(table: FeatureTable) -> int:

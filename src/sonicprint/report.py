@@ -208,6 +208,48 @@ def learning_curve_html(curve: dict[str, Any] | None) -> str:
     )
 
 
+def robustness_html(metrics: dict[str, Any]) -> str:
+    """HTML: track accuracy with the held-out tracks transformed (tempo, pitch, filters, MP3, noise, room),
+    each condition's drop from the tracks as they are, and its spread over split seeds when repeated."""
+    robustness = metrics.get("robustness")
+    if not robustness:
+        return ""
+    e = html.escape
+    repeats = metrics.get("repeats") or {}
+    clean = (robustness.get("clean") or {}).get("accuracy")
+    if clean is None:
+        clean = metrics["accuracy"]
+
+    def cell(value: float | None) -> str:
+        return "–" if value is None else f"{value:.1%}"
+
+    rows = []
+    for name, result in robustness.items():
+        accuracy = result["accuracy"]
+        drop = "" if accuracy is None or name == "clean" else f"{100 * (clean - accuracy):.1f}"
+        spread = ""
+        if repeats:
+            mean, std = repeats.get(f"robustness {name}_mean"), repeats.get(f"robustness {name}_std")
+            spread = f"<td>{cell(mean)} ± {cell(std)}</td>" if mean is not None else "<td>–</td>"
+        rows.append(
+            f"<tr><td>{e(name)}</td><td>{cell(accuracy)}</td><td>{drop}</td>{spread}"
+            f"<td>{result['n_scored']}</td></tr>"
+        )
+    seeds = f"<th>over {len(repeats['seeds'])} split seeds</th>" if repeats else ""
+    augmented = (
+        "trained with degraded copies of its training tracks"
+        if metrics.get("config", {}).get("augment_copies")
+        else "trained on the tracks as they are (degraded copies, --augment-copies, shrink the drops)"
+    )
+    return (
+        "<h2>Robustness: held-out tracks transformed</h2><p>Each part's model, "
+        f"{augmented}, also named its held-out tracks sped up, slowed down, pitch-shifted, filtered, "
+        "MP3-encoded, noisy or in a room (each window and channel transformed, then its features computed); "
+        "no transformed track is ever trained on.</p><table><tr><th>condition</th><th>track accuracy</th>"
+        f"<th>drop (points)</th>{seeds}<th>tracks scored</th></tr>{''.join(rows)}</table>"
+    )
+
+
 def selection_html(selection: dict[str, Any] | None) -> str:
     """HTML: each candidate model's accuracy on the outer parts, its inner accuracy and how often the
     parts chose it, and the accuracy of their choices (:func:`sonicprint.selection.nested_selection`)."""
@@ -326,6 +368,7 @@ def write_report(
         )
     tags_html = tag_profile_html(metrics.get("tag_profile"))
     curve_html = learning_curve_html(metrics.get("learning_curve"))
+    robustness = robustness_html(metrics)
     selection = selection_html(metrics.get("selection"))
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{e(metrics["title"])}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}}
@@ -347,6 +390,7 @@ Data hash <code>{metrics["data_hash"]}</code>; {metrics["n_skipped"]} file(s) sk
 <h2>Averages</h2><table><tr><th>average</th><th>precision</th><th>recall</th><th>F1</th></tr>{summary}</table>
 {unknown_html}
 {curve_html}
+{robustness}
 {selection}
 <h2>Per label (one vs all)</h2>
 <table><tr><th>label</th><th>tracks</th><th>precision</th><th>recall</th><th>F1</th><th>accuracy</th></tr>{rows}</table>
