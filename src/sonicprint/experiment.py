@@ -488,9 +488,9 @@ def run_experiment(
             per_window=config.per_window,
         )
         full = extract()
-        copies = [extract(degraded_copy=k) for k in range(1, config.augment_copies + 1)]
         table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
-        in_run = set(table.hashes)  # the tracks of labels left out are never scored: not transformed
+        in_run = set(table.hashes)  # the tracks of labels left out are never used: not transformed
+        copies = [extract(degraded_copy=k, only=in_run) for k in range(1, config.augment_copies + 1)]
         conditions = {
             name: extract(condition=name, only=in_run) for name in config.robustness if name != "clean"
         }
