@@ -23,6 +23,7 @@ from sonicprint.pipeline import (
     build_collection,
     compute_feature_sets,
     compute_file_features,
+    decode_stems,
     decode_windows,
     extract_feature_sets,
     extract_features,
@@ -30,6 +31,7 @@ from sonicprint.pipeline import (
     select_labels,
     shares_decoding,
     shares_windows,
+    window_reader,
 )
 from sonicprint.registry import UnknownNameError
 from tests.conftest import noise, tone
@@ -269,13 +271,13 @@ def test_degraded_copies_are_cached_apart_and_deterministic(six_track_workspace)
         compute_file_features(path, config, degraded_copy=1)
 
 
-def test_conditions_are_cached_apart_deterministic_and_seeded_per_track(six_track_workspace):
-    from sonicprint.pipeline import condition_windows
-
+def test_conditions_are_cached_apart_and_deterministic(six_track_workspace):
     ws, config = six_track_workspace, TWO_WINDOW_MFCC
     clean = extract_features(ws, config, executor="serial", progress=False)
     low = extract_features(ws, config, executor="serial", progress=False, condition="low-pass 3 kHz")
-    noisy = extract_features(ws, config, executor="serial", progress=False, condition="noise 20 dB SNR")
+    noisy = extract_features(
+        ws, config, executor="process", workers=2, progress=False, condition="noise 20 dB SNR"
+    )
     again = extract_features(ws, config, executor="serial", progress=False, condition="noise 20 dB SNR")
     assert clean.hashes == low.hashes == noisy.hashes
     assert again.computed == 0  # cached under its own key
@@ -284,17 +286,33 @@ def test_conditions_are_cached_apart_deterministic_and_seeded_per_track(six_trac
     path, key = noisy.paths[0], noisy.hashes[0]
     direct = compute_file_features(path, config, condition="noise 20 dB SNR", content_hash=key)
     np.testing.assert_allclose(direct, noisy.features[0], rtol=1e-5)  # the same noise, drawn from the hash
-    window = np.ones((2, 1000), dtype=np.float32)
-    first, other = (
-        condition_windows([window], sample_rate=8000, content_hash=h, condition="noise 20 dB SNR")[0]
-        for h in ("ab" * 8, "cd" * 8)
-    )
-    assert first.shape == (2, 1000) and not np.allclose(first, other)  # each track its own noise
-    assert not np.allclose(first[0], first[1])  # and each channel
+    assert not np.allclose(noisy.features[0], noisy.features[1])
     with pytest.raises(ValueError, match="content hash"):
         compute_file_features(path, config, condition="noise 20 dB SNR")
     with pytest.raises(UnknownNameError, match=r"unknown robustness condition 'tempo x2'.*tempo x1\.1"):
-        condition_windows([window], sample_rate=8000, content_hash=key, condition="tempo x2")
+        compute_file_features(path, config, condition="tempo x2", content_hash=key)
+
+
+def test_a_condition_transforms_the_file_as_stored_before_any_resampling(tmp_path, write_audio):
+    # an 11.5 kHz tone in a 44.1 kHz stereo file, read at 22.05 kHz (Nyquist 11.025 kHz): gone when read as
+    # it is, but pitched down two semitones first, as a pitch-shifted file would be, it sits at 10.2 kHz
+    rate, seconds = 44100, 2.0
+    path = write_audio("high.wav", tone(11500.0, seconds, rate, channels=2), rate)
+    config = FeatureConfig(extractor="track_stats", n_windows=1, window_s=seconds)
+
+    def spectrum(condition: str) -> tuple[np.ndarray, np.ndarray]:
+        read = window_reader(path, condition=condition, content_hash="ab" * 8)
+        (window,) = decode_stems(path, config, seconds, read=read)[""]
+        magnitude = np.abs(np.fft.rfft(window))
+        return np.fft.rfftfreq(len(window), 1 / 22050), magnitude
+
+    freqs, shifted = spectrum("pitch -2")
+    assert abs(freqs[shifted.argmax()] - 11500.0 * 2 ** (-2 / 12)) < 50
+    _, plain = spectrum("")
+    assert shifted.max() > 100 * plain.max()  # read as it is, the tone is filtered out above Nyquist
+    stereo = window_reader(path, condition="noise 20 dB SNR", content_hash="ab" * 8)(0.0, seconds).samples
+    assert stereo.shape == (2, int(rate * seconds))
+    assert not np.allclose(stereo[0], stereo[1])  # each channel its own noise
 
 
 def test_stems_of_one_separation_are_separated_once(six_track_workspace, monkeypatch):

@@ -64,7 +64,7 @@ class ExtractJob:
     #: (config, cache key) of other feature sets one decoding serves (:func:`shares_decoding`), computed
     #: from the same decoded (and separated) windows and cached beside the requested features
     siblings: tuple[tuple[FeatureConfig, str], ...] = ()
-    #: a test-time condition the windows are put through (:func:`condition_windows`); "" for none
+    #: a test-time condition each window is put through as decoded (:func:`window_reader`); "" for none
     condition: str = ""
 
 
@@ -72,15 +72,32 @@ class ExtractJob:
 WindowReader = Callable[[float, float], DecodedAudio]
 
 
-def window_reader(path: str | Path) -> WindowReader:
+def window_reader(path: str | Path, *, condition: str = "", content_hash: str = "") -> WindowReader:
     """A :data:`WindowReader` of ``path`` that decodes each window once and keeps it, so feature sets at
     different rates or channel counts over the same windows share one decoding (each resampled and
-    downmixed from it exactly as a decoding of its own would be)."""
+    downmixed from it exactly as a decoding of its own would be). ``condition``: each window is put
+    through that test-time condition as decoded, at the file's rate and channel by channel, as a file
+    sped up, filtered or encoded would be (:func:`sonicprint.deep.transforms.apply_condition`, seeded by
+    ``content_hash``)."""
+    if condition and not content_hash:
+        raise ValueError("a condition needs the file's content hash (it seeds its randomness)")
     kept: dict[tuple[float, float], DecodedAudio] = {}
 
     def read(offset: float, length: float) -> DecodedAudio:
         if (offset, length) not in kept:
-            kept[(offset, length)] = read_audio(path, offset=offset, duration=length)
+            audio = read_audio(path, offset=offset, duration=length)
+            if condition:
+                from .deep.transforms import apply_condition
+
+                seed = [int(content_hash[:16], 16), zlib.crc32(condition.encode()), round(offset * 1000)]
+                samples = apply_condition(
+                    audio.samples,
+                    sample_rate=audio.sample_rate,
+                    condition=condition,
+                    rng=np.random.default_rng(seed),
+                )
+                audio = replace(audio, samples=samples)
+            kept[(offset, length)] = audio
         return kept[(offset, length)]
 
     return read
@@ -158,20 +175,6 @@ def degrade_windows(
     return [apply_per_channel(transform, w, sample_rate=sample_rate, rng=rng) for w in windows]
 
 
-def condition_windows(
-    windows: Sequence[np.ndarray], *, sample_rate: int, content_hash: str, condition: str
-) -> list[np.ndarray]:
-    """A track's windows under the named test-time condition (:data:`sonicprint.deep.transforms.CONDITIONS`:
-    tempo, pitch, filters, MP3, noise, room), applied to each window and channel. A random condition (noise,
-    room) is drawn from the track's content hash and the condition's name, so every feature set sees the
-    same version of the track, and a rerun the same one."""
-    from .deep.transforms import CONDITIONS, apply_per_channel
-
-    transform = CONDITIONS.get(condition)
-    rng = np.random.default_rng([int(content_hash[:16] or "0", 16), zlib.crc32(condition.encode())])
-    return [apply_per_channel(transform, w, sample_rate=sample_rate, rng=rng) for w in windows]
-
-
 def compute_file_features(
     path: str | Path,
     config: FeatureConfig,
@@ -188,18 +191,18 @@ def compute_file_features(
     ``(config.n_windows, ...)``; a track no longer than one window repeats it, so every track has the same
     number of rows (and weighs the same in training). ``degraded_copy`` > 0: the features of that degraded
     copy of the file (:func:`degrade_windows`, seeded by ``content_hash``); ``condition``: of the file
-    under that test-time condition (:func:`condition_windows`).
+    under that test-time condition (:func:`window_reader`, seeded by ``content_hash``).
     """
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
+    read = window_reader(path, condition=condition, content_hash=content_hash)
     return features_from_windows(
         path,
-        decode_windows(path, config, duration_s),
+        decode_stems(path, config, duration_s, read=read)[config.separate.partition(":")[2]],
         config,
         per_window=per_window,
         degraded_copy=degraded_copy,
         content_hash=content_hash,
-        condition=condition,
     )
 
 
@@ -211,18 +214,10 @@ def features_from_windows(
     per_window: bool = False,
     degraded_copy: int = 0,
     content_hash: str = "",
-    condition: str = "",
 ) -> np.ndarray:
     """The features :func:`compute_file_features` gives, from the file's decoded windows (``path`` names
-    the file in errors); ``condition``: of the windows under that test-time condition
-    (:func:`condition_windows`, seeded by ``content_hash``)."""
+    the file in errors)."""
     extractor = create_extractor(config)
-    if (degraded_copy or condition) and not content_hash:
-        raise ValueError("a degraded copy or a condition needs the file's content hash (it seeds them)")
-    if condition:
-        windows = condition_windows(
-            windows, sample_rate=extractor.sample_rate, content_hash=content_hash, condition=condition
-        )
     if degraded_copy:
         if not content_hash:
             raise ValueError("a degraded copy needs the file's content hash (it seeds the degradation)")
@@ -297,12 +292,12 @@ def compute_feature_sets(
 
 
 def _stems_of(
-    path: str | Path, duration_s: float, *, reject_silence: bool = False
+    path: str | Path, duration_s: float, *, reject_silence: bool = False, read: WindowReader | None = None
 ) -> Callable[[FeatureConfig], dict[str, list[np.ndarray]]]:
     """``stems_for(config)``: :func:`decode_stems` of ``path`` for each config asked, every window read
-    once (:func:`window_reader`) and each resampling or separation reused by the configs it serves
-    (:func:`shares_decoding`)."""
-    read = window_reader(path)
+    once (``read``, default :func:`window_reader`) and each resampling or separation reused by the configs
+    it serves (:func:`shares_decoding`)."""
+    read = read or window_reader(path)
     decoded: list[tuple[FeatureConfig, dict[str, list[np.ndarray]]]] = []
 
     def stems_for(config: FeatureConfig) -> dict[str, list[np.ndarray]]:
@@ -323,7 +318,8 @@ def extract_track(job: ExtractJob) -> str:
     if job.extractor_module:
         importlib.import_module(job.extractor_module)
     # A silent track would teach its label the sound of nothing: reported, never trained or scored on.
-    stems_for = _stems_of(job.path, job.duration_s, reject_silence=True)
+    read = window_reader(job.path, condition=job.condition, content_hash=job.content_hash)
+    stems_for = _stems_of(job.path, job.duration_s, reject_silence=True, read=read)
     stems_for(job.config)  # the requested set's decoding fails the job; a sibling's is retried on its own
     cache = FeatureCache(job.cache_root)
 
@@ -335,7 +331,6 @@ def extract_track(job: ExtractJob) -> str:
             per_window=job.per_window,
             degraded_copy=job.degraded_copy,
             content_hash=job.content_hash,
-            condition=job.condition,
         )
 
     cache.put(job.key, job.content_hash, compute(job.config))
@@ -542,8 +537,8 @@ def extract_feature_sets(
 def _cache_key(config: FeatureConfig, per_window: bool, degraded_copy: int, condition: str = "") -> str:
     key = extractor_key(config) + ("-per-window" if per_window else "")
     key += f"-degraded{degraded_copy}" if degraded_copy else ""
-    # a condition's name as a folder name: "mp3 64 kbit/s" -> "mp3_64_kbit_s", "pitch +2" -> "pitch_+2"
-    return key + (f"-{re.sub(r'[^A-Za-z0-9.+-]+', '_', condition)}" if condition else "")
+    # a condition's name in a folder name: "mp3 64 kbit/s" -> "under-mp3_64_kbit_s"
+    return key + (f"-under-{re.sub(r'[^A-Za-z0-9.+-]+', '_', condition)}" if condition else "")
 
 
 def _row_width(table: FeatureTable) -> int:
