@@ -250,7 +250,7 @@ def cross_validate_windows(
             "split": to_dict(config.split),
             "train_share": train_share,
         }
-        if conditions:  # only then, so a run without them keeps the parts of one with them apart
+        if conditions:  # named only when asked for: the parts of a run without them keep their names
             identity["conditions"] = {name: table_fingerprint(t) for name, t in conditions.items()}
     for index, (number, train, test) in enumerate(evaluation_splits(table, config)):
         train = part_training_tracks(table.labels, train, train_share, seed=config.split.seed, part=index)
@@ -347,7 +347,7 @@ def repeated_evaluation(
     (:func:`cross_validate_windows`); ``conditions``: test-time condition tables, whose accuracies
     (:func:`robustness_accuracy`, with ``clean`` when ``config.robustness`` names it) join each run's."""
     seeds = [config.split.seed + r for r in range(config.split.repeats)]
-    runs: dict[str, list[float]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
+    runs: dict[str, list[float | None]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
     if table.per_window:
         runs["window_accuracy"] = []
     for name in config.robustness:
@@ -369,8 +369,8 @@ def repeated_evaluation(
         if table.per_window:
             runs["window_accuracy"].append(window_metrics(table, cv, scored)["accuracy"])
         truth = np.array([cv.labels.index(lab) for lab in table.labels])
-        for name, result in robustness_accuracy(cv, truth, scored, config.robustness).items():
-            runs[f"robustness {name}"].append(result["accuracy"])
+        for name, under in robustness_accuracy(cv, truth, scored, config.robustness).items():
+            runs[f"robustness {name}"].append(under["accuracy"])
     summary: dict[str, Any] = {"seeds": seeds, **runs}
     for key, values in runs.items():
         known = [v for v in values if v is not None]  # a condition no track of a seed could be scored in
