@@ -293,7 +293,7 @@ def test_conditions_are_cached_apart_and_deterministic(six_track_workspace):
         compute_file_features(path, config, condition="tempo x2", content_hash=key)
 
 
-def test_a_condition_transforms_the_file_as_stored_before_any_resampling(tmp_path, write_audio):
+def test_a_condition_or_copy_transforms_the_file_as_stored_before_any_resampling(tmp_path, write_audio):
     # an 11.5 kHz tone in a 44.1 kHz stereo file, read at 22.05 kHz (Nyquist 11.025 kHz): gone when read as
     # it is, but pitched down two semitones first, as a pitch-shifted file would be, it sits at 10.2 kHz
     rate, seconds = 44100, 2.0
@@ -313,6 +313,13 @@ def test_a_condition_transforms_the_file_as_stored_before_any_resampling(tmp_pat
     stereo = window_reader(path, condition="noise 20 dB SNR", content_hash="ab" * 8)(0.0, seconds).samples
     assert stereo.shape == (2, int(rate * seconds))
     assert not np.allclose(stereo[0], stereo[1])  # each channel its own noise
+    # a degraded training copy is made the same way: as decoded, at the file's rate, the same on every read
+    copies = [window_reader(path, degraded_copy=2, content_hash="ab" * 8)(0.0, seconds) for _ in range(2)]
+    assert copies[0].sample_rate == rate and copies[0].samples.shape == (2, int(rate * seconds))
+    np.testing.assert_array_equal(copies[0].samples, copies[1].samples)
+    assert not np.allclose(copies[0].samples, window_reader(path)(0.0, seconds).samples)
+    with pytest.raises(ValueError, match="not both"):
+        window_reader(path, condition="pitch -2", degraded_copy=1, content_hash="ab" * 8)
 
 
 def test_stems_of_one_separation_are_separated_once(six_track_workspace, monkeypatch):

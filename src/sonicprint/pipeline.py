@@ -59,7 +59,7 @@ class ExtractJob:
     #: module defining the extractor: a fresh worker process imports it, so plug-ins register there too
     extractor_module: str = ""
     per_window: bool = False
-    #: 0: the track as it is; k > 0: its k-th degraded copy (see :func:`degrade_windows`)
+    #: 0: the track as it is; k > 0: its k-th degraded copy (see :func:`window_reader`)
     degraded_copy: int = 0
     #: (config, cache key) of other feature sets one decoding serves (:func:`shares_decoding`), computed
     #: from the same decoded (and separated) windows and cached beside the requested features
@@ -72,31 +72,41 @@ class ExtractJob:
 WindowReader = Callable[[float, float], DecodedAudio]
 
 
-def window_reader(path: str | Path, *, condition: str = "", content_hash: str = "") -> WindowReader:
+def window_reader(
+    path: str | Path, *, condition: str = "", degraded_copy: int = 0, content_hash: str = ""
+) -> WindowReader:
     """A :data:`WindowReader` of ``path`` that decodes each window once and keeps it, so feature sets at
     different rates or channel counts over the same windows share one decoding (each resampled and
-    downmixed from it exactly as a decoding of its own would be). ``condition``: each window is put
-    through that test-time condition as decoded, at the file's rate and channel by channel, as a file
-    sped up, filtered or encoded would be (:func:`sonicprint.deep.transforms.apply_condition`, seeded by
-    ``content_hash``)."""
-    if condition and not content_hash:
-        raise ValueError("a condition needs the file's content hash (it seeds its randomness)")
+    downmixed from it exactly as a decoding of its own would be).
+
+    ``condition``: each window is put through that test-time condition
+    (:func:`sonicprint.deep.transforms.apply_condition`); ``degraded_copy`` > 0: through the track's
+    degraded copy of that number, one random degradation for the whole track
+    (:func:`sonicprint.deep.transforms.random_degradation`). Either is applied as decoded, at the file's
+    rate and channel by channel, as a file sped up, filtered or encoded would reach the model, and drawn
+    from ``content_hash``, so every feature set sees the same version of the track, and a rerun too."""
+    if (condition or degraded_copy) and not content_hash:
+        raise ValueError("a condition or degraded copy needs the file's content hash (it seeds them)")
+    if condition and degraded_copy:
+        raise ValueError("a window is read under a condition or as a degraded copy, not both")
+    transform, seed = None, [0]
+    if condition or degraded_copy:
+        from .deep.transforms import CONDITIONS, apply_per_channel, random_degradation
+
+        version = zlib.crc32(condition.encode()) if condition else degraded_copy
+        seed = [int(content_hash[:16], 16), version]
+        transform = (
+            CONDITIONS.get(condition) if condition else random_degradation(np.random.default_rng(seed))[1]
+        )
     kept: dict[tuple[float, float], DecodedAudio] = {}
 
     def read(offset: float, length: float) -> DecodedAudio:
         if (offset, length) not in kept:
             audio = read_audio(path, offset=offset, duration=length)
-            if condition:
-                from .deep.transforms import apply_condition
-
-                seed = [int(content_hash[:16], 16), zlib.crc32(condition.encode()), round(offset * 1000)]
-                samples = apply_condition(
-                    audio.samples,
-                    sample_rate=audio.sample_rate,
-                    condition=condition,
-                    rng=np.random.default_rng(seed),
-                )
-                audio = replace(audio, samples=samples)
+            if transform is not None:  # each window its own draws (noise, a room), the same on every read
+                rng = np.random.default_rng([*seed, round(offset * 1000)])
+                samples = apply_per_channel(transform, audio.samples, sample_rate=audio.sample_rate, rng=rng)
+                audio = replace(audio, samples=np.asarray(samples, dtype=np.float32))
             kept[(offset, length)] = audio
         return kept[(offset, length)]
 
@@ -161,20 +171,6 @@ def shares_windows(config: FeatureConfig, other: FeatureConfig) -> bool:
     ).windows is type(create_extractor(other)).windows  # a plug-in may place its windows its own way
 
 
-def degrade_windows(
-    windows: Sequence[np.ndarray], *, sample_rate: int, content_hash: str, copy: int
-) -> list[np.ndarray]:
-    """The ``copy``-th degraded copy of a track's windows: one random degradation
-    (:func:`sonicprint.deep.transforms.random_degradation`) for the whole track, applied to each window and
-    channel. It is drawn from the track's content hash and ``copy``, so every feature set (at any rate)
-    sees the same degradation of the same copy, and a rerun the same one."""
-    from .deep.transforms import apply_per_channel, random_degradation
-
-    rng = np.random.default_rng([int(content_hash[:16] or "0", 16), copy])
-    _, transform = random_degradation(rng)
-    return [apply_per_channel(transform, w, sample_rate=sample_rate, rng=rng) for w in windows]
-
-
 def compute_file_features(
     path: str | Path,
     config: FeatureConfig,
@@ -190,20 +186,14 @@ def compute_file_features(
     ``per_window``: the extractor summarises each window on its own and the result stacks them,
     ``(config.n_windows, ...)``; a track no longer than one window repeats it, so every track has the same
     number of rows (and weighs the same in training). ``degraded_copy`` > 0: the features of that degraded
-    copy of the file (:func:`degrade_windows`, seeded by ``content_hash``); ``condition``: of the file
-    under that test-time condition (:func:`window_reader`, seeded by ``content_hash``).
+    copy of the file; ``condition``: of the file under that test-time condition (both
+    :func:`window_reader`, seeded by ``content_hash``).
     """
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
-    read = window_reader(path, condition=condition, content_hash=content_hash)
-    return features_from_windows(
-        path,
-        decode_stems(path, config, duration_s, read=read)[config.separate.partition(":")[2]],
-        config,
-        per_window=per_window,
-        degraded_copy=degraded_copy,
-        content_hash=content_hash,
-    )
+    read = window_reader(path, condition=condition, degraded_copy=degraded_copy, content_hash=content_hash)
+    windows = decode_stems(path, config, duration_s, read=read)[config.separate.partition(":")[2]]
+    return features_from_windows(path, windows, config, per_window=per_window)
 
 
 def features_from_windows(
@@ -212,18 +202,10 @@ def features_from_windows(
     config: FeatureConfig,
     *,
     per_window: bool = False,
-    degraded_copy: int = 0,
-    content_hash: str = "",
 ) -> np.ndarray:
     """The features :func:`compute_file_features` gives, from the file's decoded windows (``path`` names
     the file in errors)."""
     extractor = create_extractor(config)
-    if degraded_copy:
-        if not content_hash:
-            raise ValueError("a degraded copy needs the file's content hash (it seeds the degradation)")
-        windows = degrade_windows(
-            windows, sample_rate=extractor.sample_rate, content_hash=content_hash, copy=degraded_copy
-        )
     if per_window:
         summaries = [extractor.compute([w]) for w in windows]
         array = np.stack([summaries[i % len(summaries)] for i in range(config.n_windows)])
@@ -318,19 +300,16 @@ def extract_track(job: ExtractJob) -> str:
     if job.extractor_module:
         importlib.import_module(job.extractor_module)
     # A silent track would teach its label the sound of nothing: reported, never trained or scored on.
-    read = window_reader(job.path, condition=job.condition, content_hash=job.content_hash)
+    read = window_reader(
+        job.path, condition=job.condition, degraded_copy=job.degraded_copy, content_hash=job.content_hash
+    )
     stems_for = _stems_of(job.path, job.duration_s, reject_silence=True, read=read)
     stems_for(job.config)  # the requested set's decoding fails the job; a sibling's is retried on its own
     cache = FeatureCache(job.cache_root)
 
     def compute(config: FeatureConfig) -> np.ndarray:
         return features_from_windows(
-            job.path,
-            stems_for(config)[config.separate.partition(":")[2]],
-            config,
-            per_window=job.per_window,
-            degraded_copy=job.degraded_copy,
-            content_hash=job.content_hash,
+            job.path, stems_for(config)[config.separate.partition(":")[2]], config, per_window=job.per_window
         )
 
     cache.put(job.key, job.content_hash, compute(job.config))
@@ -536,7 +515,7 @@ def extract_feature_sets(
 
 def _cache_key(config: FeatureConfig, per_window: bool, degraded_copy: int, condition: str = "") -> str:
     key = extractor_key(config) + ("-per-window" if per_window else "")
-    key += f"-degraded{degraded_copy}" if degraded_copy else ""
+    key += f"-copy{degraded_copy}" if degraded_copy else ""  # degraded as decoded (see window_reader)
     # a condition's name in a folder name: "mp3 64 kbit/s" -> "under-mp3_64_kbit_s"
     return key + (f"-under-{re.sub(r'[^A-Za-z0-9.+-]+', '_', condition)}" if condition else "")
 

@@ -177,12 +177,3 @@ def apply_per_channel(
     if audio.ndim == 1:
         return transform(audio, sample_rate, rng)
     return np.stack([transform(channel, sample_rate, rng) for channel in audio])
-
-
-def apply_condition(
-    samples: np.ndarray, *, sample_rate: int, condition: str, rng: np.random.Generator
-) -> np.ndarray:
-    """Mono ``(n,)`` or ``(channels, n)`` audio under the named test-time condition (:data:`CONDITIONS`),
-    channel by channel, float32 of the same shape; a random condition (noise, room) draws from ``rng``."""
-    changed = apply_per_channel(CONDITIONS.get(condition), samples, sample_rate=sample_rate, rng=rng)
-    return np.asarray(changed, dtype=np.float32)
