@@ -80,7 +80,7 @@ def window_reader(
     downmixed from it exactly as a decoding of its own would be).
 
     ``condition``: each window is put through that test-time condition
-    (:func:`sonicprint.deep.transforms.apply_condition`); ``degraded_copy`` > 0: through the track's
+    (:data:`sonicprint.deep.transforms.CONDITIONS`); ``degraded_copy`` > 0: through the track's
     degraded copy of that number, one random degradation for the whole track
     (:func:`sonicprint.deep.transforms.random_degradation`). Either is applied as decoded, at the file's
     rate and channel by channel, as a file sped up, filtered or encoded would reach the model, and drawn
@@ -140,9 +140,11 @@ def decode_stems(
     return {stem: [parts[stem] for parts in separated] for stem in separator.stems}
 
 
-def decode_windows(path: str | Path, config: FeatureConfig, duration_s: float) -> list[np.ndarray]:
+def decode_windows(
+    path: str | Path, config: FeatureConfig, duration_s: float, *, read: WindowReader | None = None
+) -> list[np.ndarray]:
     """:func:`decode_stems`' windows of the stem ``config.separate`` names (the decoded windows without)."""
-    return decode_stems(path, config, duration_s)[config.separate.partition(":")[2]]
+    return decode_stems(path, config, duration_s, read=read)[config.separate.partition(":")[2]]
 
 
 def shares_decoding(config: FeatureConfig, other: FeatureConfig) -> bool:
@@ -192,7 +194,7 @@ def compute_file_features(
     if duration_s is None:
         duration_s = probe_audio(path).duration_s
     read = window_reader(path, condition=condition, degraded_copy=degraded_copy, content_hash=content_hash)
-    windows = decode_stems(path, config, duration_s, read=read)[config.separate.partition(":")[2]]
+    windows = decode_windows(path, config, duration_s, read=read)
     return features_from_windows(path, windows, config, per_window=per_window)
 
 
