@@ -647,7 +647,9 @@ def test_robustness_scores_the_held_out_tracks_transformed(collection, tmp_path,
     repeats = metrics["repeats"]
     assert repeats["robustness clean"] == repeats["accuracy"]
     assert len(repeats["robustness noise 20 dB SNR"]) == 2
-    assert "low-pass 3 kHz:" in printed and "track accuracy with the held-out tracks transformed" in printed
+    assert "held-out tracks transformed (seed 0, tracks scored; mean ± std over 2 split seeds)" in printed
+    seed0, mean = robustness["low-pass 3 kHz"]["accuracy"], repeats["robustness low-pass 3 kHz_mean"]
+    assert f"low-pass 3 kHz: {seed0:.3f} (16; {mean:.3f} ± " in printed
     report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert "Robustness: held-out tracks transformed" in report and "noise 20 dB SNR" in report
     assert len(list((tmp_path / "ws" / "cache").glob("*low-pass_3_kHz/*/*"))) == metrics["n_tracks"] == 16

@@ -680,10 +680,14 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     if "selection" in m:
         print(selection_summary(m["selection"]))
     if "robustness" in m:
-        print("track accuracy with the held-out tracks transformed (seed 0; tracks scored):")
+        repeats = m.get("repeats") or {}
+        seeds = f"; mean ± std over {len(repeats['seeds'])} split seeds" if repeats else ""
+        print(f"track accuracy with the held-out tracks transformed (seed 0, tracks scored{seeds}):")
         for condition, under in m["robustness"].items():
             accuracy = "–" if under["accuracy"] is None else f"{under['accuracy']:.3f}"
-            print(f"  {condition:>18}: {accuracy} ({under['n_scored']})")
+            mean, std = (repeats.get(f"robustness {condition}_{stat}") for stat in ("mean", "std"))
+            spread = f"; {mean:.3f} ± {std:.3f}" if mean is not None else ""
+            print(f"  {condition:>18}: {accuracy} ({under['n_scored']}{spread})")
     print(
         f"{m['model']} on {m['extractor']}: accuracy {m['accuracy']:.3f}{windows}, "
         f"macro F1 {m['macro']['f1']:.3f} "
