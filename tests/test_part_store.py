@@ -123,6 +123,19 @@ def test_a_part_is_only_reused_by_the_same_computation(tmp_path, fits, change):
     np.testing.assert_array_equal(cv.probabilities, cross_validate_windows(table, changed).probabilities)
 
 
+def test_more_repeats_or_calibration_reuse_the_parts_already_trained(tmp_path, fits):
+    table, store = _table(), PartStore(tmp_path)
+    first = cross_validate_windows(table, CONFIG, store=store)
+    fits.clear()
+    for changed in (
+        replace(CONFIG, split=SplitConfig(folds=3, repeats=5)),
+        replace(CONFIG, model=ModelConfig("lda", calibration="temperature")),
+    ):
+        cv = cross_validate_windows(table, changed, store=store)
+        np.testing.assert_array_equal(cv.probabilities, first.probabilities)
+    assert fits == []
+
+
 def test_other_data_a_training_share_or_degraded_copies_train_again(tmp_path, fits):
     table, store = _table(), PartStore(tmp_path)
     cross_validate_windows(table, CONFIG, store=store)

@@ -246,8 +246,10 @@ def cross_validate_windows(
         identity = {
             "table": table_fingerprint(table),
             "copies": copies_fingerprint(copies),
-            "model": to_dict(config.model),
-            "split": to_dict(config.split),
+            # how a run reports (calibration) or how many seeds it runs (repeats) never changes a part's
+            # verdicts: more repeats or --calibrate later reuse the parts already trained
+            "model": to_dict(replace(config.model, calibration="none")),
+            "split": to_dict(replace(config.split, repeats=1)),
             "train_share": train_share,
         }
         if conditions:  # named only when asked for: the parts of a run without them keep their names
@@ -352,6 +354,7 @@ def repeated_evaluation(
         runs["window_accuracy"] = []
     for name in config.robustness:
         runs[f"robustness {name}"] = []
+    truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
     for seed in seeds:
         run_config = replace(config, split=replace(config.split, seed=seed))
         cv = first if first is not None and seed == config.split.seed else None
@@ -368,7 +371,6 @@ def repeated_evaluation(
         runs["brier"].append(result["calibration"]["brier"])
         if table.per_window:
             runs["window_accuracy"].append(window_metrics(table, cv, scored)["accuracy"])
-        truth = np.array([cv.labels.index(lab) for lab in table.labels])
         for name, under in robustness_accuracy(cv, truth, scored, config.robustness).items():
             runs[f"robustness {name}"].append(under["accuracy"])
     summary: dict[str, Any] = {"seeds": seeds, **runs}
