@@ -16,7 +16,8 @@ from sonicprint.config import CollectionConfig, ExperimentConfig, FeatureConfig,
 from sonicprint.deep.transforms import ROBUSTNESS_CONDITIONS
 from sonicprint.demo import generate_collection
 from sonicprint.errors import ConfigError
-from sonicprint.experiment import run_experiment
+from sonicprint.experiment import evaluation_splits, run_experiment, scored_tracks_of_any_seed
+from sonicprint.pipeline import FeatureTable
 from sonicprint.predict import UNKNOWN, Predictor, predict_files
 from sonicprint.registry import UnknownNameError
 from tests.conftest import relabelled, rewritten, with_albums
@@ -655,6 +656,40 @@ def test_robustness_scores_the_held_out_tracks_transformed(collection, tmp_path,
     assert len(list((tmp_path / "ws" / "cache").glob("*low-pass_3_kHz/*/*"))) == metrics["n_tracks"] == 16
     assert main([*args, "--executor", "serial", "--no-maps", "--quiet"]) == 0  # all kept: nothing trains
     assert ", 0 trained now" in capsys.readouterr().out
+
+
+def test_a_holdout_transforms_only_the_tracks_it_scores(collection, tmp_path):
+    config = replace(_config(method="holdout", seed=1, repeats=2), robustness=("clean", "low-pass 3 kHz"))
+    result = _run(collection, replace(config, maps=()), tmp_path)
+    metrics = result.metrics
+    assert metrics["robustness"]["low-pass 3 kHz"]["n_scored"] == metrics["n_scored"]
+    transformed = len(list((tmp_path / "ws" / "cache").glob("*low-pass_3_kHz/*/*")))
+    # the test parts of two seeds, never the training tracks: fewer than the run's tracks
+    assert metrics["n_scored"] <= transformed <= 2 * metrics["n_scored"] < metrics["n_tracks"]
+
+
+def test_the_tracks_scored_by_some_seed_are_every_track_of_k_folds_and_the_test_parts_of_a_holdout():
+    n = 30
+    table = FeatureTable(
+        paths=[f"t{i}.wav" for i in range(n)],
+        labels=[f"maker {i % 3}" for i in range(n)],
+        groups=[{} for _ in range(n)],
+        hashes=[f"h{i}" for i in range(n)],
+        features=np.zeros((n, 4)),
+    )
+    assert scored_tracks_of_any_seed(table, _config()) == set(table.hashes)
+    holdout = _config(method="holdout", seed=4, repeats=3)
+    tests = set()
+    for r in range(3):
+        seeded = replace(holdout, split=replace(holdout.split, seed=4 + r))
+        tests |= {
+            table.hashes[i]
+            for name, _, part in evaluation_splits(table, seeded)
+            if name == "test"
+            for i in part
+        }
+    assert scored_tracks_of_any_seed(table, holdout) == tests
+    assert 0 < len(tests) < n
 
 
 def test_the_robustness_flag_asks_for_every_condition():

@@ -98,6 +98,20 @@ def label_seen_mask(table: FeatureTable, config: ExperimentConfig) -> np.ndarray
     return seen
 
 
+def scored_tracks_of_any_seed(table: FeatureTable, config: ExperimentConfig) -> set[str]:
+    """Content hashes of the tracks whose verdicts some split seed of the run counts: every track of a
+    k-fold split, the test parts of a holdout's seeds (its training and validation tracks never are)."""
+    if config.split.method != "holdout":
+        return set(table.hashes)
+    scored: set[str] = set()
+    for r in range(config.split.repeats):
+        run_config = replace(config, split=replace(config.split, seed=config.split.seed + r))
+        for name, _, evaluated in evaluation_splits(table, run_config):
+            if name == "test":
+                scored.update(table.hashes[i] for i in evaluated)
+    return scored
+
+
 def build_model(config: ExperimentConfig, table: FeatureTable) -> Classifier:
     """A new, unfitted model as the config asks: with ``fusion="late"`` and several feature sets, one
     model per feature set (``late_fusion`` over the table's feature widths)."""
@@ -493,8 +507,10 @@ def run_experiment(
         table = select_labels(full, min_tracks=config.collection.min_tracks_per_label)
         in_run = set(table.hashes)  # the tracks of labels left out are never used: not transformed
         copies = [extract(degraded_copy=k, only=in_run) for k in range(1, config.augment_copies + 1)]
+        # only the tracks some seed scores are transformed: a holdout's training tracks never are
+        judged = scored_tracks_of_any_seed(table, config) if config.robustness else set()
         conditions = {
-            name: extract(condition=name, only=in_run) for name in config.robustness if name != "clean"
+            name: extract(condition=name, only=judged) for name in config.robustness if name != "clean"
         }
         decoder_of = {row.path: row.backend for row in ws.store.tracks(status=OK)}
     # first: it explains a failure below
