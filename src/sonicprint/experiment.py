@@ -98,14 +98,19 @@ def label_seen_mask(table: FeatureTable, config: ExperimentConfig) -> np.ndarray
     return seen
 
 
+def seeded_runs(config: ExperimentConfig) -> list[ExperimentConfig]:
+    """The config of each split seed of the run: ``seed``, ``seed + 1``, ... (``split.repeats`` of them)."""
+    s = config.split
+    return [replace(config, split=replace(s, seed=s.seed + r)) for r in range(s.repeats)]
+
+
 def scored_tracks_of_any_seed(table: FeatureTable, config: ExperimentConfig) -> set[str]:
     """Content hashes of the tracks whose verdicts some split seed of the run counts: every track of a
     k-fold split, the test parts of a holdout's seeds (its training and validation tracks never are)."""
     if config.split.method != "holdout":
         return set(table.hashes)
     scored: set[str] = set()
-    for r in range(config.split.repeats):
-        run_config = replace(config, split=replace(config.split, seed=config.split.seed + r))
+    for run_config in seeded_runs(config):
         for name, _, evaluated in evaluation_splits(table, run_config):
             if name == "test":
                 scored.update(table.hashes[i] for i in evaluated)
@@ -362,16 +367,16 @@ def repeated_evaluation(
     cross-validation of ``seed``, when already done; ``store``: where each trained part is kept
     (:func:`cross_validate_windows`); ``conditions``: test-time condition tables, whose accuracies
     (:func:`robustness_accuracy`, with ``clean`` when ``config.robustness`` names it) join each run's."""
-    seeds = [config.split.seed + r for r in range(config.split.repeats)]
+    run_configs = seeded_runs(config)
+    seeds = [c.split.seed for c in run_configs]
     runs: dict[str, list[float | None]] = {"accuracy": [], "macro_f1": [], "ece": [], "brier": []}
     if table.per_window:
         runs["window_accuracy"] = []
     for name in config.robustness:
         runs[f"robustness {name}"] = []
     truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
-    for seed in seeds:
-        run_config = replace(config, split=replace(config.split, seed=seed))
-        cv = first if first is not None and seed == config.split.seed else None
+    for run_config in run_configs:
+        cv = first if first is not None and run_config.split.seed == config.split.seed else None
         cv = cv or cross_validate_windows(table, run_config, copies, store=store, conditions=conditions)
         seen = label_seen_mask(table, run_config)
         probabilities, _ = held_out_probabilities(table, run_config, cv, seen)
@@ -407,13 +412,13 @@ def learning_curve(
     the whole training side, whose accuracies per split seed are ``whole``), over the run's split seeds;
     every share is scored on the same held-out tracks as the run. With each share, the median number of
     training tracks per label. ``store``: where each trained part is kept (:func:`cross_validate_windows`)."""
-    seeds = [config.split.seed + r for r in range(config.split.repeats)]
+    run_configs = seeded_runs(config)
+    seeds = [c.split.seed for c in run_configs]
     shares = sorted(config.learning_curve)
     accuracy: dict[float, list[float]] = {share: [] for share in shares}
     per_label: dict[float, list[float]] = {share: [] for share in [*shares, 1.0]}
     y = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
-    for seed in seeds:
-        run_config = replace(config, split=replace(config.split, seed=seed))
+    for run_config in run_configs:
         seen = label_seen_mask(table, run_config)
         for share in shares:
             cv = cross_validate_windows(table, run_config, copies, train_share=share, store=store)
@@ -421,7 +426,9 @@ def learning_curve(
             accuracy[share].append(float(np.mean(cv.probabilities[scored].argmax(1) == y[scored])))
         for index, (_, train, _) in enumerate(evaluation_splits(table, run_config)):
             for share in per_label:
-                kept = part_training_tracks(table.labels, train, share, seed=seed, part=index)
+                kept = part_training_tracks(
+                    table.labels, train, share, seed=run_config.split.seed, part=index
+                )
                 counts = Counter(table.labels[i] for i in kept)
                 per_label[share].append(float(np.median(list(counts.values()))))
     accuracy[1.0] = list(whole)

@@ -20,7 +20,7 @@ import numpy as np
 from .config import ExperimentConfig, ModelConfig, SplitConfig
 from .errors import ConfigError
 from .evaluation import evaluated_mask, require_scored_tracks
-from .experiment import cross_validate_windows, evaluation_splits, label_seen_mask
+from .experiment import cross_validate_windows, evaluation_splits, label_seen_mask, seeded_runs
 from .part_store import PartStore
 from .pipeline import FeatureTable
 
@@ -108,10 +108,10 @@ def nested_selection(
     from tqdm import tqdm
 
     models = (config.model, *config.selection.candidates)
-    seeds = [config.split.seed + r for r in range(config.split.repeats)]
+    run_configs = seeded_runs(config)
+    seeds = [c.split.seed for c in run_configs]
     truth = np.array([sorted(set(table.labels)).index(lab) for lab in table.labels])
     holdout = config.split.method == "holdout"
-    run_configs = [replace(config, split=replace(config.split, seed=seed)) for seed in seeds]
     splits = [evaluation_splits(table, run_config) for run_config in run_configs]
     n_parts = sum(len(parts) for parts in splits)
     for run_config, parts in zip(run_configs, splits):  # every part able to choose, before any training
