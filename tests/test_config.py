@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from sonicprint.config import (
+    CleaningConfig,
     DeepExperimentConfig,
     ExperimentConfig,
     FeatureConfig,
@@ -29,6 +30,20 @@ def test_round_trip_through_dict_and_file(tmp_path):
     assert from_dict(ExperimentConfig, to_dict(config)) == config
     save_config(config, tmp_path / "c.json")
     assert load_config_file(tmp_path / "c.json") == config
+
+
+def test_cleaning_config_round_trip_defaults_and_refusals(tmp_path):
+    config = CleaningConfig(artist_column="artist", title_column="title", instrumental_below=0.5)
+    save_config(config, tmp_path / "clean.json")
+    assert load_config_file(tmp_path / "clean.json", CleaningConfig) == config
+    assert CleaningConfig().collection.min_duration_s == 30.0  # the second study's minimum
+    assert CleaningConfig().tagger.extractor == "musicnn_mtt_tags"
+    # the label is read anyway; only other credit columns are read besides it
+    assert replace(config, artist_column="label").credit_columns == ("title",)
+    with pytest.raises(ConfigError, match="instrumental_below"):
+        CleaningConfig(instrumental_below=float("nan"))
+    with pytest.raises(ConfigError, match="unknown key"):
+        from_dict(CleaningConfig, {"drop_instrumentals": False})
 
 
 def test_models_to_choose_among_read_from_a_toml_file(tmp_path):

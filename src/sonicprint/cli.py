@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .config import CollectionConfig, FeatureConfig, ModelConfig, SplitConfig, TrainConfig
+from .config import CleaningConfig, CollectionConfig, FeatureConfig, ModelConfig, SplitConfig, TrainConfig
 from .errors import ConfigError, SonicprintError
 from .registry import Registry, UnknownNameError
 
@@ -310,6 +310,58 @@ def build_parser() -> argparse.ArgumentParser:
         "with noise and in a room (the same model; a table in the report)",
     )
     exp.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    clean = sub.add_parser(
+        "clean",
+        help="leave out too-short tracks, instrumentals and tracks by several performers (the second "
+        "study's cleaning); writes a manifest of the rest",
+    )
+    clean.add_argument("source", help=SOURCE_HELP)
+    _add_collection_options(clean)
+    clean.add_argument(
+        "--min-duration",
+        type=float,
+        help="leave out files shorter than this (seconds; default: "
+        f"{CleaningConfig().collection.min_duration_s:g}, as the second study)",
+    )
+    clean.add_argument(
+        "--keep-instrumental",
+        action="store_true",
+        help="do not leave out instrumentals (the vocal screen is skipped: no musicnn needed)",
+    )
+    clean.add_argument(
+        "--instrumental-below",
+        type=float,
+        metavar="SCORE",
+        help="vocal score under which a track counts as instrumental (default: "
+        f"{CleaningConfig.instrumental_below:g}; every track's score is in screening.csv)",
+    )
+    clean.add_argument(
+        "--artist-column",
+        metavar="COLUMN",
+        help="column of performer credits: a track credited to several ('A feat. B', 'A & B') is left out "
+        "(may be the label column)",
+    )
+    clean.add_argument(
+        "--title-column",
+        metavar="COLUMN",
+        help="column of titles: a track whose title credits a guest ('Song (feat. B)') is left out",
+    )
+    clean.add_argument("--config", help="TOML or JSON cleaning config file; flags override it")
+    clean.add_argument(
+        "--workspace",
+        default=".sonicprint",
+        help="collection database and feature cache, shared by runs (default: %(default)s)",
+    )
+    clean.add_argument(
+        "--out",
+        default="runs/clean",
+        help="folder for cleaned.csv, screening.csv, summary.json, problems.txt, config.json "
+        "(default: %(default)s)",
+    )
+    clean.add_argument("--executor", help="process (default: one worker per core), serial or ray")
+    clean.add_argument("--workers", type=int, help="worker processes (default: one per CPU core)")
+    clean.add_argument("--quiet", action="store_true", help="no progress bars")
 
     pred = sub.add_parser("predict", help="top-k makers of each file with a saved model")
     pred.add_argument("model", type=_model_file, help=MODEL_HELP)
@@ -622,6 +674,52 @@ def _experiment_config(args: argparse.Namespace) -> Any:
     if args.per_window:
         config = replace(config, per_window=True)
     return config
+
+
+def _cleaning_config(args: argparse.Namespace) -> Any:
+    """The cleaning config: the defaults, or ``--config``, with the flags given applied."""
+    from .config import load_config_file
+
+    config = load_config_file(args.config, CleaningConfig) if args.config else CleaningConfig()
+    collection = config.collection
+    for flag, key in (("label", "label"), ("path_column", "path_column"), ("min_duration", "min_duration_s")):
+        if getattr(args, flag) is not None:
+            collection = replace(collection, **{key: getattr(args, flag)})
+    if args.group_columns is not None:
+        collection = replace(collection, group_columns=args.group_columns)
+    changes: dict[str, Any] = {"collection": collection}
+    if args.keep_instrumental:
+        changes["drop_instrumental"] = False
+    for flag in ("instrumental_below", "artist_column", "title_column", "executor", "workers"):
+        if getattr(args, flag) is not None:
+            changes[flag] = getattr(args, flag)
+    return replace(config, **changes)
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from .cleaning import clean_collection, tag_names_of
+
+    config = _cleaning_config(args)
+    if config.drop_instrumental:
+        tag_names_of(config)  # a missing musicnn or a wrong tagger is reported before any file is read
+    columns = (*config.collection.group_columns, *config.credit_columns)
+    source = _training_source(args, replace(config.collection, group_columns=tuple(dict.fromkeys(columns))))
+    if source is None:
+        return 2
+    result = clean_collection(
+        source, config, workspace=args.workspace, out_dir=args.out, progress=not args.quiet
+    )
+    reasons = ", ".join(f"{reason} {count}" for reason, count in result.left_out.items()) or "none"
+    print(f"kept {result.kept} of {result.total} tracks; left out: {reasons}")
+    thin = [f"{label} {kept}/{listed}" for label, (kept, listed) in result.per_label.items() if kept < listed]
+    if thin:
+        print("kept per label, where some were left out: " + ", ".join(thin))
+    print(f"every track and why: {result.screening_path}")
+    print(
+        f"cleaned manifest:    {result.manifest_path} "
+        f"(sonicprint experiment {result.manifest_path} --label {source.label})"
+    )
+    return 0
 
 
 def _training_source(args: argparse.Namespace, collection: CollectionConfig) -> Any:
@@ -1056,6 +1154,7 @@ COMMANDS = {
     "demo": _cmd_demo,
     "generate": _cmd_generate,
     "experiment": _cmd_experiment,
+    "clean": _cmd_clean,
     "predict": _cmd_predict,
     "cnn": _cmd_cnn,
     "embed": _cmd_embed,
@@ -1110,6 +1209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: what a command keeps when interrupted, so the same command goes on from there
 RESUME_NOTE = {
     "experiment": "the features and every fold already trained are kept: the same command goes on from them",
+    "clean": "the files checked and the tags computed are kept: the same command goes on from them",
     "cnn": "each fold's last checkpoint is kept: the same command with --resume goes on from it",
     "predict": "with --out, the rows written are kept: the same command goes on after them",
     "embed": "the embeddings written are kept: the same command goes on after them",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import re
 import types
 import typing
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import ConfigError
+from .screening import INSTRUMENTAL_BELOW
 
 C = TypeVar("C")
 
@@ -225,6 +227,48 @@ class ExperimentConfig:
     @property
     def feature_sets(self) -> tuple[FeatureConfig, ...]:
         return (self.features, *self.extra_features)
+
+
+def _cleaning_collection() -> CollectionConfig:
+    return CollectionConfig(min_duration_s=30.0)
+
+
+def _tagger_windows() -> FeatureConfig:
+    return FeatureConfig(extractor="musicnn_mtt_tags", n_windows=3, window_s=20.0)
+
+
+@dataclass(frozen=True)
+class CleaningConfig:
+    """How a labelled collection is cleaned before any experiment, as the second study did: tracks
+    shorter than ``collection.min_duration_s`` (default 30 s), instrumentals and tracks credited to
+    several performers are left out (:mod:`sonicprint.screening`).
+
+    ``drop_instrumental``: a track whose vocal score (a pretrained tagger's voice tags against its no-voice
+    tags, over ``tagger``'s windows) is below ``instrumental_below`` is left out. ``artist_column`` and
+    ``title_column``: manifest columns of performer credits and titles read for "feat." and the like
+    (empty: not read; the artist column may be the label itself).
+    """
+
+    collection: CollectionConfig = field(default_factory=_cleaning_collection)
+    drop_instrumental: bool = True
+    instrumental_below: float = INSTRUMENTAL_BELOW
+    tagger: FeatureConfig = field(default_factory=_tagger_windows)
+    artist_column: str = ""
+    title_column: str = ""
+    executor: str = "process"
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.instrumental_below):
+            raise ConfigError(f"instrumental_below must be a finite number, got {self.instrumental_below}")
+        if self.workers < 0:
+            raise ConfigError(f"workers must be 0 (one per core) or more, got {self.workers}")
+
+    @property
+    def credit_columns(self) -> tuple[str, ...]:
+        """The manifest columns read besides the label and groups: the artist and title columns."""
+        extra = (self.artist_column, self.title_column)
+        return tuple(c for c in dict.fromkeys(extra) if c and c != self.collection.label)
 
 
 def _convert(tp: Any, value: Any, where: str) -> Any:
