@@ -192,3 +192,23 @@ def test_an_interrupted_selection_resumes_where_it_stopped(tmp_path, fits):
     other = _config(ModelConfig("knn_pca", {"k": 3}), repeats=2)  # another candidate: only it trains
     nested_selection(table, other, store=store)
     assert len(fits) == trained // 2  # the run's own lda, the same model on the same splits, is kept
+
+
+def test_the_chosen_models_parts_scored_under_conditions_are_not_trained_again(tmp_path, fits):
+    from sonicprint.part_store import PartStore
+
+    table, config = _table(seed=7), _config(ModelConfig("logreg"), repeats=2)
+    rng = np.random.default_rng(0)
+    noisy = replace(table, features=table.features + rng.normal(scale=0.5, size=table.features.shape))
+    conditions = {"noise": noisy}
+    store = PartStore(tmp_path / "parts")
+    selection = nested_selection(table, config, store=store, conditions=conditions)
+    chosen = (config.model, *config.selection.candidates)[selection["best_afterwards"]]
+    fits.clear()
+    for seed in (0, 1):
+        run_config = replace(config, model=chosen, split=replace(config.split, seed=seed))
+        cv = cross_validate_windows(table, run_config, store=store, conditions=conditions)
+        assert np.isfinite(cv.condition_probabilities["noise"]).all()
+    assert fits == []  # every outer part of the choice, its verdicts under the condition too, was kept
+    cross_validate_windows(table, replace(config, model=chosen), store=store, conditions={"other": noisy})
+    assert len(fits) == 3  # other conditions: other parts

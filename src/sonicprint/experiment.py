@@ -537,7 +537,9 @@ def run_experiment(
     if config.selection.candidates:  # choose first; every table below and model.pt are of the choice
         from .selection import nested_selection
 
-        selection = nested_selection(table, config, copies, progress=progress, store=store)
+        selection = nested_selection(
+            table, config, copies, progress=progress, store=store, conditions=conditions
+        )
         chosen = (config.model, *config.selection.candidates)[selection["best_afterwards"]]
         config = replace(config, model=chosen)
     cv = cross_validate_windows(table, config, copies, store=store, conditions=conditions)

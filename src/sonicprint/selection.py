@@ -11,7 +11,7 @@ beside it stand each candidate's own accuracy on the outer folds and the best of
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -91,6 +91,7 @@ def nested_selection(
     *,
     progress: bool = False,
     store: PartStore | None = None,
+    conditions: Mapping[str, FeatureTable] | None = None,
 ) -> dict[str, Any]:
     """Choose among ``config.model`` and ``config.selection.candidates`` part by part (the one with the
     best inner accuracy, :func:`inner_accuracy`; the earlier on a tie) and score the choices, over the
@@ -103,7 +104,10 @@ def nested_selection(
     the same choosing picks with every track to learn from, so it is the model to keep, and the choosing's
     accuracy is what to expect of it. ``progress``: a bar on stderr over the cross-validations;
     ``store``: where every trained part is kept (:class:`sonicprint.part_store.PartStore`), from which an
-    interrupted selection resumes.
+    interrupted selection resumes. ``conditions``: the run's test-time conditions
+    (:func:`sonicprint.experiment.cross_validate_windows`), scored by every model's outer parts as they
+    are trained, so that the run's own cross-validation of the chosen model finds its parts kept instead
+    of training them again.
     """
     from tqdm import tqdm
 
@@ -135,7 +139,9 @@ def nested_selection(
     for run_config, parts in zip(run_configs, splits):
         outer = []
         for model in models:
-            cv = cross_validate_windows(table, replace(run_config, model=model), copies, store=store)
+            cv = cross_validate_windows(
+                table, replace(run_config, model=model), copies, store=store, conditions=conditions
+            )
             outer.append(cv.probabilities)
             bar.update()
         part_of = np.full(len(truth), "", dtype=object)
