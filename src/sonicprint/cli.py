@@ -139,8 +139,9 @@ def _files(args: argparse.Namespace) -> list[str]:
     return files
 
 
-def _add_collection_options(parser: argparse.ArgumentParser) -> None:
-    """What a labelled collection is read with, the same for every command that trains."""
+def _add_collection_options(parser: argparse.ArgumentParser, *, splits: bool = True) -> None:
+    """What a labelled collection is read with, the same for every command that reads one (``splits``:
+    the command splits it, so it takes ``--group``)."""
     parser.add_argument("--label", help="label column (producer, artist, composer, ...)")
     parser.add_argument(
         "--audio-root",
@@ -153,7 +154,8 @@ def _add_collection_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="comma-separated group columns to read (album,artist,game)",
     )
-    parser.add_argument("--group", help=GROUP_HELP)
+    if splits:
+        parser.add_argument("--group", help=GROUP_HELP)
     parser.add_argument("--from-tags", action="store_true", help="label files from their own tags")
 
 
@@ -317,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         "study's cleaning); writes a manifest of the rest",
     )
     clean.add_argument("source", help=SOURCE_HELP)
-    _add_collection_options(clean)
+    _add_collection_options(clean, splits=False)
     clean.add_argument(
         "--min-duration",
         type=float,
