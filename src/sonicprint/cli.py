@@ -714,9 +714,13 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     reasons = ", ".join(f"{reason} {count}" for reason, count in result.left_out.items()) or "none"
     print(f"kept {result.kept} of {result.total} tracks; left out: {reasons}")
     thin = [f"{label} {kept}/{listed}" for label, (kept, listed) in result.per_label.items() if kept < listed]
-    if thin:
+    emptied = sum(kept == 0 for kept, _ in result.per_label.values())
+    if emptied:
+        print(f"{emptied} of {len(result.per_label)} labels have no track left")
+    if 0 < len(thin) <= 12:  # more is a table: summary.json has it
         print("kept per label, where some were left out: " + ", ".join(thin))
     print(f"every track and why: {result.screening_path}")
+    print(f"counts per label:    {result.out_dir / 'summary.json'}")
     print(
         f"cleaned manifest:    {result.manifest_path} "
         f"(sonicprint experiment {result.manifest_path} --label {source.label})"

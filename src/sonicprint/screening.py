@@ -36,7 +36,7 @@ VOICE_TAGS = (
 NO_VOICE_TAGS = ("no vocal", "no vocals", "no voice")
 #: default cut-off of :func:`vocal_score`: below it a track counts as instrumental (chosen on half of the
 #: game-music set against the same tracks with speech mixed in; ``benchmarks/gamemusic_vocal_screen.py``)
-INSTRUMENTAL_BELOW = 1.0
+INSTRUMENTAL_BELOW = 1.4
 _EPS = 1e-6
 
 #: an artist credit naming more than one performer: "feat.", "ft.", "featuring", "vs.", "with", " & ",
