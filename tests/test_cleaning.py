@@ -64,6 +64,12 @@ def source_of(manifest, config):
     return read_manifest(manifest, label=config.collection.label, group_columns=columns)
 
 
+def clean_into(manifest, config, tmp_path, out="out"):
+    """Clean the collection of ``manifest`` into ``tmp_path/out`` (workspace ``tmp_path/ws``)."""
+    source = source_of(manifest, config)
+    return clean_collection(source, config, workspace=tmp_path / "ws", out_dir=tmp_path / out, progress=False)
+
+
 def screening(out: Path) -> dict[str, dict[str, str]]:
     with open(out / "screening.csv", newline="", encoding="utf-8") as handle:
         return {Path(row["path"]).name: row for row in csv.DictReader(handle)}
@@ -71,13 +77,7 @@ def screening(out: Path) -> dict[str, dict[str, str]]:
 
 def test_every_track_is_judged_and_the_kept_ones_written_as_a_manifest(collection, tmp_path):
     config = credits_config()
-    result = clean_collection(
-        source_of(collection, config),
-        config,
-        workspace=tmp_path / "ws",
-        out_dir=tmp_path / "out",
-        progress=False,
-    )
+    result = clean_into(collection, config, tmp_path)
     rows = screening(tmp_path / "out")
     assert list(rows) == ["solo.wav", "guest.wav", "duo.wav", "short.wav", "broken.flac", "solo_copy.wav"]
     assert {name: row["left_out_because"] for name, row in rows.items()} == {
@@ -108,13 +108,7 @@ def test_every_track_is_judged_and_the_kept_ones_written_as_a_manifest(collectio
 
 def test_credits_are_read_only_where_asked(collection, tmp_path):
     config = credits_config(artist_column="", title_column="", collection=CollectionConfig(label="artist"))
-    clean_collection(
-        source_of(collection, config),
-        config,
-        workspace=tmp_path / "ws",
-        out_dir=tmp_path / "out",
-        progress=False,
-    )
+    clean_into(collection, config, tmp_path)
     rows = screening(tmp_path / "out")
     assert rows["guest.wav"]["kept"] == rows["duo.wav"]["kept"] == "yes"
     assert rows["short.wav"]["kept"] == "yes"  # 10 s is enough for the minimum given (10 s)
@@ -122,10 +116,7 @@ def test_credits_are_read_only_where_asked(collection, tmp_path):
 
 def test_the_tagger_scores_each_track_and_a_rerun_tags_nothing_again(collection, tmp_path):
     config = credits_config(drop_instrumental=True, instrumental_below=-100.0)
-    source = source_of(collection, config)
-    first = clean_collection(
-        source, config, workspace=tmp_path / "ws", out_dir=tmp_path / "a", progress=False
-    )
+    first = clean_into(collection, config, tmp_path, out="a")
     scores = {name: row["vocal_score"] for name, row in screening(tmp_path / "a").items()}
     assert first.tagged_now == 3  # the readable tracks long enough (the copy is a duplicate)
     assert all(np.isfinite(float(scores[name])) for name in ("solo.wav", "guest.wav", "duo.wav"))
@@ -133,9 +124,7 @@ def test_the_tagger_scores_each_track_and_a_rerun_tags_nothing_again(collection,
     assert screening(tmp_path / "a")["solo.wav"]["kept"] == "yes"
 
     stricter = replace(config, instrumental_below=100.0)
-    second = clean_collection(
-        source, stricter, workspace=tmp_path / "ws", out_dir=tmp_path / "b", progress=False
-    )
+    second = clean_into(collection, stricter, tmp_path, out="b")
     rows = screening(tmp_path / "b")
     assert second.tagged_now == 0
     assert {name: row["vocal_score"] for name, row in rows.items()} == scores
