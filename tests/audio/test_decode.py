@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +173,53 @@ def test_decoder_contract(write_audio, backend, name, rate, channels):
     bad.write_bytes(b"\x00garbage" * 300)
     with pytest.raises(AudioDecodeError, match=f"garbage.*{backend}:"):
         load_audio(bad, chain=[backend])
+
+
+MPG123_SEEK_NOTES = (
+    b"[src/libmpg123/layer3.c:INT123_do_layer3():1774] error: part2_3_length (1984) too large for "
+    b"available bit count (1920)\n",
+    b"Note: Trying to resync...\n",
+    b"Note: Skipped 1024 bytes in input.\n",
+)
+
+
+def test_libmpg123_seek_notes_are_dropped_and_every_other_line_passes(capfd):
+    from sonicprint.audio.decode import mpg123_notes_dropped
+
+    with mpg123_notes_dropped():
+        for note in MPG123_SEEK_NOTES:
+            os.write(2, note)
+        os.write(2, b"a line of another library\n")
+    os.write(2, b"after\n")
+    assert capfd.readouterr().err == "a line of another library\nafter\n"
+
+
+def test_stderr_is_given_back_after_an_error_and_to_threads_decoding_at_once(capfd):
+    from sonicprint.audio.decode import mpg123_notes_dropped
+
+    with pytest.raises(RuntimeError, match="inside"), mpg123_notes_dropped():
+        os.write(2, MPG123_SEEK_NOTES[1])
+        raise RuntimeError("inside")
+
+    def decode(number: int) -> None:
+        for _ in range(20):
+            with mpg123_notes_dropped():
+                os.write(2, MPG123_SEEK_NOTES[0])
+                os.write(2, f"thread {number}\n".encode())
+
+    threads = [threading.Thread(target=decode, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    os.write(2, b"after\n")
+    lines = capfd.readouterr().err.splitlines()
+    assert sorted(lines) == sorted([f"thread {k}" for k in range(4) for _ in range(20)] + ["after"])
+
+
+def test_an_mp3_window_read_after_a_seek_matches_the_same_samples_read_from_the_start(write_audio):
+    path = write_audio("seek.mp3", chirp(8.0, 44100), 44100)
+    whole = read_audio(path).samples
+    window = read_audio(path, offset=3.0, duration=2.0).samples
+    start = 3 * 44100
+    np.testing.assert_allclose(window, whole[:, start : start + window.shape[1]], atol=1e-4)

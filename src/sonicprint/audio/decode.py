@@ -8,10 +8,15 @@ by seeking where the format allows, never by decoding the whole file.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Sequence
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -95,6 +100,42 @@ def _sf_probe(path: Path) -> AudioInfo:
 
 _LOSSY_PREROLL_S = 0.5  # lossy decoders need a few frames of history after a seek to be exact
 
+#: what libmpg123 prints on the process's stderr when decoding starts mid-stream (a seek lands where a
+#: frame's bit reservoir points back into frames never read); the pre-roll is there for exactly that
+_MPG123_NOTE = re.compile(
+    rb"^(?:\[src/libmpg123/[^\]]*\] (?:error|warning|note): |Note: (?:Trying to resync|Skipped \d+ bytes))"
+)
+#: one redirection of the file descriptor at a time in a process (threads of the web page decode too)
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def mpg123_notes_dropped() -> Iterator[None]:
+    """Run the body with the process's stderr (file descriptor 2) captured, and pass on every line but
+    libmpg123's notes about a seek (:data:`_MPG123_NOTE`), so a batch over MP3 files does not print them
+    by the dozen. Lines Python or another library writes meanwhile still reach stderr, after the body."""
+    with _STDERR_LOCK, tempfile.TemporaryFile() as captured:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no stderr to capture: nothing to drop either
+            yield
+            return
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            passed = [
+                line for line in captured.read().splitlines(keepends=True) if not _MPG123_NOTE.match(line)
+            ]
+            if passed:
+                os.write(2, b"".join(passed))
+
 
 def _sf_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndarray, int]:
     import soundfile as sf
@@ -107,10 +148,11 @@ def _sf_read(path: Path, offset: float, duration: float | None) -> tuple[np.ndar
         # early and drop the pre-roll
         lossless = f.format in ("WAV", "WAVEX", "FLAC", "AIFF", "CAF", "W64", "RF64")
         preroll = 0 if lossless else min(start, int(_LOSSY_PREROLL_S * rate))
-        if start:
-            f.seek(start - preroll)
         frames = -1 if duration is None else int(round(duration * rate)) + preroll
-        data = f.read(frames=frames, dtype="float32", always_2d=True)[preroll:]
+        with mpg123_notes_dropped() if f.format in ("MP3", "MPEG") and start else contextlib.nullcontext():
+            if start:
+                f.seek(start - preroll)
+            data = f.read(frames=frames, dtype="float32", always_2d=True)[preroll:]
     return np.ascontiguousarray(data.T), rate
 
 
