@@ -116,13 +116,14 @@ def test_folder_tree(tmp_path, write_audio):
 
 def test_tags_id3_tipl_txxx_and_vorbis_producer(tmp_path, write_audio):
     from mutagen.flac import FLAC
-    from mutagen.id3 import ID3, TALB, TCOM, TIPL, TPE1, TXXX
+    from mutagen.id3 import ID3, TALB, TCOM, TIPL, TIT2, TPE1, TXXX
 
     mp3 = write_audio("tags/a.mp3", tone(440, 0.5, 44100), 44100)
     tags = ID3()
     tags.add(TPE1(encoding=3, text="The Artist"))
     tags.add(TCOM(encoding=3, text="The Composer"))
     tags.add(TALB(encoding=3, text="The Album"))
+    tags.add(TIT2(encoding=3, text="The Song (feat. Guest)"))
     tags.add(TIPL(encoding=3, people=[["engineer", "E"], ["producer", "Rick"]]))
     tags.save(mp3)
     mp3b = write_audio("tags/b.mp3", tone(440, 0.5, 44100), 44100)
@@ -133,17 +134,21 @@ def test_tags_id3_tipl_txxx_and_vorbis_producer(tmp_path, write_audio):
     f = FLAC(flac)
     f["PRODUCER"] = "Brian"
     f["ARTIST"] = "Band"
+    f["TITLE"] = "Instrumental"
     f.save()
     assert read_tags(mp3) == {
         "artist": "The Artist",
         "composer": "The Composer",
         "album": "The Album",
+        "title": "The Song (feat. Guest)",
         "producer": "Rick",
     }
     assert read_tags(mp3b)["producer"] == "Quincy"
-    assert read_tags(flac) == {"producer": "Brian", "artist": "Band"}
-    source = scan_tags(tmp_path / "tags", label="producer")
+    assert read_tags(flac) == {"producer": "Brian", "artist": "Band", "title": "Instrumental"}
+    source = scan_tags(tmp_path / "tags", label="producer", group_columns=("album", "title"))
     assert sorted(t.label for t in source.tracks) == ["Brian", "Quincy", "Rick"]
+    titles = {t.label: t.groups["title"] for t in source.tracks}  # what `clean --title-column title` reads
+    assert titles == {"Brian": "Instrumental", "Quincy": "", "Rick": "The Song (feat. Guest)"}
     by_artist = scan_tags(tmp_path / "tags", label="artist")
     assert len(by_artist.problems) == 1 and "no 'artist' tag" in by_artist.problems[0].problem
 

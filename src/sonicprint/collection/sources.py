@@ -178,10 +178,12 @@ def scan_folder(root: str | Path, *, label: str = "label") -> CollectionSource:
 
 
 TAG_FIELDS = ("artist", "albumartist", "composer", "album", "producer")
+#: what :func:`read_tags` reads: the labels' fields, and the title (where a guest's "feat." is credited)
+_READ_FIELDS = (*TAG_FIELDS, "title")
 
 
 def read_tags(path: str | Path) -> dict[str, str]:
-    """Credits in a file's tags: artist, album artist, composer, album and producer where present.
+    """Credits in a file's tags: artist, album artist, composer, album, producer and title where present.
 
     Producer credits come from ID3 ``TIPL`` (role "producer") or ``TXXX:PRODUCER``, and from Vorbis/FLAC
     ``PRODUCER`` comments. Missing fields are left out.
@@ -194,7 +196,13 @@ def read_tags(path: str | Path) -> dict[str, str]:
     tags = audio.tags
     found: dict[str, str] = {}
     if hasattr(tags, "getall"):  # ID3
-        frames = {"artist": "TPE1", "albumartist": "TPE2", "composer": "TCOM", "album": "TALB"}
+        frames = {
+            "artist": "TPE1",
+            "albumartist": "TPE2",
+            "composer": "TCOM",
+            "album": "TALB",
+            "title": "TIT2",
+        }
         for name, frame in frames.items():
             values = tags.getall(frame)
             if values and values[0].text:
@@ -207,7 +215,7 @@ def read_tags(path: str | Path) -> dict[str, str]:
             if frame.desc.strip().lower() == "producer" and frame.text:
                 found.setdefault("producer", str(frame.text[0]))
         return found
-    for name in TAG_FIELDS:  # Vorbis comments, FLAC, MP4-like dict tags
+    for name in _READ_FIELDS:  # Vorbis comments, FLAC, MP4-like dict tags
         key_variants = (name, name.upper(), "album artist" if name == "albumartist" else name)
         for key in key_variants:
             try:
