@@ -145,12 +145,13 @@ def test_a_credit_column_not_read_or_a_tagger_without_voice_tags_is_refused(coll
 
 
 def test_clean_command_prints_what_it_kept_and_refuses_a_wrong_config(collection, tmp_path, capsys):
-    args = ["clean", str(collection), "--label", "artist", "--keep-instrumental", "--artist-column", "artist"]
+    args = ["clean", str(collection), "--label", "artist", "--group-columns", "album", "--keep-instrumental"]
+    args += ["--artist-column", "artist"]
     args += ["--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out"), "--quiet"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "kept 2 of 6 tracks; left out: " in out and "several performers 1" in out
-    assert "cleaned manifest:" in out and "--label artist" in out
+    assert "cleaned manifest:" in out and "--label artist --group-columns album)" in out
     assert "Solo 2/5" in out and "1 of 2 labels have no track left" in out
     with open(tmp_path / "out" / "cleaned.csv", newline="", encoding="utf-8") as handle:
         assert [Path(row["path"]).name for row in csv.DictReader(handle)] == ["solo.wav", "guest.wav"]

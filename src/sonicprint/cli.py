@@ -721,9 +721,10 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         print("kept per label, where some were left out: " + ", ".join(thin))
     print(f"every track and why: {result.screening_path}")
     print(f"counts per label:    {result.out_dir / 'summary.json'}")
+    groups = f" --group-columns {','.join(source.group_columns)}" if source.group_columns else ""
     print(
         f"cleaned manifest:    {result.manifest_path} "
-        f"(sonicprint experiment {result.manifest_path} --label {source.label})"
+        f"(sonicprint experiment {result.manifest_path} --label {source.label}{groups})"
     )
     return 0
 
