@@ -113,6 +113,8 @@ def main() -> None:
     # two halves by game, so no game's sound sits on both sides of the choice
     first = np.array([zlib.crc32(game.encode()) % 2 == 0 for game in games])
     choose, measure = first, ~first
+    if not choose.any() or not measure.any():
+        raise SystemExit(f"the {len(tracks)} tracks come from games on one side only: take more (--limit)")
     candidates = np.unique(np.concatenate([arrays["as is"][choose], arrays[f"{CHOOSE_AT_DB:g} dB"][choose]]))
     cut = max(
         candidates,

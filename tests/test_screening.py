@@ -138,3 +138,21 @@ def test_unmeasured_or_unwanted_checks_are_not_judged():
     assert screen_reasons(duration_s=40.0, min_duration_s=30.0, vocal=0.5, instrumental_below=1.0) == (
         INSTRUMENTAL,
     )
+
+
+NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    words=st.lists(NAME, min_size=1, max_size=4),
+    guest=NAME,
+    marker=st.sampled_from(["feat.", "ft.", "featuring"]),
+)
+def test_a_guest_credit_always_counts_and_a_plain_name_never_does(words, guest, marker):
+    name = " ".join(words)
+    assert names_several_performers(f"{name} {marker} {guest}")
+    assert names_several_performers(f"{name} ({marker} {guest})", title=True)
+    plain = " ".join(w for w in words if w.lower() not in ("x", "with", "vs", "feat", "ft", "featuring"))
+    assert not names_several_performers(plain)
+    assert not names_several_performers(plain, title=True)
