@@ -41,8 +41,9 @@ _EPS = 1e-6
 
 #: an artist credit naming more than one performer: "feat.", "ft.", "featuring", "vs.", "with", " & ",
 #: " x ", " + ", " / ", ";"
+#: " ... & the Gang", " + the Machine", " with the Wailers" name a band, not a second performer
 _SEVERAL_IN_ARTIST = re.compile(
-    r"\b(?:feat\.?|ft\.?|featuring|vs\.?|with)\s|\s(?:&|x|\+|/)\s|;", flags=re.IGNORECASE
+    r"\b(?:feat\.?|ft\.?|featuring|vs\.?)\s|(?:\bwith|\s(?:&|x|\+|/))\s(?!the\s)|;", flags=re.IGNORECASE
 )
 #: a title naming a guest: "Song feat. B", "Song (ft. B)", "Song (with B)"; a title's own "&" or "with"
 #: ("Rock & Roll", "Dancing with Myself") is not read as one
@@ -97,8 +98,10 @@ def names_several_performers(credit: str, *, title: bool = False) -> bool:
 
     An artist credit (``title=False``) does with ``"A feat. B"``, ``"A ft. B"``, ``"A & B"``, ``"A x B"``,
     ``"A vs. B"``, ``"A with B"``, ``"A + B"``, ``"A / B"``, ``"A; B"``; a band's name is one performer
-    ("Florence and the Machine", "AC/DC"). A title (``title=True``) does only with a guest's credit:
-    ``"Song feat. B"``, ``"Song (ft. B)"``, ``"Song (with B)"``.
+    ("Florence + the Machine", "Kool & the Gang", "Bob Marley with the Wailers", "AC/DC"). A rule of
+    thumb, not a register of bands: "Mumford & Sons" counts as two, and ``screening.csv`` says why. A title
+    (``title=True``) names a second performer only in a guest's credit: ``"Song feat. B"``,
+    ``"Song (ft. B)"``, ``"Song (with B)"``.
     """
     pattern = _SEVERAL_IN_TITLE if title else _SEVERAL_IN_ARTIST
     return bool(pattern.search(f" {credit.strip()} ")) if credit.strip() else False
