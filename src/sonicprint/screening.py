@@ -99,9 +99,9 @@ def names_several_performers(credit: str, *, title: bool = False) -> bool:
     An artist credit (``title=False``) does with ``"A feat. B"``, ``"A ft. B"``, ``"A & B"``, ``"A x B"``,
     ``"A vs. B"``, ``"A with B"``, ``"A + B"``, ``"A / B"``, ``"A; B"``; a band's name is one performer
     ("Florence + the Machine", "Kool & the Gang", "Bob Marley with the Wailers", "AC/DC"). A rule of
-    thumb, not a register of bands: "Mumford & Sons" counts as two, and ``screening.csv`` says why. A title
-    (``title=True``) names a second performer only in a guest's credit: ``"Song feat. B"``,
-    ``"Song (ft. B)"``, ``"Song (with B)"``.
+    thumb, not a register of bands: "Mumford & Sons" counts as two (``screening.csv`` lists each track
+    left out). A title (``title=True``) names a second performer only in a guest's credit:
+    ``"Song feat. B"``, ``"Song (ft. B)"``, ``"Song (with B)"``.
     """
     pattern = _SEVERAL_IN_TITLE if title else _SEVERAL_IN_ARTIST
     return bool(pattern.search(f" {credit.strip()} ")) if credit.strip() else False
