@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sonicprint.cleaning import DUPLICATE, UNREADABLE, clean_collection, require_credit_columns, tag_names_of
+from sonicprint.cleaning import (
+    DUPLICATE,
+    NOT_TAGGED,
+    UNREADABLE,
+    clean_collection,
+    require_credit_columns,
+    tag_names_of,
+)
 from sonicprint.cli import main
 from sonicprint.collection import read_manifest
 from sonicprint.config import CleaningConfig, CollectionConfig, FeatureConfig
@@ -161,3 +169,18 @@ def test_clean_command_prints_what_it_kept_and_refuses_a_wrong_config(collection
     assert "drop_instrumentals" in capsys.readouterr().err
     assert main([*args, "--title-column", "subtitle"]) == 2
     assert "no column 'subtitle'" in capsys.readouterr().err
+
+
+def test_a_track_the_tagger_cannot_hear_is_left_out_saying_why(tmp_path, write_audio):
+    write_audio("audio/silent.wav", np.zeros((35 * RATE, 1), dtype=np.float32), RATE)
+    write_audio("audio/tone.wav", tone(440, 35.0, RATE), RATE)
+    manifest = tmp_path / "labels.csv"
+    manifest.write_text("path,artist\naudio/silent.wav,A\naudio/tone.wav,A\n", encoding="utf-8")
+    config = replace(CleaningConfig(collection=CollectionConfig(label="artist")), executor="serial")
+    result = clean_into(manifest, replace(config, instrumental_below=-100.0), tmp_path)
+    rows = screening(tmp_path / "out")
+    assert rows["silent.wav"]["left_out_because"] == NOT_TAGGED and rows["silent.wav"]["vocal_score"] == ""
+    assert rows["tone.wav"]["kept"] == "yes"
+    assert result.left_out == {NOT_TAGGED: 1}
+    problems = (tmp_path / "out" / "problems.txt").read_text(encoding="utf-8")
+    assert re.search(r"silent\.wav: tagger failed: silent", problems)
