@@ -184,3 +184,26 @@ def test_a_track_the_tagger_cannot_hear_is_left_out_saying_why(tmp_path, write_a
     assert result.left_out == {NOT_TAGGED: 1}
     problems = (tmp_path / "out" / "problems.txt").read_text(encoding="utf-8")
     assert re.search(r"silent\.wav: tagger failed: silent", problems)
+
+
+def test_an_interrupted_cleaning_goes_on_where_it_stopped(collection, tmp_path, monkeypatch):
+    import sonicprint.pipeline
+
+    config = credits_config(drop_instrumental=True)
+    calls = []
+    real = sonicprint.pipeline.extract_track
+
+    def stopped_at_the_second(job):  # type: ignore[no-untyped-def]
+        calls.append(job.path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(sonicprint.pipeline, "extract_track", stopped_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        clean_into(collection, config, tmp_path)
+    assert not (tmp_path / "out" / "screening.csv").exists()  # no half-written verdicts
+    monkeypatch.setattr(sonicprint.pipeline, "extract_track", real)
+    result = clean_into(collection, config, tmp_path)
+    assert result.tagged_now == 2  # the first track's tags were kept; the other two are tagged now
+    assert len(screening(tmp_path / "out")) == 6
