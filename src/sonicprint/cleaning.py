@@ -126,13 +126,12 @@ def clean_collection(
                 scores = vocal_score(table.features[:, : len(names)], names)
                 vocal = {path: float(s) for path, s in zip(table.paths, scores)}
             tag_errors, tagged_now = dict(table.errors), table.computed
-    verdicts = [_verdict(track, rows.get(track.path), vocal, tag_errors, config) for track in source.tracks]
+    verdicts = [_verdict(track, rows.get(track.path), vocal, config) for track in source.tracks]
     problems = report.lines() + [f"{path}: tagger failed: {reason}" for path, reason in tag_errors.items()]
     _write_screening(out / SCREENING, source, verdicts, rows, vocal)
     _write_manifest(out / CLEANED, source, [t for t, reasons in zip(source.tracks, verdicts) if not reasons])
     _write_text(out / "problems.txt", "".join(f"{line}\n" for line in problems) or "no problems\n")
-    result = _summarise(source, verdicts, out, problems)
-    result.tagged_now = tagged_now
+    result = _summarise(source, verdicts, out, problems, tagged_now=tagged_now)
     _write_text(
         out / "summary.json",
         json.dumps(
@@ -153,7 +152,6 @@ def _verdict(
     track: TrackSource,
     row: TrackRow | None,
     vocal: dict[str, float],
-    tag_errors: dict[str, str],
     config: CleaningConfig,
 ) -> tuple[str, ...]:
     """Why ``track`` is left out (empty: kept)."""
@@ -176,7 +174,12 @@ def _verdict(
 
 
 def _summarise(
-    source: CollectionSource, verdicts: Sequence[tuple[str, ...]], out: Path, problems: list[str]
+    source: CollectionSource,
+    verdicts: Sequence[tuple[str, ...]],
+    out: Path,
+    problems: list[str],
+    *,
+    tagged_now: int,
 ) -> CleaningResult:
     listed = Counter(t.label for t in source.tracks)
     kept = Counter(t.label for t, reasons in zip(source.tracks, verdicts) if not reasons)
@@ -188,6 +191,7 @@ def _summarise(
         per_label={label: (kept[label], listed[label]) for label in sorted(listed)},
         out_dir=out,
         problems=problems,
+        tagged_now=tagged_now,
     )
 
 
