@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-#: MagnaTagATune tags that say a voice is heard
+#: tags that say a voice is heard: MagnaTagATune's (musicnn MTT models), then the Million Song Dataset's
+#: Last.fm tags (MSD models)
 VOICE_TAGS = (
     "vocal",
     "vocals",
@@ -31,9 +32,12 @@ VOICE_TAGS = (
     "choir",
     "choral",
     "opera",
+    "female vocalists",
+    "male vocalists",
+    "female vocalist",
 )
-#: MagnaTagATune tags that say none is
-NO_VOICE_TAGS = ("no vocal", "no vocals", "no voice")
+#: tags that say none is, in the same two vocabularies
+NO_VOICE_TAGS = ("no vocal", "no vocals", "no voice", "instrumental")
 #: default cut-off of :func:`vocal_score`: below it a track counts as instrumental (chosen on half of the
 #: game-music set against the same tracks with speech mixed in; ``benchmarks/gamemusic_vocal_screen.py``)
 INSTRUMENTAL_BELOW = 1.4
@@ -64,28 +68,28 @@ def vocal_score(tags: np.ndarray, names: Sequence[str]) -> np.ndarray:
     ----------
     tags : np.ndarray [shape=(..., n_tags)]
         Tag probabilities in ``[0, 1]`` (a track's mean over its patches), in the order of ``names``.
-    names : the tag names, ``n_tags`` of them; must include :data:`NO_VOICE_TAGS` and at least one of
-        :data:`VOICE_TAGS` (musicnn's MagnaTagATune models do)
+    names : the tag names, ``n_tags`` of them; must include at least one of :data:`VOICE_TAGS` and one of
+        :data:`NO_VOICE_TAGS` (musicnn's MagnaTagATune and Million Song Dataset taggers do)
 
     Returns
     -------
     np.ndarray [shape=(...)], float64
         Natural log of ``(sum of voice tags + eps) / (sum of no-voice tags + eps)``: above 0 the voice
-        tags outweigh the others; :data:`INSTRUMENTAL_BELOW` is the default cut-off.
+        tags outweigh the others; :data:`INSTRUMENTAL_BELOW` is the default cut-off (for the
+        MagnaTagATune tagger: a vocabulary with other tags needs its own).
     """
     tags = np.asarray(tags, dtype=np.float64)
     if tags.ndim < 1 or tags.shape[-1] != len(names):
         raise ValueError(f"tags of shape {tags.shape} do not fit {len(names)} tag names")
     index = {name: i for i, name in enumerate(names)}
     voice = [index[t] for t in VOICE_TAGS if t in index]
-    missing = [t for t in NO_VOICE_TAGS if t not in index]
-    if not voice or missing:
-        raise ValueError(
-            "the tag names lack the voice tags ("
-            + ", ".join(missing or VOICE_TAGS)
-            + "): use a MagnaTagATune tagger (musicnn_mtt_tags)"
-        )
-    no_voice = [index[t] for t in NO_VOICE_TAGS]
+    no_voice = [index[t] for t in NO_VOICE_TAGS if t in index]
+    for found, kind, known in ((voice, "voice", VOICE_TAGS), (no_voice, "no-voice", NO_VOICE_TAGS)):
+        if not found:
+            raise ValueError(
+                f"the tag names hold no {kind} tag (one of {', '.join(known)}): use a musicnn tagger "
+                "(musicnn_mtt_tags, musicnn_msd_tags)"
+            )
     if np.any(tags < 0) or np.any(tags > 1) or not np.all(np.isfinite(tags)):
         raise ValueError("tag probabilities must be finite and in [0, 1]")
     return np.asarray(
