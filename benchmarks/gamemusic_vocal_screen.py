@@ -5,8 +5,11 @@ The game-music set is instrumental. Each of its tracks is scored as it is and wi
 level of 0, -6 and -12 dB, through the same windows and pretrained tagger as `sonicprint clean` (three 20 s
 windows, musicnn's MagnaTagATune tags, :func:`sonicprint.screening.vocal_score`). The tracks are split by
 game into two halves: the cut-off is chosen on the first (the one that best separates the tracks as they
-are from their -6 dB versions, by balanced accuracy) and measured on the second. Speech over music is a
-stand-in for a singer: it says whether the tagger hears a voice, not how it hears singing.
+are from their -6 dB versions, by balanced accuracy) and measured on the second. The same is done with
+musicnn's Million Song Dataset tagger ("female vocalists", "male vocalists" against "instrumental") and
+with the two scores summed, each with its own cut-off, to see whether another tagger would serve better.
+Speech over music is a stand-in for a singer: it says whether the tagger hears a voice, not how it hears
+singing.
 """
 
 from __future__ import annotations
@@ -69,12 +72,55 @@ def balanced_accuracy(instrumental: np.ndarray, voiced: np.ndarray, cut: float) 
     return float(((instrumental < cut).mean() + (voiced >= cut).mean()) / 2)
 
 
+#: the scorers compared: each tagger's vocal score, and the two summed; the first is `sonicprint clean`'s
+SCORERS = ("MTT (the default)", "MSD", "MTT + MSD")
+
+
+def choose_cut_off(plain: np.ndarray, voiced: np.ndarray) -> float:
+    """The cut-off with the best balanced accuracy between ``plain`` and ``voiced``, to one decimal."""
+    candidates = np.unique(np.concatenate([plain, voiced]))
+    return float(np.round(max(candidates, key=lambda c: balanced_accuracy(plain, voiced, c)), 1))
+
+
+def rates(arrays: dict[str, np.ndarray], measure: np.ndarray, cut_off: float) -> list[dict[str, float]]:
+    """Per speech level, on the ``measure`` tracks: AUC, and the shares each side gets right at ``cut_off``."""
+    from sklearn.metrics import roc_auc_score
+
+    rows = []
+    plain = arrays["as is"][measure]
+    for db in LEVELS_DB:
+        voiced = arrays[f"{db:g} dB"][measure]
+        auc = roc_auc_score(np.r_[np.zeros(len(plain)), np.ones(len(voiced))], np.r_[plain, voiced])
+        rows.append(
+            {
+                "speech_db": db,
+                "auc": float(auc),
+                "voiced_kept": float((voiced >= cut_off).mean()),
+                "instrumental_left_out": float((plain < cut_off).mean()),
+                "balanced_accuracy": balanced_accuracy(plain, voiced, cut_off),
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, float]]) -> list[str]:
+    lines = [
+        "| speech-to-music level | AUC | voiced versions kept | instrumentals left out | balanced accuracy |",
+        "|---|---|---|---|---|",
+    ]
+    return lines + [
+        f"| {r['speech_db']:g} dB | {r['auc']:.3f} | {r['voiced_kept']:.1%} | "
+        f"{r['instrumental_left_out']:.1%} | {r['balanced_accuracy']:.1%} |"
+        for r in rows
+    ]
+
+
 def main() -> None:
     parser = benchmark_parser(__doc__)
     parser.add_argument("--limit", type=int, default=0, help="first N tracks only (a quick look)")
     args = parser.parse_args()
 
-    from sklearn.metrics import roc_auc_score
+    from dataclasses import replace
 
     from sonicprint.config import CleaningConfig
     from sonicprint.features import create_extractor
@@ -83,16 +129,20 @@ def main() -> None:
     from sonicprint.screening import INSTRUMENTAL_BELOW, vocal_score
 
     config = CleaningConfig().tagger
-    extractor = create_extractor(config)
-    names = tag_names("MTT_musicnn")
-    takes = speech_takes(extractor.sample_rate)
+    taggers = {
+        "MTT (the default)": create_extractor(config),
+        "MSD": create_extractor(replace(config, extractor="musicnn_msd_tags")),
+    }
+    names = {label: tag_names(extractor.variant) for label, extractor in taggers.items()}  # type: ignore[attr-defined]
+    takes = speech_takes(taggers["MTT (the default)"].sample_rate)
     with Workspace(args.workspace) as ws:
         build_collection(ws, composer_source(), min_duration_s=10.0, progress=False)
         tracks = ws.store.tracks(status="ok")
     if args.limit:
         tracks = tracks[: args.limit]
     started = time.perf_counter()
-    scores: dict[str, list[float]] = {"as is": [], **{f"{db:g} dB": [] for db in LEVELS_DB}}
+    versions_named = ["as is", *(f"{db:g} dB" for db in LEVELS_DB)]
+    scores: dict[str, dict[str, list[float]]] = {label: {v: [] for v in versions_named} for label in taggers}
     games = []
     for number, track in enumerate(tracks):
         windows = decode_windows(track.path, config, float(track.duration_s or 0.0))
@@ -103,43 +153,27 @@ def main() -> None:
             versions[f"{db:g} dB"] = [
                 with_speech(w, speech, db, start + 7919 * k) for k, w in enumerate(windows)
             ]
-        for name, clips in versions.items():
-            tags = extractor.compute(clips)[: len(names)]
-            scores[name].append(float(vocal_score(tags, names)))
+        for label, extractor in taggers.items():
+            for name, clips in versions.items():
+                tags = extractor.compute(clips)[: len(names[label])]
+                scores[label][name].append(float(vocal_score(tags, names[label])))
         games.append(track.groups.get("game", ""))
         print(f"{number + 1}/{len(tracks)} {Path(track.path).name}", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
-    arrays = {name: np.array(values) for name, values in scores.items()}
+    arrays = {label: {v: np.array(x) for v, x in by_version.items()} for label, by_version in scores.items()}
+    arrays["MTT + MSD"] = {v: arrays["MTT (the default)"][v] + arrays["MSD"][v] for v in versions_named}
     # two halves by game, so no game's sound sits on both sides of the choice
     first = np.array([zlib.crc32(game.encode()) % 2 == 0 for game in games])
     choose, measure = first, ~first
     if not choose.any() or not measure.any():
         raise SystemExit(f"the {len(tracks)} tracks come from games on one side only: take more (--limit)")
-    candidates = np.unique(np.concatenate([arrays["as is"][choose], arrays[f"{CHOOSE_AT_DB:g} dB"][choose]]))
-    cut = max(
-        candidates,
-        key=lambda c: balanced_accuracy(arrays["as is"][choose], arrays[f"{CHOOSE_AT_DB:g} dB"][choose], c),
-    )
-    cut = float(np.round(cut, 1))
-
-    def rates(cut_off: float) -> list[dict[str, float]]:
-        rows = []
-        for db in LEVELS_DB:
-            voiced = arrays[f"{db:g} dB"][measure]
-            plain = arrays["as is"][measure]
-            auc = roc_auc_score(np.r_[np.zeros(len(plain)), np.ones(len(voiced))], np.r_[plain, voiced])
-            rows.append(
-                {
-                    "speech_db": db,
-                    "auc": float(auc),
-                    "voiced_kept": float((voiced >= cut_off).mean()),
-                    "instrumental_left_out": float((plain < cut_off).mean()),
-                    "balanced_accuracy": balanced_accuracy(plain, voiced, cut_off),
-                }
-            )
-        return rows
-
-    rows = rates(cut)
+    at = f"{CHOOSE_AT_DB:g} dB"
+    scorers = {}
+    for label in SCORERS:
+        cut_off = choose_cut_off(arrays[label]["as is"][choose], arrays[label][at][choose])
+        scorers[label] = {"cut_off": cut_off, "rows": rates(arrays[label], measure, cut_off)}
+    default = arrays["MTT (the default)"]
+    cut, rows = scorers["MTT (the default)"]["cut_off"], scorers["MTT (the default)"]["rows"]
     result = {
         "tracks": len(tracks),
         "tracks_choosing": int(choose.sum()),
@@ -149,11 +183,15 @@ def main() -> None:
         "chosen_at_db": CHOOSE_AT_DB,
         "rows": rows,
         "package_default": INSTRUMENTAL_BELOW,
-        "rows_at_package_default": rates(INSTRUMENTAL_BELOW),
-        "scores": {name: [round(v, 4) for v in values] for name, values in scores.items()},
+        "rows_at_package_default": rates(default, measure, INSTRUMENTAL_BELOW),
+        "scorers": scorers,
+        "scores": {
+            label: {v: [round(x, 4) for x in values] for v, values in by_version.items()}
+            for label, by_version in scores.items()
+        },
         "games": games,
-        "score_quantiles_as_is": np.quantile(arrays["as is"], [0.1, 0.5, 0.9]).round(3).tolist(),
-        "seconds_per_track_all_versions": seconds / max(len(tracks), 1),
+        "score_quantiles_as_is": np.quantile(default["as is"], [0.1, 0.5, 0.9]).round(3).tolist(),
+        "seconds_per_track_all_versions_both_taggers": seconds / max(len(tracks), 1),
         "windows": [config.n_windows, config.window_s],
         "voices": list(VOICES),
     }
@@ -165,17 +203,11 @@ def main() -> None:
             "",
             "    python benchmarks/gamemusic_vocal_screen.py",
             "",
-            f"Cut-off on the vocal score chosen on {result['tracks_choosing']} tracks (half of the games, "
-            f"as is against speech at {CHOOSE_AT_DB:g} dB): **{cut:g}**. Measured on the other "
-            f"{result['tracks_measuring']} tracks:",
+            f"Cut-off on the vocal score of musicnn's MagnaTagATune tags (`sonicprint clean`'s tagger) chosen on "
+            f"{result['tracks_choosing']} tracks (half of the games, as is against speech at {CHOOSE_AT_DB:g} "
+            f"dB): **{cut:g}**. Measured on the other {result['tracks_measuring']} tracks:",
             "",
-            "| speech-to-music level | AUC | voiced versions kept | instrumentals left out | balanced accuracy |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {r['speech_db']:g} dB | {r['auc']:.3f} | {r['voiced_kept']:.1%} | "
-            f"{r['instrumental_left_out']:.1%} | {r['balanced_accuracy']:.1%} |"
-            for r in rows
+            *table(rows),
         ]
         if cut != INSTRUMENTAL_BELOW:
             lines += [
@@ -183,16 +215,19 @@ def main() -> None:
                 f"At the package's default cut-off ({INSTRUMENTAL_BELOW:g}) on the same tracks:",
                 "",
             ]
+            lines += table(result["rows_at_package_default"])
+        for label in SCORERS[1:]:
             lines += [
-                f"- {r['speech_db']:g} dB: voiced versions kept {r['voiced_kept']:.1%}, instrumentals left out "
-                f"{r['instrumental_left_out']:.1%}"
-                for r in result["rows_at_package_default"]
+                "",
+                f"The same with {label} tags (cut-off chosen the same way: {scorers[label]['cut_off']:g}):",
+                "",
+                *table(scorers[label]["rows"]),
             ]
         lines += [
             "",
-            f"Three 20 s windows per track, musicnn MagnaTagATune tags, espeak-ng voices {', '.join(VOICES)}; "
-            f"{result['seconds_per_track_all_versions']:.1f} s per track for all four versions on 2 cores. "
-            "Speech over instrumental music stands in for a singer.",
+            f"Three 20 s windows per track, musicnn MagnaTagATune and Million Song Dataset tags, espeak-ng voices "
+            f"{', '.join(VOICES)}; {result['seconds_per_track_all_versions_both_taggers']:.1f} s per track for "
+            "all four versions and both taggers on 2 cores. Speech over instrumental music stands in for a singer.",
         ]
         out.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k not in ("scores", "games")}, indent=2))
