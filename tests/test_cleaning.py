@@ -160,6 +160,8 @@ def test_clean_command_prints_what_it_kept_and_refuses_a_wrong_config(collection
     assert "kept 2 of 6 tracks; left out: " in out and "several performers 1" in out
     assert "cleaned manifest:" in out and "--label artist --group-columns album)" in out
     assert "Solo 2/5" in out and "1 of 2 labels have no track left" in out
+    # the broken file, the short one, the copy
+    assert f"problems (3, by file): {tmp_path / 'out' / 'problems.txt'}" in out
     with open(tmp_path / "out" / "cleaned.csv", newline="", encoding="utf-8") as handle:
         assert [Path(row["path"]).name for row in csv.DictReader(handle)] == ["solo.wav", "guest.wav"]
 

@@ -12,6 +12,7 @@ stopped and a rerun with another cut-off decodes nothing again.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections import Counter
@@ -203,8 +204,6 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -721,6 +721,8 @@ def _cmd_clean(args: argparse.Namespace) -> int:
         print("kept per label, where some were left out: " + ", ".join(thin))
     print(f"every track and why: {result.screening_path}")
     print(f"counts per label:    {result.out_dir / 'summary.json'}")
+    if result.problems:
+        print(f"problems ({len(result.problems)}, by file): {result.out_dir / 'problems.txt'}")
     groups = f" --group-columns {','.join(source.group_columns)}" if source.group_columns else ""
     print(
         f"cleaned manifest:    {result.manifest_path} "
