@@ -172,7 +172,12 @@ def test_training_commands_label_files_from_their_tags_and_write_metrics_json(
     if command == "cnn":
         args += ["--network", "wavenet", "--network-param", "channels=8", "--network-param", "layers=2"]
         args += ["--epochs", "1", "--clip", "1", "--hop", "1", "--lr", "0.01", "--device", "cpu"]
+        (tmp_path / "deep.toml").write_text('robustness = ["clean", "low-pass 3 kHz"]\n', encoding="utf-8")
+        args += ["--config", str(tmp_path / "deep.toml")]
     assert main(args) == 0
+    if command == "cnn":  # the conditions asked for, under a header
+        table = r"transformed:\n +clean: [\d.]+\n +low-pass 3 kHz: [\d.]+\n"
+        assert re.search(table, capsys.readouterr().out)
     written = json.loads((tmp_path / "out" / "metrics.json").read_text(encoding="utf-8"))
     assert written == json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     with (tmp_path / "run" / "predictions.csv").open(encoding="utf-8") as handle:
@@ -206,6 +211,7 @@ def test_cnn_trains_reports_and_its_network_predicts(tmp_path, capsys):
     assert main([*args, "--background", "Producer B", "--calibrate", "--return-freed-memory"]) == 0
     out = capsys.readouterr().out
     assert "wavenet: clip accuracy" in out and "track-disjoint" in out
+    assert "clean:" not in out  # no conditions asked for: no table of them
     config = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert config["train"]["batch_size"] == 4 and config["train"]["network"] == "wavenet"
     assert config["train"]["keep_freed_memory"] is False
