@@ -172,6 +172,18 @@ def test_clean_command_prints_what_it_kept_and_refuses_a_wrong_config(collection
     assert "no column 'subtitle'" in capsys.readouterr().err
 
 
+def test_a_manifest_read_from_the_wrong_folder_is_said_to_be(collection, tmp_path, capsys):
+    moved = tmp_path / "elsewhere" / "labels.csv"  # its relative paths no longer reach the audio
+    moved.parent.mkdir()
+    shutil.copy(collection, moved)
+    args = ["clean", str(moved), "--label", "artist", "--keep-instrumental", "--quiet"]
+    assert main([*args, "--workspace", str(tmp_path / "ws"), "--out", str(tmp_path / "out")]) == 0
+    assert "6 of the 6 listed files were not found: a manifest's relative paths" in capsys.readouterr().out
+    args += ["--audio-root", str(tmp_path)]  # the folder they are relative to: found, nothing to say
+    assert main([*args, "--workspace", str(tmp_path / "ws2"), "--out", str(tmp_path / "out2")]) == 0
+    assert "not found" not in capsys.readouterr().out
+
+
 def test_a_track_the_tagger_cannot_hear_is_left_out_saying_why(tmp_path, write_audio):
     write_audio("audio/silent.wav", np.zeros((35 * RATE, 1), dtype=np.float32), RATE)
     write_audio("audio/tone.wav", tone(440, 35.0, RATE), RATE)

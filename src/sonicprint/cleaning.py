@@ -51,6 +51,8 @@ class CleaningResult:
     problems: list[str] = field(default_factory=list)
     #: tracks the tagger ran on in this run (the others' tags came from the workspace's cache)
     tagged_now: int = 0
+    #: when most listed files were not found, why that usually is (empty otherwise)
+    missing_note: str = ""
 
     @property
     def manifest_path(self) -> Path:
@@ -133,6 +135,7 @@ def clean_collection(
     _write_manifest(out / CLEANED, source, [t for t, reasons in zip(source.tracks, verdicts) if not reasons])
     _write_text(out / "problems.txt", "".join(f"{line}\n" for line in problems) or "no problems\n")
     result = _summarise(source, verdicts, out, problems, tagged_now=tagged_now)
+    result.missing_note = report.missing_note().lstrip("; ")
     _write_text(
         out / "summary.json",
         json.dumps(

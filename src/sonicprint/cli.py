@@ -713,6 +713,8 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     )
     reasons = ", ".join(f"{reason} {count}" for reason, count in result.left_out.items()) or "none"
     print(f"kept {result.kept} of {result.total} tracks; left out: {reasons}")
+    if result.missing_note:
+        print(result.missing_note)
     thin = [f"{label} {kept}/{listed}" for label, (kept, listed) in result.per_label.items() if kept < listed]
     emptied = sum(kept == 0 for kept, _ in result.per_label.values())
     if emptied:
