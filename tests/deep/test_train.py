@@ -11,7 +11,7 @@ import torch
 from sonicprint.config import AugmentConfig
 from sonicprint.deep.melspec import LogMel
 from sonicprint.deep.train import ClipSet, predict_clips, track_log_probs
-from sonicprint.errors import ConfigError
+from sonicprint.errors import ConfigError, FileProblem
 from tests.deep.conftest import CONFIG, RATE, train_quietly
 
 
@@ -56,6 +56,16 @@ def test_a_checkpoint_resumes_only_under_the_settings_it_was_trained_with(data, 
     # how it runs is not what it computes: another thread count resumes
     resumed = train_quietly(data, replace(CONFIG, augment_threads=1), checkpoint_dir=tmp_path, resume=True)
     assert len(resumed.history) == CONFIG.epochs
+
+
+def test_a_damaged_checkpoint_is_named_and_not_resumed(data, tmp_path):
+    train_quietly(data, checkpoint_dir=tmp_path, stop_after=1)
+    checkpoint = tmp_path / "last.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])
+    with pytest.raises(
+        FileProblem, match=r"last\.pt: cannot resume from this checkpoint \(not a torch archive"
+    ):
+        train_quietly(data, checkpoint_dir=tmp_path, resume=True)
 
 
 def test_lr_range_test_and_augmentation_run(data):

@@ -28,7 +28,7 @@ def test_missing_and_non_model_files(tmp_path):
         load_model(tmp_path / "none.pt")
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a model at all")
-    with pytest.raises(ModelFormatError, match=r"junk\.pt: not a Sonicprint model file"):
+    with pytest.raises(ModelFormatError, match=r"junk\.pt: not a Sonicprint model file.*not a torch archive"):
         load_model(junk)
     other = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(3)}, other)
@@ -64,6 +64,16 @@ class Payload:
 def test_loading_never_runs_code_from_the_file(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"format": serialize_module.FORMAT, "format_version": 1, "x": Payload()}, path)
-    with pytest.raises(ModelFormatError, match="not a Sonicprint model file, or damaged"):
+    with pytest.raises(
+        ModelFormatError, match="damaged \\(it holds Python objects besides tensors"
+    ) as caught:
         load_model(path)
     assert Payload.ran is False
+    assert "weights_only" not in str(caught.value)  # torch's advice to load it anyway is not passed on
+
+
+def test_a_model_file_cut_short_is_called_damaged(tmp_path, rng):
+    path = _saved(tmp_path, rng)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ModelFormatError, match=r"or damaged \(not a torch archive: empty, cut short"):
+        load_model(path)

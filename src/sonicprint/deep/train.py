@@ -22,7 +22,8 @@ import torch
 from torch.nn import functional as F
 
 from ..config import TrainConfig, config_changes, from_dict, to_dict
-from ..errors import ConfigError
+from ..errors import ConfigError, FileProblem
+from ..models.serialize import load_failure
 from .augment import augment_audio, mixup, spec_augment
 from .clips import balanced_sample, cut_clips, slice_clip
 from .melspec import LogMel
@@ -462,7 +463,14 @@ def train_network(
     start_epoch, best_score, best_state, stale = 0, (-1.0, -math.inf), None, 0
     if resume and checkpoint is not None and checkpoint.is_file():
         # Loaded on the CPU: the RNG states must stay CPU tensors; weights move on load_state_dict.
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise FileProblem(
+                checkpoint,
+                f"cannot resume from this checkpoint ({load_failure(checkpoint, exc)}); "
+                "start afresh: without --resume, with --overwrite or into another output folder",
+            ) from exc
         _require_same_training(checkpoint, state.get("config") or {}, config)
         net.load_state_dict(state["network"])
         rng.bit_generator.state = state["numpy_rng"]

@@ -112,6 +112,23 @@ def atomic_torch_save(payload: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
+def load_failure(path: Path, exc: Exception) -> str:
+    """Why torch could not read ``path`` as weights, in our words: torch's own message advises loading
+    without ``weights_only``, which would run code from an untrusted file."""
+    import pickle
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        return "not a torch archive: empty, cut short, or another kind of file"
+    if isinstance(exc, pickle.UnpicklingError):
+        return (
+            "it holds Python objects besides tensors and plain data, which Sonicprint never unpickles: "
+            "made by another program, or altered"
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first[:200]
+
+
 def load_model(path: str | Path) -> LoadedModel:
     """Load a model saved by :func:`save_model` (or a network saved by
     :func:`sonicprint.deep.serialize.save_network`, returned as a ``LoadedNetwork``).
@@ -131,8 +148,9 @@ def load_model(path: str | Path) -> LoadedModel:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelFormatError(path, f"not a Sonicprint model file, or damaged ({first[:200]})") from exc
+        raise ModelFormatError(
+            path, f"not a Sonicprint model file, or damaged ({load_failure(path, exc)})"
+        ) from exc
     if isinstance(payload, dict) and payload.get("format") == "sonicprint-network":
         from ..deep.serialize import network_from_payload
 
