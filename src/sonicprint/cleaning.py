@@ -135,7 +135,7 @@ def clean_collection(
     _write_manifest(out / CLEANED, source, [t for t, reasons in zip(source.tracks, verdicts) if not reasons])
     _write_text(out / "problems.txt", "".join(f"{line}\n" for line in problems) or "no problems\n")
     result = _summarise(source, verdicts, out, problems, tagged_now=tagged_now)
-    result.missing_note = report.missing_note().lstrip("; ")
+    result.missing_note = report.missing_note()
     _write_text(
         out / "summary.json",
         json.dumps(

@@ -523,9 +523,10 @@ def run_experiment(
     # first: it explains a failure below
     _write_problems(out / "problems.txt", ingest_report, full, copies, conditions)
     if len(set(table.labels)) < 2:
+        missing = ingest_report.missing_note()
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks; "
-            f"found {len(set(table.labels))}{ingest_report.missing_note()} (see {out / 'problems.txt'})"
+            f"found {len(set(table.labels))}{'; ' * bool(missing)}{missing} (see {out / 'problems.txt'})"
         )
     background = config.collection.background
     require_background_tracks(table.labels, background)

@@ -73,7 +73,7 @@ class IngestReport:
         if missing <= self.ok:  # most files found: the folder is right, a few are gone
             return ""
         return (
-            f"; {missing} of the {self.ok + len(self.skipped)} listed files were not found: a manifest's "
+            f"{missing} of the {self.ok + len(self.skipped)} listed files were not found: a manifest's "
             "relative paths are read from its own folder unless an audio root (--audio-root) names another"
         )
 

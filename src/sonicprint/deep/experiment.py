@@ -180,9 +180,10 @@ def run_deep_experiment(
         "".join(f"{line}\n" for line in problems) or "no problems\n", encoding="utf-8"
     )
     if len(set(labels)) < 2:
+        missing = ingest.missing_note()
         raise ValueError(
             f"need at least 2 labels with {config.collection.min_tracks_per_label}+ usable tracks, found "
-            f"{len(set(labels))} in {len(labels)} usable tracks{ingest.missing_note()} "
+            f"{len(set(labels))} in {len(labels)} usable tracks{'; ' * bool(missing)}{missing} "
             f"(see {out / 'problems.txt'})"
         )
     background = config.collection.background
