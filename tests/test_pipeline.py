@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sonicprint.audio import resample
 from sonicprint.cache import extractor_key
 from sonicprint.collection.sources import CollectionSource, TrackSource
 from sonicprint.config import FeatureConfig
@@ -392,6 +393,30 @@ def test_require_sound_names_a_silent_file_and_lets_quiet_audio_through():
     # a constant level, however loud, is no sound (a DC offset, or NaNs written as 16-bit PCM)
     with pytest.raises(FileProblem, match=r"^dc\.wav: silent.*a constant level is no sound"):
         require_sound("dc.wav", [np.full(100, -1.0, np.float32), np.full((2, 50), 0.3, np.float32)])
+
+
+@pytest.mark.parametrize("rate", [8000, 44100, 48000, 192000])
+def test_a_constant_level_stays_no_sound_once_resampled(rate):
+    # resampling rings at a window's edges; that is the resampler, not sound in the file
+    for level in (0.5, -1.0, 1e6):
+        ringing = resample(np.full((1, rate), level, np.float32), orig_rate=rate, target_rate=22050)[0]
+        assert np.ptp(ringing) > 1e-3 * abs(level)
+        with pytest.raises(FileProblem, match=r"^dc\.wav: silent"):
+            require_sound("dc.wav", [ringing])
+    quiet = resample(1e-3 * tone(440, 1.0, rate)[None, :, 0], orig_rate=rate, target_rate=22050)[0]
+    require_sound("quiet.wav", [quiet])
+    click = np.zeros(22050, np.float32)
+    click[11025] = 1e-3
+    require_sound("click.wav", [click])  # one click away from the edges is sound
+
+
+def test_a_44k_file_of_one_constant_level_is_reported_silent_not_attributed(write_audio):
+    # what a writer makes of NaNs as 16-bit PCM, at the most common rate (the extractor resamples it)
+    path = write_audio("dc.wav", np.full((44100 * 3, 1), 0.5), 44100)
+    with pytest.raises(FileProblem, match=r"dc\.wav: silent"):
+        compute_feature_sets(
+            path, [FeatureConfig("track_stats", n_windows=1, window_s=2.0)], reject_silence=True
+        )
 
 
 def test_the_progress_bar_names_every_set_a_pass_computes(six_track_workspace, monkeypatch):

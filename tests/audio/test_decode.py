@@ -101,6 +101,19 @@ def test_bad_files_raise_a_clear_error_naming_the_file(bad_files, kind, message)
         assert str(path) in str(info.value)
 
 
+def test_nan_samples_are_zeroed_and_a_window_of_nothing_else_is_an_error(tmp_path):
+    import soundfile as sf
+
+    damaged = tone(440, 1.0, 22050).astype(np.float32)
+    damaged[:100] = np.nan
+    sf.write(tmp_path / "holes.wav", damaged, 22050, subtype="FLOAT")
+    samples = read_audio(tmp_path / "holes.wav").samples
+    assert np.all(np.isfinite(samples)) and np.all(samples[:, :100] == 0)
+    sf.write(tmp_path / "nan.wav", np.full(22050, np.nan, np.float32), 22050, subtype="FLOAT")
+    with pytest.raises(AudioDecodeError, match=r"nan\.wav: every sample is NaN or infinite"):
+        read_audio(tmp_path / "nan.wav")
+
+
 def test_a_directory_is_not_audio(tmp_path):
     with pytest.raises(AudioDecodeError, match="directory"):
         load_audio(tmp_path)

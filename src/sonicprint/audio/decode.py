@@ -373,8 +373,8 @@ def read_audio(
     chain: Sequence[str] = DEFAULT_CHAIN,
 ) -> DecodedAudio:
     """Decode a window of a file as it is stored: every channel, at the file's rate (non-finite samples
-    zeroed or clipped). :func:`conform_audio` then gives it any rate and channel count, so one read can
-    serve several; ``load_audio`` is the two in one."""
+    zeroed or clipped; a window of nothing else is an AudioDecodeError). :func:`conform_audio` then gives
+    it any rate and channel count, so one read can serve several; ``load_audio`` is the two in one."""
     path = Path(path)
     _check_file(path)
     if offset < 0 or (duration is not None and duration <= 0):
@@ -383,7 +383,10 @@ def read_audio(
     samples, rate = cast(tuple[np.ndarray, int], result)
     if samples.size == 0:
         raise AudioDecodeError(path, f"no audio in window offset={offset:.2f}s duration={duration}")
-    if not np.all(np.isfinite(samples)):
+    finite = np.isfinite(samples)
+    if not np.all(finite):
+        if not np.any(finite):  # zeroed, it would pass for silence and hide the damage
+            raise AudioDecodeError(path, "every sample is NaN or infinite (damaged floating-point audio)")
         samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
     return DecodedAudio(samples, rate, rate, backend)
 
