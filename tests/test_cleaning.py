@@ -23,7 +23,8 @@ from sonicprint.cleaning import (
 from sonicprint.cli import main
 from sonicprint.collection import read_manifest
 from sonicprint.config import CleaningConfig, CollectionConfig, FeatureConfig
-from sonicprint.errors import ConfigError
+from sonicprint.errors import ConfigError, FileProblem
+from sonicprint.pipeline import SILENT
 from sonicprint.screening import INSTRUMENTAL, SEVERAL_PERFORMERS, TOO_SHORT
 
 from .conftest import chirp, clicks, tone
@@ -184,19 +185,34 @@ def test_a_manifest_read_from_the_wrong_folder_is_said_to_be(collection, tmp_pat
     assert "not found" not in capsys.readouterr().out
 
 
-def test_a_track_the_tagger_cannot_hear_is_left_out_saying_why(tmp_path, write_audio):
+def test_a_track_the_tagger_cannot_hear_is_left_out_saying_why(tmp_path, write_audio, monkeypatch):
+    import sonicprint.pipeline
+
     write_audio("audio/silent.wav", np.zeros((35 * RATE, 1), dtype=np.float32), RATE)
     write_audio("audio/tone.wav", tone(440, 35.0, RATE), RATE)
+    write_audio("audio/odd.wav", tone(660, 35.0, RATE), RATE)
+    compute = sonicprint.pipeline.features_from_windows
+
+    def failing_on_odd(path, *args, **kwargs):  # a tagger failure other than silence
+        if Path(path).name == "odd.wav":
+            raise FileProblem(path, "features are not finite (damaged audio?)")
+        return compute(path, *args, **kwargs)
+
+    monkeypatch.setattr(sonicprint.pipeline, "features_from_windows", failing_on_odd)
     manifest = tmp_path / "labels.csv"
-    manifest.write_text("path,artist\naudio/silent.wav,A\naudio/tone.wav,A\n", encoding="utf-8")
+    manifest.write_text(
+        "path,artist\naudio/silent.wav,A\naudio/tone.wav,A\naudio/odd.wav,A\n", encoding="utf-8"
+    )
     config = replace(CleaningConfig(collection=CollectionConfig(label="artist")), executor="serial")
     result = clean_into(manifest, replace(config, instrumental_below=-100.0), tmp_path)
     rows = screening(tmp_path / "out")
-    assert rows["silent.wav"]["left_out_because"] == NOT_TAGGED and rows["silent.wav"]["vocal_score"] == ""
+    assert rows["silent.wav"]["left_out_because"] == SILENT and rows["silent.wav"]["vocal_score"] == ""
+    assert rows["odd.wav"]["left_out_because"] == NOT_TAGGED and rows["odd.wav"]["vocal_score"] == ""
     assert rows["tone.wav"]["kept"] == "yes"
-    assert result.left_out == {NOT_TAGGED: 1}
+    assert result.left_out == {SILENT: 1, NOT_TAGGED: 1}
     problems = (tmp_path / "out" / "problems.txt").read_text(encoding="utf-8")
     assert re.search(r"silent\.wav: tagger failed: silent", problems)
+    assert re.search(r"odd\.wav: tagger failed: features are not finite", problems)
 
 
 def test_an_interrupted_cleaning_goes_on_where_it_stopped(collection, tmp_path, monkeypatch):

@@ -26,7 +26,7 @@ from .collection import OK, CollectionSource, TrackSource
 from .collection.store import TrackRow
 from .config import CleaningConfig, save_config
 from .errors import ConfigError
-from .pipeline import Workspace, build_collection, extract_features
+from .pipeline import SILENT, Workspace, build_collection, extract_features
 from .screening import TOO_SHORT, screen_reasons, vocal_score
 
 CLEANED = "cleaned.csv"
@@ -129,7 +129,7 @@ def clean_collection(
                 scores = vocal_score(table.features[:, : len(names)], names)
                 vocal = {path: float(s) for path, s in zip(table.paths, scores)}
             tag_errors, tagged_now = dict(table.errors), table.computed
-    verdicts = [_verdict(track, rows.get(track.path), vocal, config) for track in source.tracks]
+    verdicts = [_verdict(track, rows.get(track.path), vocal, tag_errors, config) for track in source.tracks]
     problems = report.lines() + [f"{path}: tagger failed: {reason}" for path, reason in tag_errors.items()]
     _write_screening(out / SCREENING, source, verdicts, rows, vocal)
     _write_manifest(out / CLEANED, source, [t for t, reasons in zip(source.tracks, verdicts) if not reasons])
@@ -156,9 +156,10 @@ def _verdict(
     track: TrackSource,
     row: TrackRow | None,
     vocal: dict[str, float],
+    tag_errors: dict[str, str],
     config: CleaningConfig,
 ) -> tuple[str, ...]:
-    """Why ``track`` is left out (empty: kept)."""
+    """Why ``track`` is left out (empty: kept); ``tag_errors``: why the tagger failed, by path."""
     if row is None or row.status not in (OK, "too_short"):
         return (DUPLICATE,) if row is not None and row.status == "duplicate" else (UNREADABLE,)
     artist_column, title_column = config.artist_column, config.title_column
@@ -173,7 +174,8 @@ def _verdict(
     )
     tagged = track.path in vocal or TOO_SHORT in reasons  # a too-short file is never tagged
     if config.drop_instrumental and not tagged:
-        reasons = (*reasons, NOT_TAGGED)
+        silent = tag_errors.get(track.path, "").startswith(f"{SILENT}:")
+        reasons = (*reasons, SILENT if silent else NOT_TAGGED)  # silent: nothing for the tagger to hear
     return reasons
 
 

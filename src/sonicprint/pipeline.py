@@ -228,6 +228,8 @@ def _check_same_windows(configs: Sequence[FeatureConfig]) -> int:
     return counts.pop()
 
 
+#: how a silent file's problem begins (``sonicprint clean`` gives it as the reason the file is left out)
+SILENT = "silent"
 #: the peak below which decoded audio counts as silence (-100 dBFS: digital silence or a dither floor)
 SILENCE_PEAK = 1e-5
 #: samples at each end of a window that the silence test passes over: resampling a constant level rings
@@ -244,7 +246,7 @@ def require_sound(path: str | Path, windows: Sequence[np.ndarray]) -> None:
     if all(w.size == 0 or _is_constant(w) for w in windows):
         raise FileProblem(
             path,
-            "silent: no sound above -100 dBFS in the analysed audio (a constant level is no sound), "
+            f"{SILENT}: no sound above -100 dBFS in the analysed audio (a constant level is no sound), "
             "nothing to attribute",
         )
 
